@@ -1,0 +1,137 @@
+"""Validating and pricing a bet against a race card.
+
+Both the terminal (before the bet is written to its outbox) and the server
+(before it is committed) call `price_bet` with the same race card, so they
+agree on what is valid and what it costs. Whether the pool is still open is
+not decided here: that is the server's state, not the card's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from .catalogue import get_bet_type
+from .combinations import count_combinations, expand
+from .errors import (
+    BetTypeNotOffered,
+    NotEnoughRunners,
+    ProtocolError,
+    RunnerNotDeclared,
+    StakeBelowBase,
+    StakeNotMultipleOfBase,
+    StakeTooHigh,
+    UnknownRace,
+)
+from .money import format_euros
+from .programme import Race
+
+# The most one ticket may cost; larger bets are split by the shopkeeper.
+MAX_TICKET_CENTS = 1_000_000
+
+
+@dataclass(frozen=True)
+class BetRequest:
+    race: str
+    bet_type: str
+    formula: str
+    selections: tuple[int, ...]
+    bases: tuple[int, ...]
+    unit_stake_cents: int
+
+
+@dataclass(frozen=True)
+class PricedBet:
+    request: BetRequest
+    base_stake_cents: int
+    combinations: int
+    total_cents: int
+
+
+def _int_list(value: object, field: str) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)) or len(value) > 40:
+        raise ProtocolError(f"Champ {field} invalide.")
+    out = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise ProtocolError(f"Champ {field} invalide : numéros de chevaux attendus.")
+        out.append(item)
+    return tuple(out)
+
+
+def make_request(data: dict) -> BetRequest:
+    """Turn a loosely typed mapping (JSON body, form, wire message) into a request."""
+    if not isinstance(data, dict):
+        raise ProtocolError()
+    stake = data.get("unit_stake_cents")
+    if isinstance(stake, bool) or not isinstance(stake, int):
+        raise ProtocolError("Mise invalide : un montant en centimes est attendu.")
+    for name in ("race", "bet_type", "formula"):
+        if not isinstance(data.get(name), str):
+            raise ProtocolError(f"Champ {name} manquant ou invalide.")
+    return BetRequest(
+        race=data["race"],
+        bet_type=data["bet_type"],
+        formula=data["formula"],
+        selections=_int_list(data.get("selections"), "selections"),
+        bases=_int_list(data.get("bases"), "bases"),
+        unit_stake_cents=stake,
+    )
+
+
+def running_numbers(race: Race) -> list[int]:
+    """The horses a champ total is completed with: declared and not withdrawn."""
+    return [r.number for r in race.runners if not r.non_runner]
+
+
+def unit_combinations(req: BetRequest, race: Race) -> Iterator[tuple[int, ...]]:
+    """The bet's unit combinations: the keys of its stakes in the pool (see pools.py).
+
+    Expand with the race card the bet was priced against: a champ total is
+    completed by the horses running at that moment, and a horse withdrawn later
+    is refunded at settlement, not removed from the bet.
+    """
+    bet_type = get_bet_type(req.bet_type)
+    return expand(bet_type, req.formula, req.selections, req.bases, running_numbers(race))
+
+
+def price_bet(req: BetRequest, race: Race | None,
+              max_total_cents: int = MAX_TICKET_CENTS) -> PricedBet:
+    """Validate a bet against the race card and say what it costs.
+
+    Stake rules: the unit stake is at least the base stake the programme
+    publishes for this race and bet type, and a whole multiple of it.
+    """
+    if race is None or race.race_id != req.race:
+        raise UnknownRace(f"Course inconnue : {req.race[:40]}.")
+    bet_type = get_bet_type(req.bet_type)
+    offer = race.offer(bet_type.code)
+    if offer is None:
+        raise BetTypeNotOffered(f"Le {bet_type.label} n'est pas proposé sur {race.race_id}.")
+    for number in req.bases + req.selections:
+        runner = race.runner(number)
+        if runner is None:
+            raise RunnerNotDeclared(f"Le cheval n°{number} ne court pas dans {race.race_id}.")
+        if runner.non_runner:
+            raise RunnerNotDeclared(f"Le cheval n°{number} est non-partant.")
+    running = running_numbers(race)
+    if len(running) < bet_type.horses:
+        raise NotEnoughRunners()
+    n = count_combinations(bet_type, req.formula, req.selections, req.bases, running)
+    base = offer.base_stake_cents
+    if req.unit_stake_cents < base:
+        raise StakeBelowBase(
+            f"La mise minimum du {bet_type.label} est de {format_euros(base)}."
+        )
+    if req.unit_stake_cents % base:
+        raise StakeNotMultipleOfBase(
+            f"La mise doit être un multiple de {format_euros(base)}."
+        )
+    total = n * req.unit_stake_cents
+    if total > max_total_cents:
+        raise StakeTooHigh(
+            f"Ce pari coûte {format_euros(total)}, au-delà du maximum de "
+            f"{format_euros(max_total_cents)} par ticket."
+        )
+    return PricedBet(req, base, n, total)

@@ -1,0 +1,127 @@
+"""A bet's unit combinations: how many, and which.
+
+Counting uses closed formulas so that a wide champ costs nothing to price;
+`expand` yields the same combinations one by one (tests check they agree).
+The count is the multiplier of the unit stake: total = count x unit stake.
+
+Conventions for the fields of a bet:
+- UNITAIRE: `selections` holds exactly the horses of one combination, in the
+  order played when order counts. Multi and Mini Multi take 4 up to
+  `max_selections` horses: a "Multi en 5" unitaire names 5 horses, is ONE
+  unit combination (one 5-horse tuple, priced at one unit stake, as the
+  operator's rules fix "un seul et même enjeu minimum" whatever the number of
+  horses) and is paid the MULTI_EN_5 dividend.
+- COMBINE: `selections` holds more horses than one combination needs; every
+  subset (every arrangement when order counts) is played. For Multi and Mini
+  Multi the subsets are of 4 horses ("en 4").
+- CHAMP_TOTAL: `bases` holds the base horses, completed by every other
+  running horse of the race; `selections` is empty.
+- CHAMP_REDUIT: `bases` holds the base horses, completed by the horses in
+  `selections` only.
+
+Ordered bet types (Couplé ordre, Trio ordre, Tiercé, Quarté+, Quinté+,
+Super 4) in COMBINE and CHAMP formulas are played "dans tous les ordres":
+every arrangement of every set is a unit combination, the bases taking any
+place. A combiné of n horses is n!/(n-k)! units; a champ with b bases and m
+partners is C(m, k-b) x k! units (the operator's rules: a Tiercé champ total
+of two bases in an N-runner race is 6 x (N-2) units). The operator's cheaper
+"formule simplifiée" (one stated order per set, bases at stated places) is not
+offered: a bet carries no field for that order. See RULES.md.
+
+Unit combinations of unordered bet types are sorted tuples; of ordered bet
+types, tuples in the order of arrival played.
+"""
+from __future__ import annotations
+
+from itertools import combinations, permutations
+from math import comb, factorial, perm
+from typing import Iterator, Sequence
+
+from .catalogue import CHAMP_REDUIT, CHAMP_TOTAL, COMBINE, UNITAIRE, BetType, check_formula
+from .errors import DuplicateRunner, MissingBase, WrongSelectionCount
+
+
+def check_shape(
+    bet_type: BetType, formula: str, selections: Sequence[int], bases: Sequence[int],
+    running: Sequence[int],
+) -> None:
+    """Raise the domain error that explains why this bet cannot be played."""
+    check_formula(bet_type, formula)
+    k = bet_type.horses
+    chosen = list(bases) + list(selections)
+    if len(set(chosen)) != len(chosen):
+        raise DuplicateRunner()
+    if formula == UNITAIRE:
+        top = bet_type.max_selections or k
+        if bases or not (k <= len(selections) <= top):
+            want = f"{k}" if top == k else f"de {k} à {top}"
+            raise WrongSelectionCount(
+                f"Le {bet_type.label} unitaire se joue avec {want} cheval(aux)."
+            )
+    elif formula == COMBINE:
+        if bases or len(selections) <= k:
+            raise WrongSelectionCount(
+                f"Le {bet_type.label} combiné demande plus de {k} chevaux."
+            )
+    else:
+        if not bases:
+            raise MissingBase()
+        if len(bases) >= k:
+            raise WrongSelectionCount(
+                f"Un champ de {bet_type.label} prend au plus {k - 1} base(s)."
+            )
+        if formula == CHAMP_TOTAL and selections:
+            raise WrongSelectionCount("Un champ total ne prend que des bases.")
+        partners = _partners(formula, selections, bases, running)
+        if len(partners) < k - len(bases):
+            raise WrongSelectionCount("Pas assez de chevaux associés aux bases pour ce champ.")
+
+
+def _partners(formula: str, selections: Sequence[int], bases: Sequence[int],
+              running: Sequence[int]) -> list[int]:
+    if formula == CHAMP_TOTAL:
+        excluded = set(bases)
+        return [n for n in running if n not in excluded]
+    return list(selections)
+
+
+def count_combinations(
+    bet_type: BetType, formula: str, selections: Sequence[int], bases: Sequence[int],
+    running: Sequence[int],
+) -> int:
+    """Number of unit combinations played (the multiplier of the unit stake)."""
+    check_shape(bet_type, formula, selections, bases, running)
+    k = bet_type.horses
+    if formula == UNITAIRE:
+        return 1
+    if formula == COMBINE:
+        n = len(selections)
+        return perm(n, k) if bet_type.ordered else comb(n, k)
+    m = len(_partners(formula, selections, bases, running))
+    sets = comb(m, k - len(bases))
+    return sets * factorial(k) if bet_type.ordered else sets
+
+
+def expand(
+    bet_type: BetType, formula: str, selections: Sequence[int], bases: Sequence[int],
+    running: Sequence[int],
+) -> Iterator[tuple[int, ...]]:
+    """Every unit combination, sorted for unordered bet types."""
+    check_shape(bet_type, formula, selections, bases, running)
+    k = bet_type.horses
+    if formula == UNITAIRE:
+        yield tuple(selections) if bet_type.ordered else tuple(sorted(selections))
+        return
+    if formula == COMBINE:
+        if bet_type.ordered:
+            yield from permutations(selections, k)
+        else:
+            yield from combinations(sorted(selections), k)
+        return
+    partners = _partners(formula, selections, bases, running)
+    for rest in combinations(partners, k - len(bases)):
+        horses = tuple(bases) + rest
+        if bet_type.ordered:
+            yield from permutations(horses, k)
+        else:
+            yield tuple(sorted(horses))

@@ -1,0 +1,181 @@
+"""Which combinations a result pays, and which dividend a unit combination earns.
+
+Settlement (pools.py) and the valuation of one ticket (`bet_payout`) both go
+through `Payables.classify`, so a ticket is always paid the dividend whose
+winning stake counted its stake.
+
+A payable is `(kind, combination)` with a share: the fraction of the kind's
+profit it receives, averaged over the orders a dead heat allows
+(results.resolutions). How a unit combination matches a payable depends on
+the kind:
+- ORDRE: the very tuple (order counts);
+- DESORDRE: the same horses in any order;
+- BONUS4 / BONUS3: the unit holds the first four / three horses;
+- MULTI_EN_n: the unit of n horses holds the first four;
+- every other kind: the same sorted tuple.
+A unit earns only the first kind, in the catalogue's order, that it matches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import combinations
+from typing import Callable
+
+from .catalogue import (
+    BONUS3, BONUS4, DESORDRE, DEUX_SUR_QUATRE, GAGNANT, NP, ORDRE, PLACE, BetType, multi_kind,
+)
+from .results import OfficialResult, places_paid_simple_place, resolutions
+
+Combo = tuple[int, ...]
+Payable = tuple[str, Combo]
+
+
+def _srt(horses: Combo) -> Combo:
+    return tuple(sorted(horses))
+
+
+def _pairs(order: Combo) -> list[Combo]:
+    return [_srt(p) for p in combinations(order, 2)]
+
+
+def _each(kind: str, combos: list[Combo]) -> list[tuple[str, Combo, Fraction]]:
+    """Equal parts: one share per combination, e.g. each placed horse."""
+    return [(kind, c, Fraction(1, len(combos))) for c in combos]
+
+
+def _tqq(order: Combo) -> list[tuple[str, Combo, Fraction]]:
+    out = [(ORDRE, order, Fraction(1)), (DESORDRE, _srt(order), Fraction(1))]
+    if len(order) == 5:
+        out.append((BONUS4, _srt(order[:4]), Fraction(1)))
+    if len(order) >= 4:
+        out.append((BONUS3, _srt(order[:3]), Fraction(1)))
+    return out
+
+
+# (places read from the arrival, fewest classified horses to pay anything,
+#  payables of one strict order of arrival)
+Rule = tuple[int, int, Callable[[Combo], list[tuple[str, Combo, Fraction]]]]
+
+_RULES: dict[str, Rule] = {
+    "SIMPLE_GAGNANT": (1, 1, lambda o: [(GAGNANT, o[:1], Fraction(1))]),
+    "SIMPLE_PLACE": (3, 1, lambda o: _each(PLACE, [(h,) for h in o])),
+    "COUPLE_GAGNANT": (2, 2, lambda o: [(GAGNANT, _srt(o), Fraction(1))]),
+    "COUPLE_PLACE": (3, 2, lambda o: _each(PLACE, _pairs(o))),
+    "COUPLE_ORDRE": (2, 2, lambda o: [(ORDRE, o, Fraction(1))]),
+    "DEUX_SUR_QUATRE": (4, 2, lambda o: _each(DEUX_SUR_QUATRE, _pairs(o))),
+    "TRIO": (3, 3, lambda o: [(GAGNANT, _srt(o), Fraction(1))]),
+    "TRIO_ORDRE": (3, 3, lambda o: [(ORDRE, o, Fraction(1))]),
+    "TIERCE": (3, 3, _tqq),
+    "QUARTE_PLUS": (4, 4, _tqq),
+    "QUINTE_PLUS": (5, 5, _tqq),
+    "MULTI": (4, 4, lambda o: [("MULTI", _srt(o), Fraction(1))]),
+    "MINI_MULTI": (4, 4, lambda o: [("MULTI", _srt(o), Fraction(1))]),
+    "SUPER_QUATRE": (4, 4, lambda o: [(ORDRE, o, Fraction(1))]),
+    "PICK5": (5, 5, lambda o: [(GAGNANT, _srt(o), Fraction(1))]),
+}
+
+
+def is_multi(bet_type: BetType) -> bool:
+    return bet_type.code in ("MULTI", "MINI_MULTI")
+
+
+def canonical(bet_type: BetType, combo: Combo) -> Combo:
+    """The pool key of a unit combination: sorted unless order counts."""
+    return tuple(combo) if bet_type.ordered else _srt(tuple(combo))
+
+
+@dataclass(frozen=True)
+class Payables:
+    """The payable combinations of one pool under one result."""
+
+    bet_type: BetType
+    result: OfficialResult
+    shares: dict[Payable, Fraction]  # within its kind, averaged over dead-heat orders
+    void: bool  # too few starters or classified horses: every bet is refunded
+    ecurie_of: dict[int, int]  # Simple Gagnant: horse -> representative of its écurie
+
+    def rep(self, horse: int) -> int:
+        return self.ecurie_of.get(horse, horse)
+
+    def refunded(self, key: Combo) -> bool:
+        """A unit naming a non-runner is refunded, unless it may earn an NP dividend."""
+        out = sum(1 for h in key if h in self.result.non_runners)
+        if out == 0:
+            return False
+        return not (self.bet_type.np_dividend and out == 1 and len(key) > 1)
+
+    def classify(self, key: Combo) -> Payable | None:
+        """The payable whose dividend this unit earns, or None if it loses."""
+        if self.void or self.refunded(key):
+            return None
+        if any(h in self.result.non_runners for h in key):
+            return self._classify_np(key)
+        if self.bet_type.ecurie_coupling:
+            key = tuple(self.rep(h) for h in key)
+        for kind in self.bet_type.dividend_kinds:
+            for (k, combo) in self.shares:
+                if k == kind and _matches(kind, combo, key):
+                    return (kind, combo)
+        return None
+
+    def _classify_np(self, key: Combo) -> Payable | None:
+        runners = {h for h in key if h not in self.result.non_runners}
+        mains = [c for (k, c) in self.shares if k == GAGNANT]
+        if any(runners <= set(c) for c in mains):
+            return (NP, np_combination(mains))
+        return None
+
+
+def np_combination(mains: list[Combo]) -> Combo:
+    """The combination published with the NP dividend: every horse of the paid ones."""
+    return _srt(tuple({h for c in mains for h in c}))
+
+
+def _matches(kind: str, combo: Combo, key: Combo) -> bool:
+    if kind == ORDRE:
+        return key == combo
+    if kind == DESORDRE:
+        return _srt(key) == combo
+    if kind in (BONUS4, BONUS3):
+        return set(combo) <= set(key)
+    if kind.startswith("MULTI_EN_"):
+        return len(key) == int(kind.rsplit("_", 1)[1]) and set(combo) <= set(key)
+    return _srt(key) == combo
+
+
+def payables(bet_type: BetType, result: OfficialResult) -> Payables:
+    """Apply the bet type's rule to every order the dead heats allow, and average."""
+    depth, fewest, rule = _RULES[bet_type.code]
+    if bet_type.code == "SIMPLE_PLACE":
+        depth = places_paid_simple_place(result.declared_runners)
+    ecurie_of: dict[int, int] = {}
+    arrival = result.arrival
+    if bet_type.ecurie_coupling:
+        ecurie_of = {h: min(group) for group in result.coupled for h in group}
+        arrival = _couple(arrival, ecurie_of)
+    orders = resolutions(arrival, depth)
+    void = (result.starters < bet_type.void_below_starters or len(orders[0]) < fewest)
+    shares: dict[Payable, Fraction] = {}
+    if not void:
+        for order in orders:
+            for kind, combo, share in rule(order):
+                shares[(kind, combo)] = shares.get((kind, combo), 0) + share / len(orders)
+    if is_multi(bet_type):
+        shares = {(multi_kind(n), c): s for (_, c), s in shares.items()
+                  for n in range(4, (bet_type.max_selections or 4) + 1)}
+    return Payables(bet_type, result, shares, void, ecurie_of)
+
+
+def _couple(arrival: tuple[tuple[int, ...], ...], ecurie_of: dict[int, int]
+            ) -> tuple[tuple[int, ...], ...]:
+    """The arrival as Simple Gagnant sees it: each écurie is one horse, at its best place."""
+    seen: set[int] = set()
+    out = []
+    for place in arrival:
+        reps = tuple(dict.fromkeys(ecurie_of.get(h, h) for h in place if
+                                   ecurie_of.get(h, h) not in seen))
+        seen.update(reps)
+        if reps:
+            out.append(reps)
+    return tuple(out)

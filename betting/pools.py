@@ -1,0 +1,261 @@
+"""Settling a pool and valuing a ticket: the entry points the server calls.
+
+A pool is the stakes of one bet type on one race, as a mapping from unit
+combination to cents: `{(7,): 2_000, (13,): 500}` for Simple gagnant,
+`{(4, 9): 300}` for Couplé (sorted), `{(13, 7, 14): 100}` for Tiercé (in the
+order played). The keys are what `combinations.expand` / `bets.unit_combinations`
+yield, each with the bet's unit stake; `pool_stakes` adds bets up. A Multi or
+Mini Multi "en n" unit is its n-horse sorted tuple: `{(1, 2, 3, 4, 9): 300}` is
+one Multi en 5 at 3 €, paid the MULTI_EN_5 dividend.
+
+`settle_pool` applies the rules (RULES.md) in this order: void pool -> refund
+of units naming a non-runner -> deduction -> stakes on payable combinations
+reserved (deduction reduced if the masse cannot cover them) -> profit split
+per kind and per payable combination -> dividends rounded down to 0.10 € ->
+1.10 € minimum, funded by breakage then by the operator. Money is conserved
+to the cent:
+
+    total + carried_in = payouts + refunded + deduction + breakage - topup + carry_over
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterable, Mapping
+
+from . import dividends as rule
+from .catalogue import NP, BetType, get_bet_type
+from .payable import Payable, Payables, canonical, is_multi, payables
+from .rates import DEFAULT_RATES, Rates
+from .results import OfficialResult
+
+Combo = tuple[int, ...]
+
+# One dividend shared by every payable combination, pro rata of the stakes
+# (the operator publishes a single "rapport 2sur4"); Multi is common too, by size.
+COMMON_DIVIDEND = frozenset({"DEUX_SUR_QUATRE"})
+
+@dataclass(frozen=True)
+class Dividend:
+    kind: str  # GAGNANT, PLACE, ORDRE, DESORDRE, BONUS4, BONUS3, MULTI_EN_5, NP, ...
+    combination: Combo
+    per_euro_cents: int  # paid for 1 € staked, stake included
+    winning_stake_cents: int
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "combination": list(self.combination),
+                "per_euro_cents": self.per_euro_cents,
+                "winning_stake_cents": self.winning_stake_cents}
+
+
+@dataclass(frozen=True)
+class PoolResult:
+    bet_type: str
+    result: OfficialResult
+    total_cents: int  # every stake in the pool
+    deduction_cents: int  # kept by the operator (after any minus-pool relief)
+    breakage_cents: int  # left by rounding dividends down, after funding the minimum
+    refunded_cents: int
+    topup_cents: int = 0  # paid by the operator to reach the minimum dividend
+    carry_over_cents: int = 0  # masse kept for a later pool (nobody won)
+    carried_in_cents: int = 0  # masse brought in from an earlier pool
+    void: bool = False  # every bet of the pool is refunded
+    dividends: tuple[Dividend, ...] = ()
+
+    @property
+    def payout_cents(self) -> int:
+        return sum(rule.payout(d.per_euro_cents, d.winning_stake_cents) for d in self.dividends)
+
+    def to_dict(self) -> dict:
+        """The CONTRACT.md pool shape, plus the fields needed to rebuild it."""
+        return {
+            "bet_type": self.bet_type, "total_cents": self.total_cents,
+            "deduction_cents": self.deduction_cents, "breakage_cents": self.breakage_cents,
+            "refunded_cents": self.refunded_cents,
+            "dividends": [d.to_dict() for d in self.dividends],
+            "topup_cents": self.topup_cents, "carry_over_cents": self.carry_over_cents,
+            "carried_in_cents": self.carried_in_cents, "void": self.void,
+            "result": self.result.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PoolResult":
+        return cls(
+            bet_type=d["bet_type"], result=OfficialResult.from_dict(d["result"]),
+            total_cents=d["total_cents"], deduction_cents=d["deduction_cents"],
+            breakage_cents=d["breakage_cents"], refunded_cents=d["refunded_cents"],
+            topup_cents=d.get("topup_cents", 0), carry_over_cents=d.get("carry_over_cents", 0),
+            carried_in_cents=d.get("carried_in_cents", 0), void=d.get("void", False),
+            dividends=tuple(Dividend(x["kind"], tuple(x["combination"]), x["per_euro_cents"],
+                                     x["winning_stake_cents"]) for x in d["dividends"]),
+        )
+
+
+@dataclass(frozen=True)
+class Payout:
+    amount_cents: int  # winnings, stake included
+    refund_cents: int  # stakes given back (non-runner, void pool)
+    kinds: tuple[str, ...]  # dividend kinds earned, best first
+
+
+def pool_stakes(bet_type: str, bets: Iterable[tuple[Iterable[Combo], int]]) -> dict[Combo, int]:
+    """Add bets up into a pool: each bet is (its unit combinations, its unit stake)."""
+    bt = get_bet_type(bet_type)
+    stakes: dict[Combo, int] = {}
+    for combos, unit_stake in bets:
+        for combo in combos:
+            key = canonical(bt, combo)
+            stakes[key] = stakes.get(key, 0) + unit_stake
+    return stakes
+
+
+def _check_stakes(bt: BetType, stakes: Mapping[Combo, int]) -> dict[Combo, int]:
+    sizes = range(bt.horses, (bt.max_selections or bt.horses) + 1)
+    out: dict[Combo, int] = {}
+    for combo, cents in stakes.items():
+        key = canonical(bt, tuple(combo))
+        if len(key) not in sizes or len(set(key)) != len(key) or \
+                isinstance(cents, bool) or not isinstance(cents, int) or cents < 0:
+            raise ValueError(f"bad pool entry for {bt.code}: {combo!r}: {cents!r}")
+        out[key] = out.get(key, 0) + cents
+    return out
+
+
+def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResult,
+                rates: Rates = DEFAULT_RATES, *, carried_in_cents: int = 0) -> PoolResult:
+    """The dividends of one pool under the official result."""
+    bt = get_bet_type(bet_type)
+    pool = _check_stakes(bt, stakes)
+    total = sum(pool.values())
+    pay = payables(bt, result)
+    base = dict(bet_type=bt.code, result=result, total_cents=total,
+                carried_in_cents=carried_in_cents)
+    refund_all = PoolResult(**base, deduction_cents=0, breakage_cents=0, refunded_cents=total,
+                            carry_over_cents=carried_in_cents, void=True)
+    if pay.void:
+        return refund_all
+    refunded = sum(c for k, c in pool.items() if pay.refunded(k))
+    won: dict[Payable, int] = {}
+    for key, cents in pool.items():
+        payable = pay.classify(key)
+        if payable is not None and cents:
+            won[payable] = won.get(payable, 0) + cents
+    net = total - refunded
+    ded = rule.deduction(net, rates.deduction_rate(bt.code))
+    masse = net - ded + carried_in_cents
+    if not won:
+        if bt.code in rates.carry_over:
+            return PoolResult(**base, deduction_cents=ded, breakage_cents=0,
+                              refunded_cents=refunded, carry_over_cents=masse)
+        return refund_all
+    reserved = sum(won.values())
+    relief = rule.minus_pool_relief(masse, reserved, ded)
+    ded, masse = ded - relief, masse + relief
+    if is_multi(bt):
+        raw = _multi_ratios(masse, won)
+    elif bt.code in COMMON_DIVIDEND:
+        raw = {p: Fraction(masse, reserved) for p in won}
+    else:
+        raw = _part_ratios(bt, pay, masse - reserved, won, rates)
+    return _publish(bt, pay, pool, won, raw, masse, rates,
+                    PoolResult(**base, deduction_cents=ded, breakage_cents=0,
+                               refunded_cents=refunded))
+
+
+def _multi_ratios(masse: int, won: dict[Payable, int]) -> dict[Payable, Fraction]:
+    by_size: dict[int, int] = {}
+    for (kind, _), cents in won.items():
+        size = int(kind.rsplit("_", 1)[1])
+        by_size[size] = by_size.get(size, 0) + cents
+    ratios = rule.multi_dividends(masse, by_size)
+    return {p: ratios[int(p[0].rsplit("_", 1)[1])] for p in won}
+
+
+def _part_ratios(bt: BetType, pay: Payables, profit: int, won: dict[Payable, int],
+                 rates: Rates) -> dict[Payable, Fraction]:
+    """Stakes back plus profit split: NP layer, then per kind, then per combination."""
+    main = {p: c for p, c in won.items() if p[0] != NP}
+    np_won = {p: c for p, c in won.items() if p[0] == NP}
+    layer = Fraction(0)  # Couplé gagnant, Pick 5: profit share spread over winners AND NP
+    if np_won:
+        np_part = profit * (rates.np_share if main else 1)
+        layer = np_part / (sum(main.values()) + sum(np_won.values()))
+        profit -= np_part
+    ratios = {p: 1 + layer for p in np_won}
+    kinds = tuple(k for k in bt.dividend_kinds if k != NP)
+    by_kind = {k: sum(c for (kk, _), c in main.items() if kk == k) for k in kinds}
+    kind_share = rule.cascade(rates.split(bt.code, kinds), kinds, by_kind)
+    for kind in kinds:
+        shares = {p: s for p, s in pay.shares.items() if p[0] == kind}
+        for p, share in rule.renormalise(shares, main).items():
+            part = profit * kind_share[kind] * share
+            ratios[p] = layer + rule.raw_dividend(part, main[p])
+    return ratios
+
+
+def _publish(bt: BetType, pay: Payables, pool: dict[Combo, int], won: dict[Payable, int],
+             raw: dict[Payable, Fraction], masse: int, rates: Rates,
+             partial: PoolResult) -> PoolResult:
+    """Round, apply the minimum, fund it, and list the dividends tickets are paid on."""
+    grid_paid = paid = 0
+    out: list[Dividend] = []
+    for payable, ratio in raw.items():
+        grid = rule.per_euro_cents(ratio, rates.grid_cents)
+        final = rule.apply_minimum(grid, rates.min_dividend_cents)
+        for combo, cents in _published(bt, pay, pool, payable, won[payable]):
+            grid_paid += rule.payout(grid, cents)
+            paid += rule.payout(final, cents)
+            out.append(Dividend(payable[0], combo, final, cents))
+    breakage, topup = rule.fund_minimum(paid - grid_paid, masse - grid_paid)
+    order = {k: i for i, k in enumerate(bt.dividend_kinds)}
+    out.sort(key=lambda d: (order.get(d.kind, len(order)), d.combination))
+    return PoolResult(**{**partial.__dict__, "breakage_cents": breakage, "topup_cents": topup,
+                         "dividends": tuple(out)})
+
+
+def _published(bt: BetType, pay: Payables, pool: dict[Combo, int], payable: Payable,
+               cents: int) -> list[tuple[Combo, int]]:
+    """Simple gagnant with an écurie: the same dividend for every running member."""
+    if not bt.ecurie_coupling:
+        return [(payable[1], cents)]
+    rep = payable[1][0]
+    members = [h for h, r in pay.ecurie_of.items() if r == rep] or [rep]
+    running = [h for h in sorted(members) if h not in pay.result.non_runners]
+    return [((h,), pool.get((h,), 0)) for h in running]
+
+
+def bet_payout(pool: PoolResult, combinations: Iterable[Combo], unit_stake_cents: int,
+               base_stake_cents: int | None = None) -> Payout:
+    """What one bet is worth once its pool is settled.
+
+    `combinations` are the bet's unit combinations (bets.unit_combinations),
+    each staked `unit_stake_cents`. Paid per 1 €: amount = sum of
+    per_euro_cents * unit stake // 100 over the winning units.
+    `base_stake_cents`, when given, is checked against the unit stake: a
+    ticket staked below its base was never a valid bet.
+    """
+    if base_stake_cents is not None and not 0 < base_stake_cents <= unit_stake_cents:
+        raise ValueError("unit stake below the base stake")
+    combos = list(combinations)
+    if pool.void:
+        return Payout(0, unit_stake_cents * len(combos), ())
+    bt = get_bet_type(pool.bet_type)
+    pay = payables(bt, pool.result)
+    rates = {(d.kind, d.combination): d.per_euro_cents for d in pool.dividends}
+    amount = refund = 0
+    kinds: set[str] = set()
+    for combo in combos:
+        key = canonical(bt, combo)
+        if pay.refunded(key):
+            refund += unit_stake_cents
+            continue
+        payable = pay.classify(key)
+        if payable is None:
+            continue
+        published = key if bt.ecurie_coupling else payable[1]
+        per_euro = rates.get((payable[0], published), 0)
+        if per_euro:
+            amount += per_euro * unit_stake_cents
+            kinds.add(payable[0])
+    order = {k: i for i, k in enumerate(bt.dividend_kinds)}
+    return Payout(amount // 100, refund, tuple(sorted(kinds, key=lambda k: order.get(k, 99))))

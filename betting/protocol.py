@@ -1,0 +1,125 @@
+"""Schemas of the messages between terminal and server (namespace /terminal).
+
+Every handler on both sides goes through these functions, so a malformed
+message becomes a `ProtocolError` (an error ack), never an exception deep
+inside a handler.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from .bets import BetRequest, make_request
+from .errors import BettingError, ProtocolError
+from .programme import parse_utc
+
+NAMESPACE = "/terminal"
+MAX_BETS_PER_MESSAGE = 500
+AUTH_MAX_SKEW_S = 300  # a connect signature older or newer than this is refused
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+
+
+def ack_ok(**fields) -> dict:
+    return {"ok": True, **fields}
+
+
+def ack_error(code: str, message: str) -> dict:
+    return {"ok": False, "error": code, "message": message}
+
+
+def ack_from_error(exc: BettingError) -> dict:
+    return ack_error(exc.code, exc.message)
+
+
+def connect_signature(terminal_id: str, ts: int, key: bytes) -> str:
+    return hmac.new(key, f"{terminal_id}:{ts}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_connect_auth(auth: object, key_for, now_ts: float) -> str:
+    """Return the authenticated terminal id or raise ProtocolError.
+
+    `key_for(terminal_id)` returns the terminal's key, or None when the
+    terminal is unknown or disabled.
+    """
+    if not isinstance(auth, dict):
+        raise ProtocolError("missing auth")
+    terminal_id, ts, sig = auth.get("terminal_id"), auth.get("ts"), auth.get("sig")
+    if not isinstance(terminal_id, str) or not isinstance(sig, str) or len(terminal_id) > 32:
+        raise ProtocolError("malformed auth")
+    if isinstance(ts, bool) or not isinstance(ts, int) or abs(now_ts - ts) > AUTH_MAX_SKEW_S:
+        raise ProtocolError("stale or missing timestamp")
+    key = key_for(terminal_id)
+    if key is None:
+        raise ProtocolError("unknown or disabled terminal")
+    if not hmac.compare_digest(sig, connect_signature(terminal_id, ts, key)):
+        raise ProtocolError("bad signature")
+    return terminal_id
+
+
+@dataclass(frozen=True)
+class WireBet:
+    uuid: str
+    seq: int
+    placed_at: datetime
+    request: BetRequest
+    total_cents: int
+    offline: bool
+
+    def to_wire(self) -> dict:
+        r = self.request
+        return {
+            "uuid": self.uuid,
+            "seq": self.seq,
+            "placed_at": self.placed_at.isoformat().replace("+00:00", "Z"),
+            "race": r.race,
+            "bet_type": r.bet_type,
+            "formula": r.formula,
+            "selections": list(r.selections),
+            "bases": list(r.bases),
+            "unit_stake_cents": r.unit_stake_cents,
+            "total_cents": self.total_cents,
+            "offline": self.offline,
+        }
+
+
+def parse_wire_bet(data: object) -> WireBet:
+    if not isinstance(data, dict):
+        raise ProtocolError("a bet must be an object")
+    raw_uuid = data.get("uuid")
+    try:
+        canonical = str(uuidlib.UUID(raw_uuid)) if isinstance(raw_uuid, str) else None
+    except ValueError:
+        canonical = None
+    if canonical is None or len(raw_uuid) > 40:
+        raise ProtocolError("bad uuid")
+    seq, total = data.get("seq"), data.get("total_cents")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq < 10**9:
+        raise ProtocolError("bad seq")
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        raise ProtocolError("bad total_cents")
+    try:
+        placed_at = parse_utc(data.get("placed_at") or "")
+    except (TypeError, ValueError):
+        raise ProtocolError("bad placed_at") from None
+    return WireBet(
+        uuid=canonical,
+        seq=seq,
+        placed_at=placed_at,
+        request=make_request(data),
+        total_cents=total,
+        offline=bool(data.get("offline", False)),
+    )
+
+
+def parse_place_bets(payload: object) -> list[object]:
+    """The list of raw bets; each is parsed on its own so one bad bet rejects only itself."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("bets"), list):
+        raise ProtocolError("place_bets takes {\"bets\": [...]}")
+    bets = payload["bets"]
+    if not bets or len(bets) > MAX_BETS_PER_MESSAGE:
+        raise ProtocolError(f"between 1 and {MAX_BETS_PER_MESSAGE} bets per message")
+    return bets

@@ -1,0 +1,1 @@
+"""Guichet: the command line and the locations of the shared web assets."""

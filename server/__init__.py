@@ -1,0 +1,1 @@
+"""The central pool server: takes every bet, keeps the pools, tells every shop."""

@@ -1,0 +1,168 @@
+"""The central server's JSON API under /api (CONTRACT.md)."""
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, current_app, jsonify, request
+
+from betting.errors import InvalidTicketCode
+from betting.programme import parse_race_id
+from betting.errors import UnknownRace
+from betting.tickets import parse_ticket_code
+
+from . import fleet, races
+from .bets import bet_by_ticket, bet_to_dict
+from .programme_import import ProgrammeError, parse_programme
+from .socket_ns import push_pool_states, push_programme
+from .store import utcnow
+
+bp = Blueprint("api", __name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return jsonify(ok=False, error=exc.code, message=exc.message), exc.status
+
+
+def _store():
+    return current_app.extensions["guichet.store"]
+
+
+def _socketio():
+    return current_app.extensions["socketio"]
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else ""
+        with _store().read() as db:
+            allowed = bool(token) and fleet.check_admin_token(db, token)
+        if not allowed:
+            raise ApiError(401, "unauthorized",
+                           "admin token required: Authorization: Bearer <token> "
+                           "(create one with `guichet admin token`)")
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", "the body must be a JSON object")
+    return body
+
+
+def _race_record(race_id: str):
+    try:
+        parse_race_id(race_id)
+    except UnknownRace:
+        raise ApiError(400, "bad_race_id",
+                       f"not a race identifier: {race_id[:40]!r} (expected YYYY-MM-DD/R1C1)")
+    with _store().read() as db:
+        record = races.get_race(db, race_id)
+    if record is None:
+        raise ApiError(404, "unknown_race", f"no race {race_id} in the programme")
+    return record
+
+
+@bp.get("/healthz")
+def healthz():
+    if _store().ping():
+        return jsonify(ok=True)
+    return jsonify(ok=False, error="store_unavailable", message="the store does not answer"), 503
+
+
+@bp.post("/api/programme")
+@admin_required
+def import_programme():
+    try:
+        parsed = parse_programme(request.get_json(silent=True))
+    except ProgrammeError as exc:
+        raise ApiError(400, "bad_programme", str(exc))
+    with _store().transaction() as db:
+        version = races.import_races(db, parsed)
+    push_programme(_socketio(), version)
+    return jsonify(ok=True, races=len(parsed), version=version)
+
+
+@bp.get("/api/races")
+def list_races():
+    day = request.args.get("day")
+    now = utcnow()
+    with _store().read() as db:
+        records = races.list_races(db, day)
+    return jsonify(ok=True, races=[r.to_dict(now) for r in records])
+
+
+@bp.get("/api/races/<path:race_id>")
+def race_card(race_id: str):
+    record = _race_record(race_id)
+    with _store().read() as db:
+        pools = [dict(r) for r in db.execute(
+            "SELECT bet_type, total_cents, bets FROM pools WHERE race_id = ? ORDER BY bet_type",
+            (race_id,))]
+    return jsonify(ok=True, **record.to_dict(utcnow()), pools=pools)
+
+
+@bp.post("/api/races/<path:race_id>/close")
+@admin_required
+def close_race(race_id: str):
+    _race_record(race_id)
+    now = utcnow()
+    with _store().transaction() as db:
+        record = races.close_race(db, race_id, now)
+    push_pool_states(_socketio(), [record], now)
+    return jsonify(ok=True, race=race_id, state=record.state_at(now), closed_at=record.closed_at)
+
+
+@bp.post("/api/enrolment-codes")
+@admin_required
+def enrolment_code():
+    outlet = _json_body().get("outlet")
+    if not isinstance(outlet, str) or not outlet.strip() or len(outlet) > 100:
+        raise ApiError(400, "bad_outlet", "outlet must be a non-empty string of at most 100 characters")
+    with _store().transaction() as db:
+        created = fleet.create_enrolment_code(db, outlet.strip(), utcnow())
+    return jsonify(ok=True, **created), 201
+
+
+@bp.post("/api/enrol")
+def enrol():
+    code = _json_body().get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise ApiError(400, "bad_code", "code must be the enrolment code, as a string")
+    try:
+        with _store().transaction() as db:
+            enrolled = fleet.enrol(db, code, utcnow())
+    except fleet.EnrolmentError as exc:
+        raise ApiError(409 if exc.code == "code_used" else 403, exc.code, str(exc))
+    return jsonify(ok=True, **enrolled, server_time=utcnow().isoformat()), 201
+
+
+@bp.get("/api/terminals")
+@admin_required
+def terminals():
+    with _store().read() as db:
+        return jsonify(ok=True, terminals=fleet.list_terminals(db))
+
+
+@bp.get("/api/tickets/<code>")
+@admin_required
+def ticket(code: str):
+    try:
+        ref = parse_ticket_code(code)
+    except InvalidTicketCode as exc:
+        raise ApiError(400, exc.code, "not a valid ticket code (length or check digit)")
+    with _store().read() as db:
+        row = bet_by_ticket(db, ref.code)
+    if row is None:
+        raise ApiError(404, "unknown_ticket", "no such ticket")
+    return jsonify(ok=True, bet=bet_to_dict(row))

@@ -1,0 +1,86 @@
+"""The central server's Flask application factory."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, jsonify, render_template
+from flask_socketio import SocketIO
+
+from betting.protocol import NAMESPACE
+from guichet.paths import STATIC, TEMPLATES
+
+from . import fleet, races
+from .api import bp as api_bp
+from .socket_ns import TerminalNamespace, push_pool_states
+from .store import Store, utcnow
+
+log = logging.getLogger("guichet.server")
+
+MAX_MESSAGE_BYTES = 1_000_000
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
+    app.config.update(DB="guichet-server.db", MESSAGE_QUEUE=None, AUTO_CLOSE_INTERVAL_S=1.0)
+    app.config.update({k[len("GUICHET_"):]: v for k, v in os.environ.items()
+                       if k in ("GUICHET_DB", "GUICHET_MESSAGE_QUEUE")})
+    app.config.update(config or {})
+
+    store = Store(app.config["DB"])
+    app.extensions["guichet.store"] = store
+    with store.transaction() as db:
+        fleet.reset_connections(db)
+
+    socketio = SocketIO(
+        app,
+        message_queue=app.config["MESSAGE_QUEUE"],
+        max_http_buffer_size=MAX_MESSAGE_BYTES,
+        cors_allowed_origins="*",  # terminals authenticate by signature, not origin
+        ping_interval=5,
+        ping_timeout=5,
+    )
+    socketio.on_namespace(TerminalNamespace(NAMESPACE, store))
+    app.register_blueprint(api_bp)
+
+    @app.get("/")
+    def overview():
+        now = utcnow()
+        with store.read() as db:
+            records = races.list_races(db)
+            pools = {(r["race_id"], r["bet_type"]): r for r in db.execute("SELECT * FROM pools")}
+            terminals = fleet.list_terminals(db)
+        return render_template("server/overview.html", races=records, pools=pools,
+                               terminals=terminals, now=now)
+
+    @app.errorhandler(404)
+    def not_found(_exc):
+        return jsonify(ok=False, error="not_found", message="no such resource"), 404
+
+    @app.errorhandler(405)
+    def bad_method(_exc):
+        return jsonify(ok=False, error="method_not_allowed", message="method not allowed"), 405
+
+    @app.errorhandler(500)
+    def internal(_exc):
+        return jsonify(ok=False, error="internal_error", message="internal error"), 500
+
+    interval = app.config["AUTO_CLOSE_INTERVAL_S"]
+    if interval:
+        socketio.start_background_task(_auto_close, socketio, store, float(interval))
+    return app
+
+
+def _auto_close(socketio: SocketIO, store: Store, interval: float) -> None:
+    """Close pools at the off, by the server's clock, and tell every terminal."""
+    while True:
+        socketio.sleep(interval)
+        try:
+            now = utcnow()
+            with store.transaction() as db:
+                closed = races.close_due_races(db, now)
+            if closed:
+                log.info("closed at the off: %s", ", ".join(r.race.race_id for r in closed))
+                push_pool_states(socketio, closed, now)
+        except Exception:
+            log.exception("auto-close pass failed")

@@ -1,0 +1,118 @@
+"""The fleet of terminals: enrolment, keys, and what each last reported."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from datetime import datetime, timedelta
+
+from betting.programme import iso_utc
+from betting.tickets import terminal_id as make_terminal_id
+
+ENROLMENT_CODE_TTL = timedelta(hours=24)
+
+
+class EnrolmentError(Exception):
+    """Refused enrolment; `code` for programs, message in English for the technician's CLI."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def normalise_code(text: str) -> str:
+    return "".join(ch for ch in str(text) if ch.isdigit())
+
+
+def create_enrolment_code(db: sqlite3.Connection, outlet: str, now: datetime) -> dict:
+    """A 12-digit one-time code, typed by the technician on the new terminal."""
+    code = f"{secrets.randbelow(10**12):012d}"
+    expires = now + ENROLMENT_CODE_TTL
+    db.execute(
+        "INSERT INTO enrolment_codes (code, outlet, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        (code, outlet, iso_utc(now), iso_utc(expires)),
+    )
+    return {"code": code, "outlet": outlet, "expires_at": iso_utc(expires)}
+
+
+def enrol(db: sqlite3.Connection, code: str, now: datetime) -> dict:
+    row = db.execute("SELECT * FROM enrolment_codes WHERE code = ?",
+                     (normalise_code(code),)).fetchone()
+    if row is None:
+        raise EnrolmentError("unknown_code", "unknown enrolment code")
+    if row["used_at"]:
+        raise EnrolmentError("code_used", "this enrolment code has already been used")
+    if row["expires_at"] <= iso_utc(now):
+        raise EnrolmentError("code_expired", "this enrolment code has expired")
+    db.execute("UPDATE meta SET value = value + 1 WHERE name = 'last_terminal'")
+    number = db.execute("SELECT value FROM meta WHERE name = 'last_terminal'").fetchone()[0]
+    terminal = make_terminal_id(number)
+    key = secrets.token_hex(32)
+    db.execute(
+        "INSERT INTO terminals (terminal_id, outlet, key_hex, enrolled_at) VALUES (?, ?, ?, ?)",
+        (terminal, row["outlet"], key, iso_utc(now)),
+    )
+    db.execute("UPDATE enrolment_codes SET used_at = ?, terminal_id = ? WHERE code = ?",
+               (iso_utc(now), terminal, row["code"]))
+    return {"terminal_id": terminal, "key": key, "outlet": row["outlet"]}
+
+
+def terminal_key(db: sqlite3.Connection, terminal_id: str) -> bytes | None:
+    """The key of an enabled terminal, or None (unknown or disabled)."""
+    row = db.execute("SELECT key_hex, disabled FROM terminals WHERE terminal_id = ?",
+                     (terminal_id,)).fetchone()
+    if row is None or row["disabled"]:
+        return None
+    return bytes.fromhex(row["key_hex"])
+
+
+def mark_connected(db: sqlite3.Connection, terminal_id: str, connected: bool,
+                   now: datetime) -> None:
+    db.execute("UPDATE terminals SET connected = ?, last_seen = ? WHERE terminal_id = ?",
+               (int(connected), iso_utc(now), terminal_id))
+
+
+def record_heartbeat(db: sqlite3.Connection, terminal_id: str, queue_depth: int | None,
+                     printer: object, version: str | None, now: datetime) -> None:
+    db.execute(
+        "UPDATE terminals SET last_seen = ?, queue_depth = ?, printer = ?, version = ?, "
+        "connected = 1 WHERE terminal_id = ?",
+        (iso_utc(now), queue_depth, json.dumps(printer)[:500] if printer is not None else None,
+         version, terminal_id),
+    )
+
+
+def list_terminals(db: sqlite3.Connection) -> list[dict]:
+    out = []
+    for row in db.execute("SELECT * FROM terminals ORDER BY terminal_id"):
+        printer = json.loads(row["printer"]) if row["printer"] else None
+        last_seq = db.execute("SELECT MAX(seq), COUNT(*) FROM bets WHERE terminal_id = ?",
+                              (row["terminal_id"],)).fetchone()
+        out.append({
+            "terminal_id": row["terminal_id"], "outlet": row["outlet"],
+            "connected": bool(row["connected"]), "disabled": bool(row["disabled"]),
+            "last_seen": row["last_seen"], "queue_depth": row["queue_depth"],
+            "printer": printer, "version": row["version"],
+            "enrolled_at": row["enrolled_at"],
+            "last_seq": last_seq[0], "bets": last_seq[1],
+        })
+    return out
+
+
+def reset_connections(db: sqlite3.Connection) -> None:
+    """On start no terminal is connected to this process yet."""
+    db.execute("UPDATE terminals SET connected = 0")
+
+
+def create_admin_token(db: sqlite3.Connection, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    db.execute("INSERT INTO admin_tokens (token_sha256, created_at) VALUES (?, ?)",
+               (hashlib.sha256(token.encode()).hexdigest(), iso_utc(now)))
+    return token
+
+
+def check_admin_token(db: sqlite3.Connection, token: str) -> bool:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return db.execute("SELECT 1 FROM admin_tokens WHERE token_sha256 = ?",
+                      (digest,)).fetchone() is not None

@@ -1,0 +1,92 @@
+"""Schema of the central store, as registered migrations.
+
+Each migration runs once, in order, inside a transaction, and is recorded in
+`schema_migrations`; a store opened by newer code is brought up to date on
+start. Never edit a migration that has shipped: add the next one.
+"""
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "initial: races, terminals, enrolment codes, admin tokens, bets, pools",
+        """
+        CREATE TABLE meta (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
+        INSERT INTO meta (name, value) VALUES ('programme_version', 0), ('last_terminal', 0);
+
+        CREATE TABLE races (
+            race_id TEXT PRIMARY KEY,
+            day TEXT NOT NULL,
+            meeting INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            post_time TEXT NOT NULL,
+            card TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'open',
+            closed_at TEXT,
+            version INTEGER NOT NULL
+        );
+        CREATE INDEX races_version ON races (version);
+
+        CREATE TABLE terminals (
+            terminal_id TEXT PRIMARY KEY,
+            outlet TEXT NOT NULL,
+            key_hex TEXT NOT NULL,
+            enrolled_at TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            connected INTEGER NOT NULL DEFAULT 0,
+            last_seen TEXT,
+            queue_depth INTEGER,
+            printer TEXT,
+            version TEXT
+        );
+
+        CREATE TABLE enrolment_codes (
+            code TEXT PRIMARY KEY,
+            outlet TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT,
+            terminal_id TEXT
+        );
+
+        CREATE TABLE admin_tokens (
+            token_sha256 TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE bets (
+            uuid TEXT PRIMARY KEY,
+            terminal_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            race_id TEXT NOT NULL,
+            bet_type TEXT NOT NULL,
+            formula TEXT NOT NULL,
+            selections TEXT NOT NULL,
+            bases TEXT NOT NULL,
+            unit_stake_cents INTEGER NOT NULL,
+            total_cents INTEGER NOT NULL,
+            combinations INTEGER NOT NULL,
+            placed_at TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            offline INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            message TEXT,
+            ticket TEXT UNIQUE,
+            UNIQUE (terminal_id, seq)
+        );
+        CREATE INDEX bets_race ON bets (race_id, bet_type, status);
+
+        CREATE TABLE pools (
+            race_id TEXT NOT NULL,
+            bet_type TEXT NOT NULL,
+            total_cents INTEGER NOT NULL DEFAULT 0,
+            bets INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (race_id, bet_type)
+        );
+        """,
+    ),
+]

@@ -1,0 +1,1 @@
+"""The shop terminal: local htmx UI, outbox, sync client, printing."""

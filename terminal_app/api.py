@@ -1,0 +1,83 @@
+"""The terminal's local JSON API under /api (CONTRACT.md)."""
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, current_app, jsonify, request, session
+
+from betting.errors import BettingError
+
+from .service import Terminal, bet_view
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def terminal() -> Terminal:
+    return current_app.extensions["guichet.terminal"]
+
+
+def local_auth(view):
+    """The UI's session cookie, or `Authorization: Bearer <guichet terminal token>`."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        if session.get("ui"):
+            return view(*args, **kwargs)
+        if header.startswith("Bearer ") and terminal().store.check_token(header[7:].strip()):
+            return view(*args, **kwargs)
+        return jsonify(ok=False, error="unauthorized",
+                       message="Jeton requis : guichet terminal token."), 401
+    return wrapper
+
+
+@bp.get("/status")
+@local_auth
+def status():
+    return jsonify(ok=True, **terminal().status())
+
+
+@bp.get("/races")
+@local_auth
+def races():
+    return jsonify(ok=True, races=[{**race.to_dict(), "state": state}
+                                   for race, state in terminal().store.races()])
+
+
+@bp.post("/bets")
+@local_auth
+def sell():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(ok=False, uuid=None, status="rejected", reason="bad_request",
+                       message="Corps JSON attendu."), 400
+    try:
+        bet = terminal().sell(body)
+    except BettingError as exc:
+        return jsonify(ok=False, uuid=None, status="rejected", ticket=None,
+                       reason=exc.code, message=exc.message), 422
+    view = bet_view(bet)
+    code = {"accepted": 201, "pending": 202}.get(view["status"], 422)
+    return jsonify(ok=view["status"] != "rejected", **view), code
+
+
+@bp.get("/bets/<uuid>")
+@local_auth
+def bet(uuid: str):
+    found = terminal().store.bet(uuid)
+    if found is None:
+        return jsonify(ok=False, error="unknown_bet", message="Pari inconnu sur ce terminal."), 404
+    return jsonify(ok=True, **bet_view(found))
+
+
+@bp.post("/bets/<uuid>/print")
+@local_auth
+def print_ticket(uuid: str):
+    reprint = bool((request.get_json(silent=True) or {}).get("reprint"))
+    found = terminal().print_bet(uuid, reprint=reprint)
+    if found is None:
+        return jsonify(ok=False, error="unknown_bet", message="Pari inconnu sur ce terminal."), 404
+    if found["status"] != "accepted":
+        return jsonify(ok=False, error="not_accepted",
+                       message="Seul un pari accepté a un ticket."), 409
+    view = bet_view(found)
+    return jsonify(ok=view["print_error"] is None, **view)

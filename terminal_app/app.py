@@ -1,0 +1,46 @@
+"""The terminal's Flask application factory (UI and local JSON API on 127.0.0.1)."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, jsonify
+
+from guichet.paths import STATIC, TEMPLATES
+
+from .api import bp as api_bp
+from .service import Terminal
+from .store import TerminalStore
+from .ui import bp as ui_bp
+
+VERSION = "0.1.0"
+
+
+def create_app(data_dir: str, config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
+    store = TerminalStore(data_dir)
+    secret = store.get("session_secret")
+    if not secret:
+        secret = secrets.token_hex(32)
+        store.set(session_secret=secret)
+    app.config.update(SECRET_KEY=secret, SESSION_COOKIE_SAMESITE="Strict",
+                      SESSION_COOKIE_HTTPONLY=True)
+    app.config.update(config or {})
+    terminal = Terminal(store, version=VERSION)
+    app.extensions["guichet.terminal"] = terminal
+    app.register_blueprint(ui_bp)
+    app.register_blueprint(api_bp)
+
+    @app.errorhandler(404)
+    def not_found(_exc):
+        return jsonify(ok=False, error="not_found", message="Page introuvable."), 404
+
+    @app.errorhandler(405)
+    def bad_method(_exc):
+        return jsonify(ok=False, error="method_not_allowed", message="Méthode non permise."), 405
+
+    @app.errorhandler(500)
+    def internal(_exc):
+        return jsonify(ok=False, error="internal_error",
+                       message="Erreur interne du terminal : réessayez ou appelez l'assistance."), 500
+
+    return app

@@ -1,0 +1,72 @@
+"""From a bet in the outbox to a ticket layout the printer understands.
+
+`device_drivers` knows nothing about bets; this is where a bet is worded in
+French for paper and screen.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from betting.catalogue import BET_TYPES
+from betting.money import format_euros
+from betting.programme import Race, parse_utc
+from betting.tickets import group_code
+from device_drivers.ticket import TicketLayout
+
+try:
+    from zoneinfo import ZoneInfo
+
+    PARIS = ZoneInfo("Europe/Paris")
+except Exception:  # no time zone database on this machine: say UTC plainly
+    PARIS = None
+
+FORMULA_LABELS = {
+    "UNITAIRE": "unitaire", "COMBINE": "combiné",
+    "CHAMP_TOTAL": "champ total", "CHAMP_REDUIT": "champ réduit",
+}
+OPERATOR_HEADER = "GUICHET — PARIS HIPPIQUES"
+
+
+def local_time(moment: datetime) -> str:
+    if PARIS is None:
+        return moment.astimezone(timezone.utc).strftime("%H:%M UTC")
+    return moment.astimezone(PARIS).strftime("%H:%M")
+
+
+def local_datetime(moment: datetime) -> str:
+    if PARIS is None:
+        return moment.astimezone(timezone.utc).strftime("%d/%m/%Y %H:%M:%S UTC")
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def describe_bet(bet: dict) -> list[str]:
+    bet_type = BET_TYPES.get(bet["bet_type"])
+    label = bet_type.label if bet_type else bet["bet_type"]
+    lines = [f"{label} {FORMULA_LABELS.get(bet['formula'], bet['formula'])}"]
+    if bet["bases"]:
+        lines.append("Base(s) : " + " - ".join(str(n) for n in bet["bases"]))
+    if bet["selections"]:
+        lines.append("Cheva(l/ux) : " + " - ".join(str(n) for n in bet["selections"]))
+    lines.append(f"{bet['combinations']} combinaison(s) x {format_euros(bet['unit_stake_cents'])}")
+    return lines
+
+
+def ticket_layout(bet: dict, race: Race | None, terminal_id: str, outlet: str,
+                  job_id: str, reprint: bool = False) -> TicketLayout:
+    race_lines = [bet["race"]]
+    if race is not None:
+        race_lines = [f"{bet['race']} {race.venue}".strip(), race.name,
+                      f"Départ {local_time(race.post_time)}"]
+    banner = "DUPLICATA" if reprint else ("PROVISOIRE" if bet.get("offline") else None)
+    return TicketLayout(
+        header=(OPERATOR_HEADER, outlet, f"Terminal {terminal_id}"),
+        body=tuple(race_lines + describe_bet(bet)),
+        emphasis=(f"TOTAL {format_euros(bet['total_cents'])}",),
+        code=bet["ticket"],
+        footer=(
+            f"Vendu le {local_datetime(parse_utc(bet['created_at']))}",
+            f"Ticket {group_code(bet['ticket'])}",
+            f"N° {bet['seq']}  impression {job_id[:8]}",
+        ),
+        banner=banner,
+    )

@@ -1,0 +1,65 @@
+"""Running a terminal process: `guichet terminal`."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from werkzeug.serving import make_server
+
+from device_drivers.errors import DeviceError
+from device_drivers.printer import open_printer
+
+from .app import create_app
+from .store import TerminalStoreError
+
+log = logging.getLogger("guichet.terminal")
+
+
+class TerminalRunError(Exception):
+    """The terminal cannot start; one line for the technician (English)."""
+
+
+def run_terminal(data: str, host: str, port: int, printer: str | None,
+                 scanner: str | None) -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if printer:
+        try:
+            open_printer(printer).close()
+        except DeviceError as exc:
+            raise TerminalRunError(f"printer {printer!r} unusable: {exc.code}: {exc}") from None
+    if scanner and not (scanner in ("wedge", "sim:") or scanner.startswith("serial:")):
+        raise TerminalRunError(f"scanner {scanner!r}: expected wedge, sim: or serial:PORT")
+    try:
+        app = create_app(data)
+        terminal = app.extensions["guichet.terminal"]
+        terminal.store.lock_exclusive()
+    except TerminalStoreError as exc:
+        raise TerminalRunError(str(exc)) from None
+    settings = {k: v for k, v in (("printer", printer), ("scanner", scanner)) if v}
+    if settings:
+        terminal.store.set(**settings)
+        terminal.open_printer()
+    try:
+        httpd = make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        raise TerminalRunError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    terminal.start_sync()
+    stopping = threading.Event()
+
+    def _stop(*_args) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=httpd.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    state = "enrolled as " + terminal.store.get("terminal_id") if terminal.store.enrolled \
+        else "not enrolled: open the setup page"
+    print(f"Guichet terminal on http://{host}:{port}/ ({state})", flush=True)
+    try:
+        httpd.serve_forever()
+    finally:
+        terminal.stop()
+        log.info("terminal stopped")

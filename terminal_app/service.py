@@ -1,0 +1,162 @@
+"""What the terminal does, whatever asked for it (the htmx UI or the JSON API).
+
+Selling a bet: validate it against the cached race card, write it to the
+outbox (durable), hand it to the sync client, wait a moment for the server's
+answer, and print the ticket once it is accepted. Nothing is printed for a
+bet the server has not accepted.
+"""
+from __future__ import annotations
+
+import logging
+import uuid as uuidlib
+
+from betting.bets import make_request, price_bet
+from betting.errors import BettingError, ClosedPool, UnknownRace
+from device_drivers.errors import DeviceError
+from device_drivers.printer import open_printer
+
+from .printing import ticket_layout
+from .store import ACCEPTED, PENDING, TerminalStore
+from .sync import SyncClient
+
+log = logging.getLogger("guichet.terminal")
+
+ANSWER_WAIT_S = 8.0
+
+
+class Offline(BettingError):
+    code = "offline"
+    default_message = ("Terminal hors ligne : la vente reprendra dès le retour de la "
+                       "connexion au serveur central.")
+
+
+class NotEnrolled(BettingError):
+    code = "not_enrolled"
+    default_message = "Ce terminal n'est pas encore enrôlé : ouvrez la page Installation."
+
+
+class Terminal:
+    def __init__(self, store: TerminalStore, version: str = "") -> None:
+        self.store = store
+        self.version = version
+        self.printer = None
+        self.printer_error: str | None = None
+        self.sync: SyncClient | None = None
+        self.open_printer()
+
+    # -- devices -----------------------------------------------------------
+    def open_printer(self) -> None:
+        uri = self.store.get("printer", "sim:")
+        try:
+            self.printer = open_printer(uri)
+            self.printer_error = None
+        except DeviceError as exc:
+            self.printer, self.printer_error = None, exc.message
+            log.error("printer %s unusable: %s", uri, exc.code)
+
+    def printer_state(self) -> dict:
+        if self.printer is None:
+            return {"state": "offline", "message": self.printer_error or "Pas d'imprimante."}
+        try:
+            return self.printer.status().to_dict()
+        except DeviceError as exc:
+            return {"state": "unknown", "message": exc.message}
+
+    # -- link --------------------------------------------------------------
+    def start_sync(self) -> None:
+        if self.store.enrolled and self.sync is None:
+            self.sync = SyncClient(self.store, self.printer_state, self.version)
+            self.sync.start()
+
+    def stop(self) -> None:
+        if self.sync:
+            self.sync.stop()
+        if self.printer:
+            self.printer.close()
+
+    @property
+    def online(self) -> bool:
+        return bool(self.sync and self.sync.online)
+
+    def status(self) -> dict:
+        return {
+            "terminal_id": self.store.get("terminal_id"),
+            "outlet": self.store.get("outlet"),
+            "enrolled": self.store.enrolled,
+            "online": self.online,
+            "queue_depth": self.store.queue_depth(),
+            "provisional": 0,
+            "printer": self.printer_state(),
+            "server_time_offset_s": self.sync.clock_offset_s if self.sync else None,
+        }
+
+    # -- selling -----------------------------------------------------------
+    def sell(self, data: dict) -> dict:
+        """Raise BettingError for anything refused before the outbox; else the bet's state."""
+        if not self.store.enrolled:
+            raise NotEnrolled()
+        request = make_request(data)
+        cached = self.store.race(request.race)
+        if cached is None:
+            raise UnknownRace(f"Course inconnue : {request.race[:40]}.")
+        race, state = cached
+        if state != "open":
+            raise ClosedPool(f"Les paris sont fermés pour {race.race_id}.")
+        priced = price_bet(request, race)
+        if not self.online:
+            raise Offline()
+        bet = self.store.add_bet(priced)
+        self.sync.wake()
+        bet = self.sync.wait_for_answer(bet["uuid"], ANSWER_WAIT_S)
+        if bet["status"] == ACCEPTED:
+            bet = self.print_bet(bet["uuid"])
+        return bet
+
+    def print_bet(self, uuid: str, reprint: bool = False) -> dict:
+        """Print an accepted bet's ticket; one job id per bet, a reprint says DUPLICATA."""
+        bet = self.store.bet(uuid)
+        if bet is None or bet["status"] != ACCEPTED:
+            return bet
+        if bet["printed_at"] and not reprint:
+            return bet
+        job_id = bet["print_job_id"] or str(uuidlib.uuid4())
+        if reprint:
+            job_id = str(uuidlib.uuid4())
+        cached = self.store.race(bet["race"])
+        layout = ticket_layout(bet, cached[0] if cached else None,
+                               self.store.get("terminal_id"), self.store.get("outlet", ""),
+                               job_id, reprint=reprint)
+        error = None
+        if self.printer is None:
+            error = self.printer_error or "Pas d'imprimante configurée."
+        else:
+            try:
+                self.printer.print_ticket(layout, job_id)
+            except DeviceError as exc:
+                error = exc.message
+        if not reprint or error is None:
+            self.store.record_print(uuid, job_id, error)
+        if error:
+            log.warning("ticket of bet %s not printed: %s", uuid, error)
+        return self.store.bet(uuid)
+
+    def layout_for(self, bet: dict):
+        cached = self.store.race(bet["race"])
+        return ticket_layout(bet, cached[0] if cached else None, self.store.get("terminal_id"),
+                             self.store.get("outlet", ""), bet["print_job_id"] or "")
+
+
+def bet_view(bet: dict) -> dict:
+    """The public shape of a bet for the JSON API."""
+    status = bet["status"]
+    return {
+        "uuid": bet["uuid"], "seq": bet["seq"], "status": status,
+        "ticket": bet["ticket"], "race": bet["race"], "bet_type": bet["bet_type"],
+        "formula": bet["formula"], "selections": bet["selections"], "bases": bet["bases"],
+        "unit_stake_cents": bet["unit_stake_cents"], "total_cents": bet["total_cents"],
+        "combinations": bet["combinations"], "offline": bet["offline"],
+        "reason": bet["reason"], "message": bet["message"] if status != PENDING else
+        "En attente de la réponse du serveur central.",
+        "printed": bool(bet["printed_at"]), "print_error": bet["print_error"],
+        "created_at": bet["created_at"],
+    }

@@ -1,0 +1,219 @@
+"""The sync client: one Socket.IO connection (websocket) to the central server.
+
+It sends pending outbox entries in sequence order, in batches, with
+`call()` and a timeout, and records each answer before anything else
+happens to the bet. It keeps the programme cache up to date and sends
+heartbeats. Delivery is at-least-once: a timed-out batch is simply sent
+again, and the server answers a resend with the original result.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+import socketio
+
+from betting.programme import parse_utc
+from betting.protocol import NAMESPACE, connect_signature
+
+from .store import TerminalStore
+
+log = logging.getLogger("guichet.terminal.sync")
+
+BATCH = 100
+CALL_TIMEOUT_S = 10
+HEARTBEAT_S = 5
+BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 10.0
+
+
+class SyncClient:
+    def __init__(self, store: TerminalStore, printer_state: Callable[[], dict] | None = None,
+                 version: str = "") -> None:
+        self.store = store
+        self.server_url = store.get("server_url")
+        self.terminal_id = store.get("terminal_id")
+        self._key = bytes.fromhex(store.get("key") or "")
+        self._printer_state = printer_state or (lambda: None)
+        self._version = version
+        self._wake = threading.Event()
+        self._answered = threading.Condition()
+        self._stop = threading.Event()
+        self._pushes: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.clock_offset_s: float | None = None  # server time - local time
+        self.last_error: str | None = None
+        self.sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False)
+        self.sio.on("programme", self._on_programme, namespace=NAMESPACE)
+        self.sio.on("pool_state", self._on_pool_state, namespace=NAMESPACE)
+        self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
+
+    # -- public ------------------------------------------------------------
+    @property
+    def online(self) -> bool:
+        return self.sio.connected and NAMESPACE in self.sio.namespaces
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        try:
+            self.sio.disconnect()
+        except Exception:  # already gone
+            pass
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def wait_for_answer(self, uuid: str, timeout: float) -> dict | None:
+        """The bet once the server has answered, or None if it has not in time."""
+        deadline = time.monotonic() + timeout
+        with self._answered:
+            while True:
+                bet = self.store.bet(uuid)
+                if bet is None or bet["status"] != "pending":
+                    return bet
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return bet
+                self._answered.wait(min(left, 0.5))
+
+    # -- loop --------------------------------------------------------------
+    def _auth(self) -> dict:
+        ts = int(time.time())
+        return {"terminal_id": self.terminal_id, "ts": ts,
+                "sig": connect_signature(self.terminal_id, ts, self._key)}
+
+    def _connect(self) -> None:
+        self.sio.connect(self.server_url, auth=self._auth, transports=["websocket"],
+                         namespaces=[NAMESPACE], wait_timeout=5)
+        self.last_error = None
+        log.info("connected to %s as %s", self.server_url, self.terminal_id)
+        self._refresh_programme()
+        self._heartbeat()
+
+    def _run(self) -> None:
+        backoff = BACKOFF_MIN_S
+        next_heartbeat = 0.0
+        while not self._stop.is_set():
+            if not self.online:
+                try:
+                    self._connect()
+                    backoff = BACKOFF_MIN_S
+                    next_heartbeat = time.monotonic() + HEARTBEAT_S
+                except Exception as exc:  # refused, unreachable, timed out
+                    self.last_error = str(exc) or type(exc).__name__
+                    log.info("cannot reach the server (%s); retrying in %.1fs",
+                             self.last_error, backoff)
+                    self._stop.wait(backoff * random.uniform(0.5, 1.5))
+                    backoff = min(backoff * 2, BACKOFF_MAX_S)
+                    continue
+            try:
+                self._apply_pushes()
+                sent = self._drain_once()
+                if time.monotonic() >= next_heartbeat:
+                    self._heartbeat()
+                    next_heartbeat = time.monotonic() + HEARTBEAT_S
+            except Exception as exc:  # timeout or lost link: the loop reconnects and resends
+                self.last_error = str(exc) or type(exc).__name__
+                log.warning("sync failed: %s", self.last_error)
+                try:
+                    self.sio.disconnect()
+                except Exception:
+                    pass
+                continue
+            if not sent:
+                self._wake.wait(1.0)
+                self._wake.clear()
+
+    def _drain_once(self) -> int:
+        batch = self.store.pending(BATCH)
+        if not batch:
+            return 0
+        uuids = [b["uuid"] for b in batch]
+        self.store.mark_attempt(uuids)
+        ack = self.sio.call("place_bets", {"bets": [_wire(b) for b in batch]},
+                            namespace=NAMESPACE, timeout=CALL_TIMEOUT_S)
+        if not isinstance(ack, dict) or not ack.get("ok"):
+            raise RuntimeError(f"place_bets refused: {ack!r:.200}")
+        results = ack.get("results")
+        if not isinstance(results, list) or len(results) != len(batch):
+            raise RuntimeError("place_bets answer does not match the batch")
+        answers = [r for r, b in zip(results, batch)
+                   if isinstance(r, dict) and r.get("uuid") == b["uuid"]
+                   and r.get("status") in ("accepted", "duplicate", "rejected")]
+        if len(answers) != len(batch):
+            raise RuntimeError("place_bets answer names other bets")
+        self.store.record_answers(answers)
+        with self._answered:
+            self._answered.notify_all()
+        return len(batch)
+
+    def _heartbeat(self) -> None:
+        ack = self.sio.call("heartbeat", {"queue_depth": self.store.queue_depth(),
+                                          "printer": self._printer_state(),
+                                          "version": self._version},
+                            namespace=NAMESPACE, timeout=CALL_TIMEOUT_S)
+        if isinstance(ack, dict) and ack.get("ok") and isinstance(ack.get("server_time_ms"), int):
+            self.clock_offset_s = ack["server_time_ms"] / 1000 - time.time()
+
+    def _refresh_programme(self) -> None:
+        since = int(self.store.get("programme_version", "0") or 0)
+        ack = self.sio.call("get_programme", {"since_version": since},
+                            namespace=NAMESPACE, timeout=CALL_TIMEOUT_S)
+        if isinstance(ack, dict) and ack.get("ok"):
+            self.store.save_races(ack.get("races", []), ack.get("version"))
+
+    # -- server pushes ----------------------------------------------------
+    # Handlers run on short-lived threads of the Socket.IO client: they only
+    # queue the news, and the sync thread applies it to the store.
+    def _on_programme(self, data=None) -> None:
+        self._pushes.put(("programme", None))
+        self._wake.set()
+
+    def _on_pool_state(self, data=None) -> None:
+        if isinstance(data, dict) and isinstance(data.get("race"), str) \
+                and data.get("state") in ("open", "closed"):
+            self._pushes.put(("pool_state", (data["race"], data["state"])))
+            self._wake.set()
+
+    def _apply_pushes(self) -> None:
+        refresh = False
+        while not self._pushes.empty():
+            kind, value = self._pushes.get_nowait()
+            if kind == "pool_state":
+                self.store.set_race_state(*value)
+            else:
+                refresh = True
+        if refresh:
+            self._refresh_programme()
+
+    def _on_disconnect(self, *args) -> None:
+        log.info("disconnected from the server")
+        self._wake.set()
+
+
+def _wire(entry: dict) -> dict:
+    return {
+        "uuid": entry["uuid"], "seq": entry["seq"], "placed_at": entry["created_at"],
+        "race": entry["race"], "bet_type": entry["bet_type"], "formula": entry["formula"],
+        "selections": entry["selections"], "bases": entry["bases"],
+        "unit_stake_cents": entry["unit_stake_cents"], "total_cents": entry["total_cents"],
+        "offline": entry["offline"],
+    }
+
+
+def server_now(offset_s: float | None) -> datetime:
+    return datetime.fromtimestamp(time.time() + (offset_s or 0), tz=timezone.utc)
+
+
+__all__ = ["SyncClient", "server_now", "parse_utc"]

@@ -1,0 +1,127 @@
+"""The shopkeeper's htmx UI: pages and the fragments they swap in."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+
+from betting.catalogue import BET_TYPES, FORMULAS
+from betting.errors import BettingError
+from betting.money import format_euros, parse_euros
+from device_drivers.preview import barcode_svg, layout_text
+
+from .enrolment import EnrolError, enrol
+from .printing import FORMULA_LABELS, local_time
+from .service import Terminal
+
+bp = Blueprint("ui", __name__)
+
+
+def terminal() -> Terminal:
+    return current_app.extensions["guichet.terminal"]
+
+
+@bp.app_template_filter("euros")
+def _euros(cents: int) -> str:
+    return format_euros(cents)
+
+
+@bp.app_template_filter("heure")
+def _heure(moment) -> str:
+    return local_time(moment)
+
+
+@bp.before_request
+def _mark_session():
+    # The UI is served on 127.0.0.1 only; its pages carry the session the
+    # local API accepts (SameSite=Strict keeps other sites' pages out).
+    session["ui"] = True
+
+
+@bp.get("/")
+def index():
+    t = terminal()
+    if not t.store.enrolled:
+        return redirect(url_for("ui.setup"))
+    return render_template("terminal/index.html", status=t.status(), races=t.store.races(),
+                           recent=t.store.recent_bets(8))
+
+
+@bp.get("/ui/status")
+def status_fragment():
+    return render_template("terminal/_status.html", status=terminal().status())
+
+
+@bp.get("/ui/race")
+def race_fragment():
+    race_id = request.args.get("race", "")
+    cached = terminal().store.race(race_id)
+    if cached is None:
+        return render_template("terminal/_message.html", kind="error",
+                               message="Course inconnue : actualisez la liste des courses."), 404
+    race, state = cached
+    return render_template("terminal/_race.html", race=race, state=state, bet_types=BET_TYPES,
+                           formulas=FORMULAS, formula_labels=FORMULA_LABELS)
+
+
+def _numbers(name: str) -> list[int]:
+    out = []
+    for value in request.form.getlist(name):
+        if not value.isdigit():
+            raise ValueError(value)
+        out.append(int(value))
+    return out
+
+
+@bp.post("/ui/sell")
+def sell_fragment():
+    form = request.form
+    try:
+        stake = parse_euros(form.get("stake", ""))
+    except ValueError:
+        return _error("Mise invalide : saisissez un montant en euros, par exemple 2 ou 2,50.")
+    try:
+        horses, bases = _numbers("horse"), _numbers("base")
+    except ValueError:
+        return _error("Numéro de cheval invalide.")
+    data = {"race": form.get("race", ""), "bet_type": form.get("bet_type", ""),
+            "formula": form.get("formula", "UNITAIRE"), "selections": horses,
+            "bases": bases, "unit_stake_cents": stake}
+    try:
+        bet = terminal().sell(data)
+    except BettingError as exc:
+        return _error(exc.message)
+    return _bet_result(bet)
+
+
+@bp.post("/ui/bets/<uuid>/print")
+def print_fragment(uuid: str):
+    bet = terminal().print_bet(uuid, reprint=request.form.get("reprint") == "1")
+    if bet is None:
+        return _error("Pari inconnu sur ce terminal.")
+    return _bet_result(bet)
+
+
+def _bet_result(bet: dict):
+    layout = preview = svg = None
+    if bet["status"] == "accepted" and bet["ticket"]:
+        layout = terminal().layout_for(bet)
+        preview, svg = layout_text(layout), barcode_svg(bet["ticket"])
+    return render_template("terminal/_result.html", bet=bet, preview=preview, barcode=svg)
+
+
+def _error(message: str):
+    return render_template("terminal/_message.html", kind="error", message=message), 422
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    store = terminal().store
+    error = None
+    if request.method == "POST" and not store.enrolled:
+        try:
+            enrol(store, request.form.get("server_url", ""), request.form.get("code", ""))
+            terminal().start_sync()
+            return redirect(url_for("ui.index"))
+        except EnrolError as exc:
+            error = exc.french
+    return render_template("terminal/setup.html", store=store, error=error,
+                           status=terminal().status()), (422 if error else 200)

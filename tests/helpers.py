@@ -1,0 +1,174 @@
+"""Starting the real server and terminal as processes, and talking to them."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GUICHET = [sys.executable, "-m", "guichet"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(method: str, url: str, body: object = None, token: str | None = None,
+              cookies: str | None = None, timeout: float = 15) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"} if data is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        try:
+            return exc.code, json.loads(raw)
+        except ValueError:
+            return exc.code, {"raw": raw.decode(errors="replace")}
+
+
+def run_cli(*args: str, env: dict | None = None, check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+    proc = subprocess.run(GUICHET + list(args), capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"guichet {' '.join(args)} failed: {proc.stderr}")
+    return proc
+
+
+def wait_until(predicate, timeout: float = 20, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+@dataclass
+class Proc:
+    popen: subprocess.Popen
+    log: Path
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        return self.popen.returncode
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def spawn(args: list[str], log: Path) -> Proc:
+    handle = open(log, "wb")
+    popen = subprocess.Popen(GUICHET + args, stdout=handle, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    return Proc(popen, log)
+
+
+@dataclass
+class Server:
+    url: str
+    db: Path
+    token: str
+    proc: Proc
+
+    def api(self, method: str, path: str, body: object = None, token: str | None = "admin"):
+        return http_json(method, self.url + path, body,
+                         self.token if token == "admin" else token)
+
+
+@dataclass
+class Terminal:
+    url: str
+    data: Path
+    token: str
+    proc: Proc
+    terminal_id: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def api(self, method: str, path: str, body: object = None, token: str | None = "local"):
+        return http_json(method, self.url + path, body,
+                         self.token if token == "local" else token)
+
+    def status(self) -> dict:
+        return self.api("GET", "/api/status")[1]
+
+
+def start_server(tmp: Path, programme: Path | None = None) -> Server:
+    db = tmp / "server.db"
+    token = run_cli("admin", "token", "--db", str(db)).stdout.strip()
+    if programme:
+        run_cli("admin", "import", str(programme), "--db", str(db))
+    port = free_port()
+    proc = spawn(["server", "--db", str(db), "--port", str(port)], tmp / "server.log")
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy():
+        if proc.popen.poll() is not None:
+            raise AssertionError(f"server exited: {proc.output()}")
+        try:
+            return http_json("GET", url + "/healthz", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    wait_until(healthy, what="server health")
+    return Server(url, db, token, proc)
+
+
+def start_terminal(tmp: Path, server: Server, name: str = "terminal",
+                   printer: str | None = None) -> Terminal:
+    data = tmp / name
+    status, created = server.api("POST", "/api/enrolment-codes", {"outlet": f"Bar {name}"})
+    assert status == 201, created
+    run_cli("enrol", "--server", server.url, "--code", created["code"], "--data", str(data))
+    token = run_cli("terminal", "token", "--data", str(data)).stdout.strip()
+    port = free_port()
+    args = ["terminal", "--data", str(data), "--port", str(port),
+            "--printer", printer or f"file:{tmp / (name + '-tickets.bin')}"]
+    proc = spawn(args, tmp / f"{name}.log")
+    term = Terminal(f"http://127.0.0.1:{port}", data, token, proc)
+
+    def online():
+        if proc.popen.poll() is not None:
+            raise AssertionError(f"terminal exited: {proc.output()}")
+        try:
+            status = term.status()
+        except OSError:
+            return False
+        return status if status.get("online") else False
+
+    term.terminal_id = wait_until(online, what="terminal online")["terminal_id"]
+    return term
+
+
+def write_sample_programme(path: Path, minutes_ahead: int = 60) -> dict:
+    from datetime import timedelta
+
+    from server.programme_import import sample_programme
+    from server.store import utcnow
+
+    now = utcnow()
+    doc = sample_programme(now.date(), now + timedelta(minutes=minutes_ahead))
+    path.write_text(json.dumps(doc))
+    return doc
