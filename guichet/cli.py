@@ -160,7 +160,10 @@ def enrol(server_url: str, code: str, data: str) -> None:
 # -- admin -------------------------------------------------------------------
 @main.group()
 def admin() -> None:
-    """Operator tasks on the central store."""
+    """Operator tasks on the central store.
+
+    Example: guichet admin import programme.json --db /var/lib/guichet/server.db
+    """
 
 
 @admin.command("token")

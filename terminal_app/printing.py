@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from betting.catalogue import BET_TYPES
 from betting.money import format_euros
 from betting.programme import Race, parse_utc
-from betting.tickets import group_code
 from device_drivers.ticket import TicketLayout
 
 try:
@@ -46,7 +45,8 @@ def describe_bet(bet: dict) -> list[str]:
     if bet["bases"]:
         lines.append("Base(s) : " + " - ".join(str(n) for n in bet["bases"]))
     if bet["selections"]:
-        lines.append("Cheva(l/ux) : " + " - ".join(str(n) for n in bet["selections"]))
+        word = "Cheval" if len(bet["selections"]) == 1 else "Chevaux"
+        lines.append(f"{word} : " + " - ".join(str(n) for n in bet["selections"]))
     lines.append(f"{bet['combinations']} combinaison(s) x {format_euros(bet['unit_stake_cents'])}")
     return lines
 
@@ -65,7 +65,6 @@ def ticket_layout(bet: dict, race: Race | None, terminal_id: str, outlet: str,
         code=bet["ticket"],
         footer=(
             f"Vendu le {local_datetime(parse_utc(bet['created_at']))}",
-            f"Ticket {group_code(bet['ticket'])}",
             f"N° {bet['seq']}  impression {job_id[:8]}",
         ),
         banner=banner,

@@ -101,11 +101,17 @@ def print_fragment(uuid: str):
 
 
 def _bet_result(bet: dict):
-    layout = preview = svg = None
+    preview = svg = None
     if bet["status"] == "accepted" and bet["ticket"]:
-        layout = terminal().layout_for(bet)
-        preview, svg = layout_text(layout), barcode_svg(bet["ticket"])
-    return render_template("terminal/_result.html", bet=bet, preview=preview, barcode=svg)
+        preview = layout_text(terminal().layout_for(bet))
+        svg = barcode_svg(bet["ticket"])
+    html = render_template("terminal/_result.html", bet=bet, preview=preview, barcode=svg)
+    return html, 200, {"HX-Trigger": "bet-sold"}
+
+
+@bp.get("/ui/recent")
+def recent_fragment():
+    return render_template("terminal/_recent.html", recent=terminal().store.recent_bets(8))
 
 
 def _error(message: str):

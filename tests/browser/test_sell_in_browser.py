@@ -1,0 +1,80 @@
+"""A shopkeeper sells a bet in real Chromium, on the real terminal and server."""
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import expect
+
+
+def race_id(programme) -> str:
+    return f"{json.loads(programme.read_text())['date']}/R1C1"
+
+
+def open_race(page, terminal, race):
+    page.goto(terminal.url + "/")
+    expect(page.locator(".badge.online")).to_be_visible()
+    page.locator(f"button.race[data-race='{race}']").click()
+    expect(page.locator("form.race-card h2")).to_contain_text(race)
+
+
+def test_sell_a_simple_gagnant_and_see_the_ticket(page, terminal, server, programme):
+    race = race_id(programme)
+    open_race(page, terminal, race)
+    page.get_by_label("Simple gagnant").check()
+    page.locator(".runner[data-number='7']").click()
+    page.get_by_label("Mise par combinaison (€)").fill("3")
+    page.get_by_role("button", name="Valider le pari").click()
+
+    result = page.locator(".bet-result")
+    expect(result).to_have_attribute("data-status", "accepted", timeout=15000)
+    expect(result.locator(".message.ok")).to_contain_text("Pari accepté")
+    expect(result.locator(".message.ok")).to_contain_text("3,00 €")
+    preview = result.locator(".ticket-preview")
+    expect(preview).to_contain_text("Simple gagnant unitaire")
+    expect(preview).to_contain_text("TOTAL 3,00 €")
+    expect(preview.locator("svg")).to_be_visible()
+    code = preview.locator(".ticket-code").get_attribute("data-code")
+    assert re.fullmatch(r"\d{24}", code)
+
+    status, found = server.api("GET", f"/api/tickets/{code}")
+    assert status == 200
+    assert found["bet"]["selections"] == [7] and found["bet"]["total_cents"] == 300
+
+
+def test_sell_a_simple_place(page, terminal, programme):
+    open_race(page, terminal, race_id(programme))
+    page.get_by_label("Simple placé").check()
+    page.locator(".runner[data-number='2']").click()
+    page.get_by_label("Mise par combinaison (€)").fill("2,00")
+    page.get_by_role("button", name="Valider le pari").click()
+    result = page.locator(".bet-result")
+    expect(result).to_have_attribute("data-status", "accepted", timeout=15000)
+    expect(result.locator(".ticket-preview")).to_contain_text("Simple placé unitaire")
+
+
+def test_mistakes_are_explained_in_french_and_sell_nothing(page, terminal, programme):
+    open_race(page, terminal, race_id(programme))
+    before = terminal.status()["queue_depth"], _outbox_size(terminal)
+
+    page.get_by_label("Simple gagnant").check()
+    page.get_by_role("button", name="Valider le pari").click()  # no horse chosen
+    expect(page.locator("#result .message.error")).to_contain_text("cheval")
+
+    page.locator(".runner[data-number='1']").click()
+    page.get_by_label("Mise par combinaison (€)").fill("deux euros")
+    page.get_by_role("button", name="Valider le pari").click()
+    expect(page.locator("#result .message.error")).to_contain_text("Mise invalide")
+
+    page.get_by_label("Mise par combinaison (€)").fill("0,50")
+    page.get_by_role("button", name="Valider le pari").click()
+    expect(page.locator("#result .message.error")).to_contain_text("mise minimum")
+
+    assert (terminal.status()["queue_depth"], _outbox_size(terminal)) == before
+
+
+def _outbox_size(terminal) -> int:
+    import sqlite3
+
+    with sqlite3.connect(terminal.data / "terminal.db") as db:
+        return db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
