@@ -86,7 +86,7 @@ def run_demo(data: str | None, server_port: int, terminal_port: int) -> None:
             cmd + ["terminal", "--data", str(folder / "terminal"), "--port", str(terminal_port),
                    "--printer", "sim:"],
             start_new_session=True))
-        _wait_http(f"{terminal_url}api/status", procs[1], "terminal")
+        _wait_http(f"{terminal_url}healthz", procs[1], "terminal")
         print(f"\nGuichet demo running (files in {folder}):\n"
               f"  central server: {server_url}/\n"
               f"  shop terminal:  {terminal_url}\n"

@@ -30,6 +30,10 @@ def create_app(data_dir: str, config: dict | None = None) -> Flask:
     app.register_blueprint(ui_bp)
     app.register_blueprint(api_bp)
 
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(ok=True)
+
     @app.errorhandler(404)
     def not_found(_exc):
         return jsonify(ok=False, error="not_found", message="Page introuvable."), 404
