@@ -37,7 +37,7 @@ from itertools import combinations, permutations
 from math import comb, factorial, perm
 from typing import Iterator, Sequence
 
-from .catalogue import CHAMP_REDUIT, CHAMP_TOTAL, COMBINE, UNITAIRE, BetType, check_formula
+from .catalogue import CHAMP_TOTAL, COMBINE, UNITAIRE, BetType, check_formula
 from .errors import DuplicateRunner, MissingBase, WrongSelectionCount
 
 

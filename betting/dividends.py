@@ -8,6 +8,7 @@ example in tests/unit/test_dividends_rules.py.
 from __future__ import annotations
 
 from fractions import Fraction
+from math import comb
 from typing import Mapping, Sequence
 
 ONE_EURO = 100
@@ -113,10 +114,9 @@ def multi_dividends(masse_cents: int, stakes_by_size: Mapping[int, int], four: i
     A "Multi en n" unit covers C(n, 4) sets of four horses for one unit stake,
     so its dividend is the "en 4" dividend divided by C(n, 4) (en 5: /5, en 6:
     /15, en 7: /35), and the masse is shared pro rata of the stakes counted in
-    "en 4" units. Masse 7 000, 1 000 en 4 and 3 500 en 7 -> en 4 x7, en 7 x0.2.
+    "en 4" units. Masse 7 700, 1 000 staked en 4 and 3 500 en 7 (worth 100 en 4):
+    en 4 x7, en 7 x0.2.
     """
-    from math import comb
-
     units = sum((Fraction(s, comb(n, four)) for n, s in stakes_by_size.items()), Fraction(0))
     if not units:
         return {}

@@ -19,7 +19,7 @@ to the cent:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Iterable, Mapping
 
@@ -209,8 +209,7 @@ def _publish(bt: BetType, pay: Payables, pool: dict[Combo, int], won: dict[Payab
     breakage, topup = rule.fund_minimum(paid - grid_paid, masse - grid_paid)
     order = {k: i for i, k in enumerate(bt.dividend_kinds)}
     out.sort(key=lambda d: (order.get(d.kind, len(order)), d.combination))
-    return PoolResult(**{**partial.__dict__, "breakage_cents": breakage, "topup_cents": topup,
-                         "dividends": tuple(out)})
+    return replace(partial, breakage_cents=breakage, topup_cents=topup, dividends=tuple(out))
 
 
 def _published(bt: BetType, pay: Payables, pool: dict[Combo, int], payable: Payable,

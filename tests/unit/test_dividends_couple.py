@@ -1,0 +1,79 @@
+"""Couplé gagnant / placé / ordre and 2 sur 4, with worked numbers (RULES.md)."""
+from fractions import Fraction
+
+from betting.pools import bet_payout, settle_pool
+from betting.rates import Rates
+from betting.results import make_result
+
+CODES = ("COUPLE_GAGNANT", "COUPLE_PLACE", "COUPLE_ORDRE", "DEUX_SUR_QUATRE")
+TWENTY = Rates(deductions={c: Fraction(1, 5) for c in CODES})
+
+
+def divs(pool):
+    return {(d.kind, d.combination): d.per_euro_cents for d in pool.dividends}
+
+
+def test_couple_place_splits_the_profit_in_three_equal_parts():
+    # masse 80 €, reserved 20 €, profit 60 € in thirds of 20 €
+    pool = settle_pool("COUPLE_PLACE", {(1, 2): 1_000, (1, 3): 500, (2, 3): 500, (4, 5): 8_000},
+                       make_result([[1], [2], [3], [4]], 8), TWENTY)
+    assert divs(pool) == {("PLACE", (1, 2)): 300, ("PLACE", (1, 3)): 500,
+                          ("PLACE", (2, 3)): 500}
+
+
+def test_couple_place_dead_heat_for_third_pays_five_pairs_never_the_two_thirds():
+    # profit 50 €: (1,2) a third = 16.67 € on 10 € -> 2.66; the four others a sixth
+    # = 8.33 € on 5 € -> 2.66. (3,4), the two thirds together, loses.
+    stakes = {(1, 2): 1_000, (1, 3): 500, (1, 4): 500, (2, 3): 500, (2, 4): 500,
+              (3, 4): 1_000, (5, 6): 6_000}
+    pool = settle_pool("COUPLE_PLACE", stakes, make_result([[1], [2], [3, 4]], 8), TWENTY)
+    assert divs(pool) == {("PLACE", p): 260 for p in [(1, 2), (1, 3), (1, 4), (2, 3), (2, 4)]}
+    assert bet_payout(pool, [(3, 4)], 1_000).amount_cents == 0
+
+
+def test_couple_gagnant_dead_heat_for_second_pays_two_pairs_half_each():
+    # profit 40 € in halves: (1,2) 1 + 20/10 = 3.00; (1,3) 1 + 20/30 = 1.66 -> 1.60
+    stakes = {(1, 2): 1_000, (1, 3): 3_000, (2, 3): 1_000, (4, 5): 5_000}
+    pool = settle_pool("COUPLE_GAGNANT", stakes, make_result([[1], [2, 3]], 8), TWENTY)
+    assert divs(pool) == {("GAGNANT", (1, 2)): 300, ("GAGNANT", (1, 3)): 160}
+
+
+def test_couple_gagnant_pays_an_np_dividend_to_a_pair_with_one_non_runner():
+    # 10 € on (9,10), two non-runners: refunded. net 90 €, deduction 18 €, masse 72 €,
+    # reserved 20 € ((1,2) and (1,9)), profit 52 €: a quarter (13 €) over both -> +0.65,
+    # the rest (39 €) over (1,2) -> +3.90. NP 1.65 -> 1.60; GAGNANT 5.55 -> 5.50.
+    # (3,9): one non-runner, 3 not in the first two: loses.
+    stakes = {(1, 2): 1_000, (1, 9): 1_000, (3, 9): 1_000, (9, 10): 1_000, (4, 5): 6_000}
+    pool = settle_pool("COUPLE_GAGNANT", stakes,
+                       make_result([[1], [2]], 10, non_runners=[9, 10]), TWENTY)
+    assert divs(pool) == {("GAGNANT", (1, 2)): 550, ("NP", (1, 2)): 160}
+    assert pool.refunded_cents == 1_000
+    assert bet_payout(pool, [(1, 9)], 1_000).kinds == ("NP",)
+    assert bet_payout(pool, [(3, 9)], 1_000) == bet_payout(pool, [(4, 5)], 1_000)
+
+
+def test_couple_ordre_dead_heat_for_first_pays_both_orders():
+    pool = settle_pool("COUPLE_ORDRE", {(1, 2): 1_000, (2, 1): 1_000, (3, 1): 8_000},
+                       make_result([[1, 2], [3]], 7), TWENTY)
+    assert divs(pool) == {("ORDRE", (1, 2)): 400, ("ORDRE", (2, 1)): 400}
+
+
+def test_deux_sur_quatre_pays_one_common_dividend_to_every_pair_of_the_first_four():
+    # masse 80 € over 40 € on paying pairs -> 2.00 for each
+    pool = settle_pool("DEUX_SUR_QUATRE",
+                       {(1, 2): 1_000, (3, 4): 1_000, (1, 4): 2_000, (5, 6): 6_000},
+                       make_result([[1], [2], [3], [4], [5]], 10), TWENTY)
+    assert divs(pool) == {("DEUX_SUR_QUATRE", p): 200 for p in [(1, 2), (1, 4), (3, 4)]}
+
+
+def test_deux_sur_quatre_is_refunded_below_five_starters():
+    pool = settle_pool("DEUX_SUR_QUATRE", {(1, 2): 1_000},
+                       make_result([[1], [2], [3], [4]], 6, non_runners=[5, 6]), TWENTY)
+    assert pool.void
+
+
+def test_combined_couple_place_ticket_is_paid_for_each_winning_pair():
+    stakes = {(1, 2): 1_000, (1, 3): 500, (2, 3): 500, (4, 5): 8_000}
+    pool = settle_pool("COUPLE_PLACE", stakes, make_result([[1], [2], [3]], 8), TWENTY)
+    payout = bet_payout(pool, [(1, 2), (1, 3), (2, 3)], 500)
+    assert payout.amount_cents == 5 * (300 + 500 + 500)

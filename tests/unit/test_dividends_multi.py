@@ -1,0 +1,78 @@
+"""Multi and Mini Multi "en 4/5/6/7", Trio, Super 4, Pick 5 (RULES.md)."""
+from betting.catalogue import get_bet_type
+from betting.combinations import expand
+from betting.pools import bet_payout, settle_pool
+from betting.rates import Rates
+from betting.results import make_result
+
+NO_DEDUCTION = Rates(deductions={})
+ARRIVAL = make_result([[1], [2], [3], [4], [5], [6]], 16)
+
+
+def divs(pool):
+    return {(d.kind, d.combination): d.per_euro_cents for d in pool.dividends}
+
+
+def test_multi_en_5_dividend_is_a_fifth_of_the_en_4():
+    # 3 € en 4 + 15 € en 5 (worth 3 € en 4) = 6 € in en-4 units; masse 300 € -> en 4 x50
+    stakes = {(1, 2, 3, 4): 300, (1, 2, 3, 4, 9): 1_500, (5, 6, 7, 8): 28_200}
+    pool = settle_pool("MULTI", stakes, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("MULTI_EN_4", (1, 2, 3, 4)): 5_000,
+                          ("MULTI_EN_5", (1, 2, 3, 4)): 1_000}
+    assert pool.payout_cents == 30_000 and pool.breakage_cents == 0
+
+
+def test_multi_minimum_is_funded_by_the_breakage_of_the_other_dividend():
+    # 100 € en 4 + 35 € en 7 (worth 1 € en 4): masse 3 695.59 € / 101 € = 36.59 -> 36.50
+    # (breakage 9 €); en 7 36.59 / 35 = 1.045 -> 1.00, raised to 1.10: 3.50 € from breakage
+    stakes = {(1, 2, 3, 4): 10_000, (1, 2, 3, 4, 7, 8, 9): 3_500, (5, 6, 7, 8): 356_059}
+    pool = settle_pool("MULTI", stakes, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("MULTI_EN_4", (1, 2, 3, 4)): 3_650,
+                          ("MULTI_EN_7", (1, 2, 3, 4)): 110}
+    assert (pool.breakage_cents, pool.topup_cents) == (709, 0)
+
+
+def test_multi_unit_naming_a_non_runner_is_refunded():
+    pool = settle_pool("MULTI", {(1, 2, 3, 4, 9): 300, (1, 2, 3, 4): 300, (5, 6, 7, 8): 600},
+                       make_result([[1], [2], [3], [4]], 16, non_runners=[9]), NO_DEDUCTION)
+    assert pool.refunded_cents == 300
+    assert divs(pool) == {("MULTI_EN_4", (1, 2, 3, 4)): 300}
+
+
+def test_multi_combined_ticket_is_five_multi_en_4_units():
+    bt = get_bet_type("MULTI")
+    units = list(expand(bt, "COMBINE", [1, 2, 3, 4, 9], [], range(1, 17)))
+    pool = settle_pool("MULTI", {u: 300 for u in units} | {(5, 6, 7, 8): 1_500},
+                       ARRIVAL, NO_DEDUCTION)
+    assert bet_payout(pool, units, 300).amount_cents == 3 * 1_000  # 30 € / 3 € = x10
+
+
+def test_mini_multi_en_6_holds_the_first_four():
+    stakes = {(1, 2, 3, 4, 7, 8): 300, (5, 6, 7, 8): 2_700}
+    pool = settle_pool("MINI_MULTI", stakes, make_result([[1], [2], [3], [4]], 12),
+                       NO_DEDUCTION)
+    assert divs(pool) == {("MULTI_EN_6", (1, 2, 3, 4)): 1_000}
+
+
+def test_trio_dead_heat_for_third_pays_both_sets_half_the_profit_each():
+    # profit 80 € halved: (1,2,3) 1 + 40/10 = 5.00; (1,2,4) 1 + 40/10 = 5.00
+    stakes = {(1, 2, 3): 1_000, (1, 2, 4): 1_000, (5, 6, 7): 8_000}
+    pool = settle_pool("TRIO", stakes, make_result([[1], [2], [3, 4]], 10), NO_DEDUCTION)
+    assert divs(pool) == {("GAGNANT", (1, 2, 3)): 500, ("GAGNANT", (1, 2, 4)): 500}
+
+
+def test_super_quatre_pays_the_exact_order_only():
+    stakes = {(1, 2, 3, 4): 100, (2, 1, 3, 4): 100, (5, 6, 7, 8): 800}
+    pool = settle_pool("SUPER_QUATRE", stakes, make_result([[1], [2], [3], [4]], 8),
+                       NO_DEDUCTION)
+    assert divs(pool) == {("ORDRE", (1, 2, 3, 4)): 1_000}
+
+
+def test_pick5_pays_np_to_a_unit_with_one_non_runner_and_four_of_the_first_five():
+    # profit 80 €: a quarter (20 €) over 20 € of winners + NP -> +1.00; the rest (60 €)
+    # over the 10 € winners -> +6.00. GAGNANT 8.00; NP 2.00
+    stakes = {(1, 2, 3, 4, 5): 1_000, (1, 2, 3, 4, 9): 1_000, (6, 7, 8, 10, 11): 8_000}
+    pool = settle_pool("PICK5", stakes,
+                       make_result([[1], [2], [3], [4], [5]], 12, non_runners=[9]),
+                       NO_DEDUCTION)
+    assert divs(pool) == {("GAGNANT", (1, 2, 3, 4, 5)): 800, ("NP", (1, 2, 3, 4, 5)): 200}

@@ -1,0 +1,123 @@
+"""Properties of pools and combinations over random races (Hypothesis)."""
+from fractions import Fraction
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from betting.catalogue import BET_TYPES, FORMULAS
+from betting.combinations import count_combinations, expand
+from betting.errors import BettingError
+from betting.payable import canonical
+from betting.pools import PoolResult, bet_payout, settle_pool
+from betting.rates import Rates
+from betting.results import make_result
+
+FAST = settings(max_examples=200, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def races(draw):
+    code = draw(st.sampled_from(sorted(BET_TYPES)))
+    bt = BET_TYPES[code]
+    declared = draw(st.integers(max(4, bt.horses), 16))
+    horses = list(range(1, declared + 1))
+    non_runners = draw(st.lists(st.sampled_from(horses), max_size=3, unique=True))
+    order = draw(st.permutations([h for h in horses if h not in non_runners]))
+    order = order[:draw(st.one_of(st.just(len(order)), st.integers(0, len(order))))]
+    arrival, i = [], 0
+    while i < len(order):
+        size = draw(st.sampled_from([1] * 8 + [2, 3]))
+        arrival.append(order[i:i + size])
+        i += size
+    coupled = draw(st.lists(st.lists(st.sampled_from(horses), min_size=2, max_size=3,
+                                     unique=True), max_size=1))
+    result = make_result(arrival, declared, non_runners, coupled)
+    sizes = [n for n in range(bt.horses, (bt.max_selections or bt.horses) + 1) if n <= declared]
+    stakes: dict[tuple[int, ...], int] = {}
+    for _ in range(draw(st.integers(0, 14))):
+        size = draw(st.sampled_from(sizes))
+        if len(order) >= size and draw(st.booleans()):  # near the arrival: winners happen
+            key = tuple(draw(st.permutations(order[:size + 1]))[:size])
+        else:
+            key = tuple(draw(st.lists(st.sampled_from(horses), min_size=size, max_size=size,
+                                      unique=True)))
+        key = canonical(bt, key)
+        stakes[key] = stakes.get(key, 0) + 10 * draw(st.integers(1, 500))
+    rate = draw(st.sampled_from([Fraction(0), Fraction(139, 1000), Fraction(35, 100),
+                                 Fraction(9, 10)]))
+    rates = Rates(deductions={c: rate for c in BET_TYPES})
+    carried_in = draw(st.sampled_from([0, 0, 0, 12_340]))
+    return code, stakes, result, rates, carried_in
+
+
+@FAST
+@given(races())
+def test_money_is_conserved_to_the_cent(race):
+    code, stakes, result, rates, carried_in = race
+    pool = settle_pool(code, stakes, result, rates, carried_in_cents=carried_in)
+    assert pool.total_cents == sum(stakes.values())
+    assert pool.total_cents + carried_in == (
+        pool.payout_cents + pool.refunded_cents + pool.deduction_cents + pool.breakage_cents
+        - pool.topup_cents + pool.carry_over_cents)
+    assert min(pool.deduction_cents, pool.breakage_cents, pool.topup_cents,
+               pool.refunded_cents, pool.carry_over_cents) >= 0
+
+
+@FAST
+@given(races())
+def test_no_dividend_below_one_ten_or_off_the_ten_cent_grid(race):
+    code, stakes, result, rates, carried_in = race
+    pool = settle_pool(code, stakes, result, rates, carried_in_cents=carried_in)
+    for d in pool.dividends:
+        assert d.per_euro_cents >= 110 and d.per_euro_cents % 10 == 0
+
+
+@FAST
+@given(races())
+def test_tickets_are_paid_exactly_what_the_pool_pays_out(race):
+    code, stakes, result, rates, carried_in = race
+    pool = settle_pool(code, stakes, result, rates, carried_in_cents=carried_in)
+    payouts = [bet_payout(pool, [key], cents) for key, cents in stakes.items()]
+    assert sum(p.amount_cents for p in payouts) == pool.payout_cents
+    assert sum(p.refund_cents for p in payouts) == pool.refunded_cents
+
+
+@FAST
+@given(races())
+def test_pool_result_survives_a_round_trip_through_json_shape(race):
+    code, stakes, result, rates, carried_in = race
+    pool = settle_pool(code, stakes, result, rates, carried_in_cents=carried_in)
+    assert PoolResult.from_dict(pool.to_dict()) == pool
+
+
+@st.composite
+def bets(draw):
+    bt = BET_TYPES[draw(st.sampled_from(sorted(BET_TYPES)))]
+    running = sorted(draw(st.sets(st.integers(1, 14), min_size=1, max_size=12)))
+    formula = draw(st.sampled_from(FORMULAS))
+    pool = st.sampled_from(range(1, 15))
+    bases = draw(st.lists(pool, max_size=4, unique=True)) if formula.startswith("CHAMP") \
+        else draw(st.lists(pool, max_size=1))
+    selections = draw(st.lists(pool, max_size=9, unique=True))
+    return bt, formula, selections, bases, running
+
+
+@FAST
+@given(bets())
+def test_count_combinations_equals_the_number_expanded(bet):
+    bt, formula, selections, bases, running = bet
+    try:
+        n = count_combinations(bt, formula, selections, bases, running)
+    except BettingError as exc:
+        try:
+            list(expand(bt, formula, selections, bases, running))
+        except BettingError as again:
+            assert type(again) is type(exc)
+        else:
+            raise AssertionError("expand accepted what count refused")
+        return
+    combos = list(expand(bt, formula, selections, bases, running))
+    assert n == len(combos) == len(set(combos))
+    if not bt.ordered:
+        assert all(list(c) == sorted(c) for c in combos)
