@@ -244,6 +244,88 @@ def admin_close(race: str, db: str) -> None:
     click.echo(f"{race} closed")
 
 
+def _arrival(text: str) -> list[list[int]]:
+    """'13,7=9,14' -> [[13], [7, 9], [14]]: '=' joins horses in a dead heat."""
+    try:
+        return [[int(h) for h in place.split("=")] for place in text.split(",") if place.strip()]
+    except ValueError:
+        raise click.BadParameter("expected horse numbers like 13,7,14,8 (7=9 for a dead heat)")
+
+
+def _settle(db: str, action):
+    from server.settlement import SettlementError
+    from server.store import utcnow
+
+    store = _open_store(db)
+    try:
+        with store.transaction() as tx:
+            return action(tx, utcnow())
+    except SettlementError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def _print_dividends(published: dict) -> None:
+    from betting.money import format_euros
+
+    state = "official" if published["official"] else "provisional"
+    click.echo(f"{published['race']} {state}: arrival {published['arrival']}")
+    for pool in published["pools"]:
+        click.echo(f"  {pool['bet_type']}: {format_euros(pool['total_cents'])} staked")
+        for d in pool["dividends"]:
+            combo = "-".join(str(h) for h in d["combination"])
+            click.echo(f"    {d['kind']:<12} {combo:<14} {format_euros(d['per_euro_cents'])} per 1 €")
+
+
+@admin.command("result")
+@click.argument("race")
+@click.option("--arrival", required=True, help="Finishing order, e.g. 13,7,14,8 (7=9: dead heat).")
+@click.option("--non-runners", default="", help="Withdrawn horses, e.g. 3,11.")
+@click.option("--official", is_flag=True, help="Declare the result official at once (frozen).")
+@db_option
+def admin_result(race: str, arrival: str, non_runners: str, official: bool, db: str) -> None:
+    """Enter (or correct, until official) the result of RACE and compute its dividends.
+
+    Example: guichet admin result 2021-01-01/R1C4 --arrival 13,7,14,8 --non-runners 3
+    """
+    from server.settlement import enter_result
+
+    try:
+        nps = [int(h) for h in non_runners.split(",") if h.strip()]
+    except ValueError:
+        raise click.BadParameter("expected horse numbers like 3,11", param_hint="--non-runners")
+    body = {"arrival": _arrival(arrival), "non_runners": nps, "official": official}
+    _print_dividends(_settle(db, lambda tx, now: enter_result(tx, race, body, now)))
+
+
+@admin.command("official")
+@click.argument("race")
+@db_option
+def admin_official(race: str, db: str) -> None:
+    """Declare the result of RACE official: dividends frozen, tickets payable.
+
+    Example: guichet admin official 2021-01-01/R1C4
+    """
+    from server.settlement import declare_official
+
+    _print_dividends(_settle(db, lambda tx, now: declare_official(tx, race, now)))
+
+
+@admin.command("non-runners")
+@click.argument("race")
+@click.argument("horses", nargs=-1, required=True, type=int)
+@db_option
+def admin_non_runners(race: str, horses: tuple[int, ...], db: str) -> None:
+    """Declare HORSES of RACE non-runners (no more bets on them; refund or NP).
+
+    Example: guichet admin non-runners 2021-01-01/R1C4 3 11
+    """
+    from server.settlement import declare_non_runners
+
+    record = _settle(db, lambda tx, now: declare_non_runners(tx, race, list(horses), now))
+    gone = [r.number for r in record.race.runners if r.non_runner]
+    click.echo(f"{race}: non-runners {gone}")
+
+
 @admin.command("races")
 @db_option
 def admin_races(db: str) -> None:

@@ -5,18 +5,28 @@ import functools
 
 from flask import Blueprint, current_app, jsonify, request
 
-from betting.errors import InvalidTicketCode
+from betting.errors import InvalidTicketCode, UnknownRace
 from betting.programme import parse_race_id
-from betting.errors import UnknownRace
 from betting.tickets import parse_ticket_code
 
 from . import fleet, races
 from .bets import bet_by_ticket, bet_to_dict
 from .programme_import import ProgrammeError, parse_programme
-from .socket_ns import push_pool_states, push_programme
+from .settlement import (
+    SettlementError,
+    declare_non_runners,
+    declare_official,
+    dividends,
+    enter_result,
+)
+from .socket_ns import push_pool_states
 from .store import utcnow
+from .tickets import TicketError, inquire
 
 bp = Blueprint("api", __name__)
+
+# Changes to the programme and results reach the terminals through the
+# server's watch loop (server/app.py), whichever process made them.
 
 
 class ApiError(Exception):
@@ -26,7 +36,8 @@ class ApiError(Exception):
 
 
 @bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
+@bp.errorhandler(SettlementError)
+def _api_error(exc):
     return jsonify(ok=False, error=exc.code, message=exc.message), exc.status
 
 
@@ -89,7 +100,6 @@ def import_programme():
         raise ApiError(400, "bad_programme", str(exc))
     with _store().transaction() as db:
         version = races.import_races(db, parsed)
-    push_programme(_socketio(), version)
     return jsonify(ok=True, races=len(parsed), version=version)
 
 
@@ -163,6 +173,48 @@ def ticket(code: str):
         raise ApiError(400, exc.code, "not a valid ticket code (length or check digit)")
     with _store().read() as db:
         row = bet_by_ticket(db, ref.code)
-    if row is None:
-        raise ApiError(404, "unknown_ticket", "no such ticket")
-    return jsonify(ok=True, bet=bet_to_dict(row))
+        if row is None:
+            raise ApiError(404, "unknown_ticket", "no such ticket")
+        try:
+            state = inquire(db, ref.code)
+        except TicketError as exc:
+            raise ApiError(404, exc.code, "no such ticket")
+    return jsonify(ok=True, bet=bet_to_dict(row), value={
+        "status": state["status"], "amount_cents": state["amount_cents"]})
+
+
+@bp.post("/api/races/<path:race_id>/result")
+@admin_required
+def result(race_id: str):
+    body = _json_body()
+    _race_record(race_id)
+    with _store().transaction() as db:
+        published = enter_result(db, race_id, body, utcnow())
+    return jsonify(ok=True, **published)
+
+
+@bp.post("/api/races/<path:race_id>/official")
+@admin_required
+def official(race_id: str):
+    _race_record(race_id)
+    with _store().transaction() as db:
+        published = declare_official(db, race_id, utcnow())
+    return jsonify(ok=True, **published)
+
+
+@bp.get("/api/races/<path:race_id>/dividends")
+def race_dividends(race_id: str):
+    _race_record(race_id)
+    with _store().read() as db:
+        return jsonify(ok=True, **dividends(db, race_id))
+
+
+@bp.post("/api/races/<path:race_id>/non-runners")
+@admin_required
+def non_runners(race_id: str):
+    numbers = _json_body().get("non_runners")
+    _race_record(race_id)
+    with _store().transaction() as db:
+        record = declare_non_runners(db, race_id, numbers, utcnow())
+    return jsonify(ok=True, race=race_id,
+                   non_runners=[r.number for r in record.race.runners if r.non_runner])

@@ -12,7 +12,8 @@ from guichet.paths import STATIC, TEMPLATES
 
 from . import fleet, races
 from .api import bp as api_bp
-from .socket_ns import TerminalNamespace, push_pool_states
+from .settlement import dividends
+from .socket_ns import TerminalNamespace, push_pool_states, push_programme, push_results
 from .store import Store, utcnow
 
 log = logging.getLogger("guichet.server")
@@ -67,12 +68,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     interval = app.config["AUTO_CLOSE_INTERVAL_S"]
     if interval:
-        socketio.start_background_task(_auto_close, socketio, store, float(interval))
+        socketio.start_background_task(_watch, socketio, store, float(interval))
     return app
 
 
-def _auto_close(socketio: SocketIO, store: Store, interval: float) -> None:
-    """Close pools at the off, by the server's clock, and tell every terminal."""
+def _watch(socketio: SocketIO, store: Store, interval: float) -> None:
+    """Close pools at the off by the server's clock, and tell every terminal of
+    changes made by any process sharing the store (`guichet admin …` included)."""
+    with store.read() as db:
+        version = races.current_version(db)
+        seen = _result_marks(db)
     while True:
         socketio.sleep(interval)
         try:
@@ -82,5 +87,21 @@ def _auto_close(socketio: SocketIO, store: Store, interval: float) -> None:
             if closed:
                 log.info("closed at the off: %s", ", ".join(r.race.race_id for r in closed))
                 push_pool_states(socketio, closed, now)
+            with store.read() as db:
+                latest = races.current_version(db)
+                marks = _result_marks(db)
+                changed = [race for race, mark in marks.items() if seen.get(race) != mark]
+                published = [dividends(db, race) for race in changed]
+            if latest != version:
+                version = latest
+                push_programme(socketio, version)
+            for item in published:
+                push_results(socketio, item)
+            seen = marks
         except Exception:
-            log.exception("auto-close pass failed")
+            log.exception("watch pass failed")
+
+
+def _result_marks(db) -> dict:
+    return {row[0]: (row[1], row[2]) for row in
+            db.execute("SELECT race_id, entered_at, official FROM results")}

@@ -11,7 +11,8 @@ import json
 import sqlite3
 from datetime import datetime
 
-from betting.bets import price_bet
+from betting.bets import price_bet, running_numbers
+from betting.catalogue import CHAMP_TOTAL
 from betting.errors import BettingError, ClosedPool, ProtocolError, UnknownRace, WrongTotal
 from betting.programme import iso_utc
 from betting.protocol import ACCEPTED, DUPLICATE, REJECTED, WireBet, parse_wire_bet
@@ -35,6 +36,7 @@ def _rejection(uuid: object, exc: BettingError) -> dict:
 
 def _validate(bet: WireBet, record: RaceRecord | None, now: datetime) -> int:
     """Return the number of combinations, or raise why the bet cannot join its pool."""
+
     if record is None:
         raise UnknownRace(f"Course inconnue : {bet.request.race[:40]}.")
     if record.state_at(now) != OPEN:
@@ -68,10 +70,16 @@ def place_one(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
     race_id = bet.request.race
     if race_id not in races:
         races[race_id] = get_race(db, race_id)
+    partners = None
     try:
         combinations = _validate(bet, races[race_id], now)
         status, reason, message = ACCEPTED, None, None
         ticket = make_ticket_code(terminal_id, bet.seq, key)
+        if bet.request.formula == CHAMP_TOTAL:
+            # The horses that complete the bases now; a later non-runner is
+            # refunded at settlement, not removed from the bet.
+            partners = json.dumps([n for n in running_numbers(races[race_id].race)
+                                   if n not in bet.request.bases])
     except BettingError as exc:
         combinations, status, reason, message, ticket = 0, REJECTED, exc.code, exc.message, None
 
@@ -79,12 +87,12 @@ def place_one(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
     db.execute(
         """INSERT INTO bets (uuid, terminal_id, seq, race_id, bet_type, formula, selections,
              bases, unit_stake_cents, total_cents, combinations, placed_at, received_at,
-             offline, status, reason, message, ticket)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+             offline, status, reason, message, ticket, partners)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (bet.uuid, terminal_id, bet.seq, r.race[:40], r.bet_type[:40], r.formula[:40],
          json.dumps(r.selections), json.dumps(r.bases), r.unit_stake_cents, bet.total_cents,
          combinations, iso_utc(bet.placed_at), iso_utc(now), int(bet.offline), status,
-         reason, message, ticket),
+         reason, message, ticket, partners),
     )
     if status == ACCEPTED:
         db.execute(

@@ -90,3 +90,32 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
 ]
+
+MIGRATIONS.append((
+    2,
+    "settlement: champ partners, results, settled pools, payments, cancellations",
+    """
+    ALTER TABLE bets ADD COLUMN partners TEXT;
+    ALTER TABLE bets ADD COLUMN cancelled_at TEXT;
+    CREATE TABLE results (
+        race_id TEXT PRIMARY KEY,
+        result TEXT NOT NULL,
+        official INTEGER NOT NULL DEFAULT 0,
+        entered_at TEXT NOT NULL,
+        official_at TEXT
+    );
+    CREATE TABLE pool_results (
+        race_id TEXT NOT NULL,
+        bet_type TEXT NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (race_id, bet_type)
+    );
+    CREATE TABLE payments (
+        ticket TEXT PRIMARY KEY,
+        payment_uuid TEXT NOT NULL UNIQUE,
+        terminal_id TEXT NOT NULL,
+        amount_cents INTEGER NOT NULL,
+        paid_at TEXT NOT NULL
+    );
+    """,
+))

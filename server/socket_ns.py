@@ -15,8 +15,9 @@ from betting.errors import BettingError, ProtocolError
 from betting.programme import iso_utc
 from betting.protocol import ack_error, ack_from_error, ack_ok, check_connect_auth, parse_place_bets
 
-from . import fleet, races
+from . import fleet, races, tickets
 from .bets import place_one
+from .tickets import TicketError
 from .store import utcnow
 
 log = logging.getLogger("guichet.server")
@@ -29,6 +30,8 @@ def _safe(handler):
             return handler(self, *args)
         except BettingError as exc:
             return ack_from_error(exc)
+        except TicketError as exc:
+            return ack_error(exc.code, exc.message)
         except Exception:  # a bug must not kill the connection or the server
             log.exception("handler %s failed", handler.__name__)
             return ack_error("internal_error", "the server could not handle this request")
@@ -108,6 +111,30 @@ class TerminalNamespace(Namespace):
                       server_time=iso_utc(now))
 
 
+    @_safe
+    def on_inquire_ticket(self, payload=None):
+        self._terminal()
+        ticket = payload.get("ticket") if isinstance(payload, dict) else None
+        with self.store.read() as db:
+            return ack_ok(**tickets.inquire(db, ticket))
+
+    @_safe
+    def on_pay_ticket(self, payload=None):
+        terminal_id = self._terminal()
+        payload = payload if isinstance(payload, dict) else {}
+        with self.store.transaction() as db:
+            paid = tickets.pay(db, payload.get("ticket"), payload.get("payment_uuid"),
+                               terminal_id, utcnow())
+        return ack_ok(**paid)
+
+    @_safe
+    def on_cancel_ticket(self, payload=None):
+        terminal_id = self._terminal()
+        ticket = payload.get("ticket") if isinstance(payload, dict) else None
+        with self.store.transaction() as db:
+            return ack_ok(**tickets.cancel(db, ticket, terminal_id, utcnow()))
+
+
 def push_pool_states(socketio, records, now) -> None:
     for record in records:
         socketio.emit("pool_state", {"race": record.race.race_id, "state": record.state_at(now),
@@ -117,3 +144,7 @@ def push_pool_states(socketio, records, now) -> None:
 
 def push_programme(socketio, version: int) -> None:
     socketio.emit("programme", {"version": version}, namespace="/terminal")
+
+
+def push_results(socketio, published: dict) -> None:
+    socketio.emit("results", published, namespace="/terminal")
