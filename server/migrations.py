@@ -119,3 +119,12 @@ MIGRATIONS.append((
     );
     """,
 ))
+
+MIGRATIONS.append((
+    3,
+    "covering index for settlement: stakes summed per bet shape without sorting the bets",
+    """
+    CREATE INDEX bets_shape ON bets (race_id, status, bet_type, formula, selections, bases,
+                                     partners, unit_stake_cents)
+    """,
+))

@@ -72,7 +72,7 @@ def race_stakes(db: sqlite3.Connection, race_id: str) -> dict[str, dict]:
     rows = db.execute(
         """SELECT bet_type, formula, selections, bases, partners,
                   SUM(unit_stake_cents) AS stake
-           FROM bets WHERE race_id = ? AND status = 'accepted'
+           FROM bets INDEXED BY bets_shape WHERE race_id = ? AND status = 'accepted'
            GROUP BY bet_type, formula, selections, bases, partners""", (race_id,))
     for row in rows:
         combos = bet_combinations(row)
