@@ -164,6 +164,18 @@ def terminals():
         return jsonify(ok=True, terminals=fleet.list_terminals(db))
 
 
+@bp.get("/api/terminals/<terminal_id>/gaps")
+@admin_required
+def terminal_gaps(terminal_id: str):
+    with _store().read() as db:
+        known = db.execute("SELECT 1 FROM terminals WHERE terminal_id = ?",
+                           (terminal_id,)).fetchone()
+        if known is None:
+            raise ApiError(404, "unknown_terminal", f"no terminal {terminal_id[:20]}")
+        return jsonify(ok=True, terminal_id=terminal_id,
+                       gaps=fleet.sequence_gaps(db, terminal_id))
+
+
 @bp.get("/api/tickets/<code>")
 @admin_required
 def ticket(code: str):

@@ -23,9 +23,13 @@ MAX_MESSAGE_BYTES = 1_000_000
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
-    app.config.update(DB="guichet-server.db", MESSAGE_QUEUE=None, AUTO_CLOSE_INTERVAL_S=1.0)
+    app.config.update(DB="guichet-server.db", MESSAGE_QUEUE=None, AUTO_CLOSE_INTERVAL_S=1.0,
+                      OFFLINE_MARGIN_S=300, OFFLINE_CEILING_CENTS=20_000)
     app.config.update({k[len("GUICHET_"):]: v for k, v in os.environ.items()
                        if k in ("GUICHET_DB", "GUICHET_MESSAGE_QUEUE")})
+    for name in ("OFFLINE_MARGIN_S", "OFFLINE_CEILING_CENTS"):
+        if os.environ.get(f"GUICHET_{name}", "").isdigit():
+            app.config[name] = int(os.environ[f"GUICHET_{name}"])
     app.config.update(config or {})
 
     store = Store(app.config["DB"])
@@ -41,7 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
         ping_interval=5,
         ping_timeout=5,
     )
-    socketio.on_namespace(TerminalNamespace(NAMESPACE, store))
+    policy = {"offline_margin_s": int(app.config["OFFLINE_MARGIN_S"]),
+              "offline_ceiling_cents": int(app.config["OFFLINE_CEILING_CENTS"])}
+    socketio.on_namespace(TerminalNamespace(NAMESPACE, store, policy))
     app.register_blueprint(api_bp)
 
     @app.get("/")

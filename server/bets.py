@@ -82,6 +82,10 @@ def place_one(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
                                    if n not in bet.request.bases])
     except BettingError as exc:
         combinations, status, reason, message, ticket = 0, REJECTED, exc.code, exc.message, None
+        if bet.offline:
+            # Its provisional ticket is already in the customer's hands: keep
+            # the code so that scanning it says "refund the stake".
+            ticket = make_ticket_code(terminal_id, bet.seq, key)
 
     r = bet.request
     db.execute(

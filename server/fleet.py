@@ -89,13 +89,14 @@ def list_terminals(db: sqlite3.Connection) -> list[dict]:
         printer = json.loads(row["printer"]) if row["printer"] else None
         last_seq = db.execute("SELECT MAX(seq), COUNT(*) FROM bets WHERE terminal_id = ?",
                               (row["terminal_id"],)).fetchone()
+        missing = (last_seq[0] or 0) - last_seq[1]
         out.append({
             "terminal_id": row["terminal_id"], "outlet": row["outlet"],
             "connected": bool(row["connected"]), "disabled": bool(row["disabled"]),
             "last_seen": row["last_seen"], "queue_depth": row["queue_depth"],
             "printer": printer, "version": row["version"],
             "enrolled_at": row["enrolled_at"],
-            "last_seq": last_seq[0], "bets": last_seq[1],
+            "last_seq": last_seq[0], "bets": last_seq[1], "missing_seqs": missing,
         })
     return out
 
@@ -116,3 +117,22 @@ def check_admin_token(db: sqlite3.Connection, token: str) -> bool:
     digest = hashlib.sha256(token.encode()).hexdigest()
     return db.execute("SELECT 1 FROM admin_tokens WHERE token_sha256 = ?",
                       (digest,)).fetchone() is not None
+
+
+def sequence_gaps(db: sqlite3.Connection, terminal_id: str) -> list[list[int]]:
+    """Ranges [first, last] of sequence numbers below the highest one received
+    that the server never saw: bets a terminal recorded but has not delivered."""
+    rows = db.execute(
+        """SELECT seq + 1 AS first,
+                  (SELECT MIN(n.seq) - 1 FROM bets n
+                   WHERE n.terminal_id = b.terminal_id AND n.seq > b.seq) AS last
+           FROM bets b
+           WHERE terminal_id = ?
+             AND NOT EXISTS (SELECT 1 FROM bets x WHERE x.terminal_id = b.terminal_id
+                             AND x.seq = b.seq + 1)
+             AND seq < (SELECT MAX(seq) FROM bets WHERE terminal_id = ?)
+           ORDER BY seq""", (terminal_id, terminal_id)).fetchall()
+    first_seen = db.execute("SELECT MIN(seq) FROM bets WHERE terminal_id = ?",
+                            (terminal_id,)).fetchone()[0]
+    gaps = [[1, first_seen - 1]] if first_seen and first_seen > 1 else []
+    return gaps + [[r["first"], r["last"]] for r in rows]

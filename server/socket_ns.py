@@ -39,9 +39,10 @@ def _safe(handler):
 
 
 class TerminalNamespace(Namespace):
-    def __init__(self, namespace: str, store) -> None:
+    def __init__(self, namespace: str, store, policy: dict) -> None:
         super().__init__(namespace)
         self.store = store
+        self.policy = policy  # offline selling rules, pushed to every terminal
         self.sessions: dict[str, str] = {}  # sid -> terminal_id
 
     def _terminal(self) -> str:
@@ -63,6 +64,7 @@ class TerminalNamespace(Namespace):
         with self.store.transaction() as db:
             fleet.mark_connected(db, terminal_id, True, utcnow())
         log.info("terminal %s connected", terminal_id)
+        self.emit("policy", self.policy, room=request.sid)
 
     def on_disconnect(self, reason=None):
         terminal_id = self.sessions.pop(request.sid, None)
@@ -95,7 +97,8 @@ class TerminalNamespace(Namespace):
         with self.store.transaction() as db:
             fleet.record_heartbeat(db, terminal_id, depth, payload.get("printer"),
                                    str(version)[:40] if version else None, now)
-        return ack_ok(server_time=iso_utc(now), server_time_ms=int(now.timestamp() * 1000))
+        return ack_ok(server_time=iso_utc(now), server_time_ms=int(now.timestamp() * 1000),
+                      policy=self.policy)
 
     @_safe
     def on_get_programme(self, payload=None):
