@@ -73,6 +73,14 @@ def run_demo(data: str | None, server_port: int, terminal_port: int) -> None:
     terminal_url = f"http://127.0.0.1:{terminal_port}/"
     cmd = [sys.executable, "-m", "guichet"]
     procs: list[subprocess.Popen] = []
+
+    def _interrupt(*_args) -> None:
+        raise KeyboardInterrupt
+
+    # The children run in their own sessions: a SIGTERM or a closed terminal
+    # must stop them through us, like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     try:
         procs.append(subprocess.Popen(
             cmd + ["server", "--db", str(folder / "server.db"), "--port", str(server_port)],
@@ -84,13 +92,14 @@ def run_demo(data: str | None, server_port: int, terminal_port: int) -> None:
             raise DemoError(f"enrolment failed: {exc}") from None
         procs.append(subprocess.Popen(
             cmd + ["terminal", "--data", str(folder / "terminal"), "--port", str(terminal_port),
-                   "--printer", "sim:"],
+                   "--printer", "sim:", "--scanner", "sim:"],
             start_new_session=True))
         _wait_http(f"{terminal_url}healthz", procs[1], "terminal")
         print(f"\nGuichet demo running (files in {folder}):\n"
               f"  central server: {server_url}/\n"
               f"  shop terminal:  {terminal_url}\n"
-              "  printer: simulated (tickets are previewed on screen)\n"
+              "  printer and scanner: simulated (tickets are previewed on screen;\n"
+              f"  scan and break the printer from {terminal_url}diagnostics)\n"
               "Press Ctrl-C to stop.", flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)

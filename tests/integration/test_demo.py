@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 
 from ..helpers import GUICHET, free_port, http_json, run_cli, wait_until
 
 
-def test_demo_serves_both_parts_and_stops_cleanly_on_ctrl_c(tmp_path):
+def _start_demo(tmp_path):
     sport, tport = free_port(), free_port()
     log = tmp_path / "demo.log"
     with open(log, "wb") as out:
@@ -17,9 +16,34 @@ def test_demo_serves_both_parts_and_stops_cleanly_on_ctrl_c(tmp_path):
                                            "--server-port", str(sport),
                                            "--terminal-port", str(tport)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_until(lambda: "Press Ctrl-C" in log.read_text(errors="replace")
+               or demo.poll() is not None, timeout=60, what="demo start")
+    return demo, sport, tport, log
+
+
+def _nothing_listens(*ports):
+    for port in ports:
+        try:
+            http_json("GET", f"http://127.0.0.1:{port}/healthz", timeout=1)
+            raise AssertionError(f"port {port} still answers after the demo stopped")
+        except OSError:
+            pass
+
+
+def test_demo_stopped_by_sigterm_stops_its_children_too(tmp_path):
+    demo, sport, tport, log = _start_demo(tmp_path)
     try:
-        wait_until(lambda: "Press Ctrl-C" in log.read_text(errors="replace")
-                   or demo.poll() is not None, timeout=60, what="demo start")
+        demo.send_signal(signal.SIGTERM)  # only the demo process, as `kill` or `timeout` do
+        assert demo.wait(timeout=30) == 0
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+    _nothing_listens(sport, tport)
+
+
+def test_demo_serves_both_parts_and_stops_cleanly_on_ctrl_c(tmp_path):
+    demo, sport, tport, log = _start_demo(tmp_path)
+    try:
         text = log.read_text(errors="replace")
         assert f"http://127.0.0.1:{sport}/" in text and f"http://127.0.0.1:{tport}/" in text
 
@@ -40,11 +64,5 @@ def test_demo_serves_both_parts_and_stops_cleanly_on_ctrl_c(tmp_path):
     finally:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
-    # nothing is left listening
-    for port in (sport, tport):
-        try:
-            http_json("GET", f"http://127.0.0.1:{port}/healthz", timeout=1)
-            raise AssertionError(f"port {port} still answers after the demo stopped")
-        except OSError:
-            pass
+    _nothing_listens(sport, tport)
     assert "Traceback" not in log.read_text(errors="replace")
