@@ -29,6 +29,7 @@ PARAMS = ("profile", "codepage", "status", "baudrate", "flow")
 SERIAL_ONLY = ("baudrate", "flow")
 FLOWS = ("none", "rtscts", "xonxoff", "dsrdtr")
 REMEMBERED_JOBS = 10_000
+INTERRUPTING_STATES = ("paper_out", "cover_open", "offline")
 
 
 def open_printer(uri: str) -> "TicketPrinter":
@@ -122,7 +123,7 @@ class TicketPrinter:
         with self._lock:
             if job_id in self._printed and not reprint:
                 return
-            self._send(data, job_id, "ticket")
+            self._send(data, job_id, "ticket", verify=True)
             self._printed[job_id] = None
             self._printed.move_to_end(job_id)
             while len(self._printed) > REMEMBERED_JOBS:
@@ -156,12 +157,26 @@ class TicketPrinter:
         with self._lock:
             self.device.close()
 
-    def _send(self, data: bytes, job_id: str | None, kind: str, allow_unknown: bool = False) -> None:
+    def _verify_after(self, job_id: str | None) -> None:
+        """Asked again once the ticket is sent: a printer that now says paper out, cover
+        open or offline stopped during the job, so the ticket may be incomplete and its job
+        id stays not done (the retry prints it). Silence after a job that was accepted is
+        not taken as a failure: the bytes went out to a printer that was ready."""
+        after = self.device.status()
+        if after.state in INTERRUPTING_STATES:
+            raise PrintFailed(f"Impression interrompue : {after.message} "
+                              "Le ticket est peut-être incomplet.",
+                              code="print_interrupted", status=after)
+
+    def _send(self, data: bytes, job_id: str | None, kind: str, allow_unknown: bool = False,
+              verify: bool = False) -> None:
         try:
             state = self.device.status()
             if not state.can_print and not (allow_unknown and state.state == "unknown"):
                 raise state.error()
             self.device.send(data, job_id=job_id, kind=kind)
+            if verify:
+                self._verify_after(job_id)
         except DeviceError:
             raise
         except OSError as exc:           # a transport gap; never leak a raw OS error

@@ -64,6 +64,7 @@ class Scanner:
 
     def __init__(self) -> None:
         self.rejected: deque[ScanRejected] = deque(maxlen=KEEP_REJECTED)
+        self.connected = True           # False between an unplug and the port coming back
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._on_error: ErrorCallback | None = None
@@ -103,19 +104,19 @@ class Scanner:
                 log.exception("scanner error handler failed")
 
     def _loop(self, callback: Callback) -> None:
-        connected = True
+        self.connected = True
         while not self._stop.is_set():
             try:
                 code = self.read(0.2)
             except ScannerDisconnected as exc:
-                if connected:              # once per unplug, not once a second
+                if self.connected:         # once per unplug, not once a second
+                    self.connected = False
                     self._report(exc)
-                connected = False
                 self._stop.wait(1.0)       # then read() tries to reopen the port
                 continue
-            if not connected:
+            if not self.connected:
                 log.info("scanner %s: reconnected", self.uri)
-            connected = True
+            self.connected = True
             if code is not None:
                 try:
                     callback(code)

@@ -28,6 +28,7 @@ class SimJob:
     job_id: str | None
     data: bytes
     decoded: DecodedJob | None = field(repr=False, default=None)
+    complete: bool = True       # False: the paper ran out part-way (see set_fault)
 
     @property
     def lines(self) -> list[str]:
@@ -49,17 +50,23 @@ class SimulatedPrinter(Device):
         super().__init__(f"sim:{name}" if name != "default" else "sim:")
         self.name = name
         self.fault: str | None = None
+        self.armed_fault: str | None = None   # strikes in the middle of the next job
         self.jobs: deque[SimJob] = deque(maxlen=KEEP_JOBS)
         self.drawer_kicks = 0
         self.lost_bytes = 0             # what was sent while it could not print
         self._answers: deque[bytes] = deque()
         self._lock = threading.Lock()
 
-    def set_fault(self, fault: str | None) -> None:
+    def set_fault(self, fault: str | None, *, during_next_job: bool = False) -> None:
+        """`during_next_job`: the printer stays ready until the next job is half sent, then
+        fails (a roll that ends mid-ticket); the half job is kept with `complete=False`."""
         if fault not in FAULTS:
             raise DeviceConfigError(f"Panne simulée inconnue : {fault!r}.", code="unknown_fault")
         with self._lock:
-            self.fault = fault
+            if during_next_job and fault is not None:
+                self.armed_fault = fault
+            else:
+                self.fault, self.armed_fault = fault, None
 
     def clear(self) -> None:
         with self._lock:
@@ -104,11 +111,17 @@ class SimulatedPrinter(Device):
             if not self._printing:
                 self.lost_bytes += len(data)
                 return
+            complete = True
+            if self.armed_fault is not None:
+                cut = data.rfind(b"\n", 0, len(data) // 2) + 1   # a line boundary half-way
+                self.lost_bytes += len(data) - cut
+                data, complete = data[:cut], False
+                self.fault, self.armed_fault = self.armed_fault, None
             try:
                 decoded: DecodedJob | None = decode(data)
             except EscposDecodeError:
                 decoded = None
-            self.jobs.append(SimJob(kind, job_id, bytes(data), decoded))
+            self.jobs.append(SimJob(kind, job_id, bytes(data), decoded, complete))
 
 
 _registry: dict[str, SimulatedPrinter] = {}

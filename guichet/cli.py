@@ -104,9 +104,11 @@ def server(db: str, host: str, port: int, message_queue: str | None) -> None:
                    "usb:0x04b8:0x0e15, tcp://host:9100 (saved in the configuration).")
 @click.option("--scanner", default=None, metavar="URI",
               help="Barcode scanner: wedge, sim:, serial:/dev/ttyUSB0?baudrate=9600 (saved).")
+@click.option("--drawer", default=None, type=click.Choice(["on", "off"]),
+              help="Open the cash drawer on payments and cash sales (saved; default on).")
 @click.pass_context
 def terminal(ctx: click.Context, data: str, host: str, port: int, printer: str | None,
-             scanner: str | None) -> None:
+             scanner: str | None, drawer: str | None) -> None:
     """Run a shop terminal: the UI and local API on HOST:PORT, and the sync client.
 
     A terminal that is not enrolled yet opens its setup page.
@@ -118,7 +120,7 @@ def terminal(ctx: click.Context, data: str, host: str, port: int, printer: str |
     from terminal_app.runner import TerminalRunError, run_terminal
 
     try:
-        run_terminal(data, host, port, printer, scanner)
+        run_terminal(data, host, port, printer, scanner, drawer)
     except TerminalRunError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -136,6 +138,34 @@ def terminal_token(data: str) -> None:
         click.echo(TerminalStore(data).create_token())
     except TerminalStoreError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@terminal.command("diagnose")
+@data_option
+@click.option("--printer", default=None, metavar="URI",
+              help="Try this printer instead of the saved one (nothing is saved).")
+@click.option("--test-page", is_flag=True, help="Print a test page.")
+@click.option("--open-drawer", is_flag=True, help="Send the cash drawer kick.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def terminal_diagnose(data: str, printer: str | None, test_page: bool, open_drawer: bool,
+                      as_json: bool) -> None:
+    """List serial ports and USB devices, show the printer's state, print a test page.
+
+    Use the terminal's diagnostics page while it runs (a serial device serves one
+    program at a time).
+
+    Example: guichet terminal diagnose --printer serial:/dev/ttyS0?baudrate=19200 --test-page
+    """
+    from terminal_app.diagnose import DiagnoseError, diagnose, lines
+
+    try:
+        report = diagnose(data, printer, test_page, open_drawer)
+    except DiagnoseError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json
+               else "\n".join(lines(report)))
+    if report["failures"]:
+        raise click.ClickException("; ".join(report["failures"]))
 
 
 @main.command()

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request, session
 
 from betting.errors import BettingError
 
+from .print_jobs import PrintRefused
 from .service import Terminal, bet_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -72,8 +73,12 @@ def bet(uuid: str):
 @bp.post("/bets/<uuid>/print")
 @local_auth
 def print_ticket(uuid: str):
-    reprint = bool((request.get_json(silent=True) or {}).get("reprint"))
-    found = terminal().print_bet(uuid, reprint=reprint)
+    body = request.get_json(silent=True)
+    reprint = isinstance(body, dict) and body.get("reprint") is True
+    try:
+        found = terminal().print_bet(uuid, reprint=reprint)
+    except PrintRefused as exc:
+        return jsonify(ok=False, error=exc.code, message=exc.message), 409
     if found is None:
         return jsonify(ok=False, error="unknown_bet", message="Pari inconnu sur ce terminal."), 404
     if found["status"] != "accepted":

@@ -8,9 +8,13 @@ from flask import Flask, jsonify
 from guichet.paths import STATIC, TEMPLATES
 
 from .api import bp as api_bp
+from .api_diagnostics import bp as api_diagnostics_bp
+from .api_tickets import bp as api_tickets_bp
 from .service import Terminal
 from .store import TerminalStore
 from .ui import bp as ui_bp
+from .ui_diagnostics import bp as ui_diagnostics_bp
+from .ui_tickets import bp as ui_tickets_bp
 
 VERSION = "0.1.0"
 
@@ -29,6 +33,8 @@ def create_app(data_dir: str, config: dict | None = None) -> Flask:
     app.extensions["guichet.terminal"] = terminal
     app.register_blueprint(ui_bp)
     app.register_blueprint(api_bp)
+    for blueprint in (ui_tickets_bp, ui_diagnostics_bp, api_tickets_bp, api_diagnostics_bp):
+        app.register_blueprint(blueprint)
 
     @app.get("/healthz")
     def healthz():

@@ -9,6 +9,7 @@ from werkzeug.serving import make_server
 
 from device_drivers.errors import DeviceError
 from device_drivers.printer import open_printer
+from device_drivers.scanner import open_scanner
 
 from .app import create_app
 from .store import TerminalStoreError
@@ -20,8 +21,19 @@ class TerminalRunError(Exception):
     """The terminal cannot start; one line for the technician (English)."""
 
 
+def _check_scanner(scanner: str) -> None:
+    """A mistyped scanner URI stops the start; a port that is not there (yet) does not:
+    the terminal says so on screen, keeps selling and tries the port again."""
+    try:
+        open_scanner(scanner).close()
+    except DeviceError as exc:
+        if exc.code not in ("serial_port_not_found", "serial_port_unavailable"):
+            raise TerminalRunError(f"scanner {scanner!r} unusable: {exc.code}: {exc}") from None
+        log.warning("scanner %s: %s", scanner, exc.code)
+
+
 def run_terminal(data: str, host: str, port: int, printer: str | None,
-                 scanner: str | None) -> None:
+                 scanner: str | None, drawer: str | None = None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if printer:
@@ -29,18 +41,20 @@ def run_terminal(data: str, host: str, port: int, printer: str | None,
             open_printer(printer).close()
         except DeviceError as exc:
             raise TerminalRunError(f"printer {printer!r} unusable: {exc.code}: {exc}") from None
-    if scanner and not (scanner in ("wedge", "sim:") or scanner.startswith("serial:")):
-        raise TerminalRunError(f"scanner {scanner!r}: expected wedge, sim: or serial:PORT")
+    if scanner:
+        _check_scanner(scanner)
     try:
         app = create_app(data)
         terminal = app.extensions["guichet.terminal"]
         terminal.store.lock_exclusive()
     except TerminalStoreError as exc:
         raise TerminalRunError(str(exc)) from None
-    settings = {k: v for k, v in (("printer", printer), ("scanner", scanner)) if v}
+    settings = {k: v for k, v in (("printer", printer), ("scanner", scanner),
+                                  ("drawer", drawer)) if v}
     if settings:
         terminal.store.set(**settings)
         terminal.open_printer()
+    terminal.devices.start_scanner()
     try:
         httpd = make_server(host, port, app, threaded=True)
     except OSError as exc:

@@ -8,13 +8,12 @@ bet the server has not accepted.
 from __future__ import annotations
 
 import logging
-import uuid as uuidlib
 
 from betting.bets import make_request, price_bet
 from betting.errors import BettingError, ClosedPool, UnknownRace
-from device_drivers.errors import DeviceError
-from device_drivers.printer import open_printer
 
+from . import print_jobs, records
+from .devices import Devices
 from .printing import ticket_layout
 from .store import ACCEPTED, PENDING, TerminalStore
 from .sync import SyncClient
@@ -35,32 +34,28 @@ class NotEnrolled(BettingError):
     default_message = "Ce terminal n'est pas encore enrôlé : ouvrez la page Installation."
 
 
+class UnknownPayment(BettingError):
+    code = "unknown_payment"
+    default_message = "Moyen de paiement inconnu : espèces (cash) ou carte (card)."
+
+
 class Terminal:
     def __init__(self, store: TerminalStore, version: str = "") -> None:
         self.store = store
         self.version = version
-        self.printer = None
-        self.printer_error: str | None = None
         self.sync: SyncClient | None = None
-        self.open_printer()
+        self.devices = Devices(store)   # printer, scanner feed, cash drawer (devices.py)
 
     # -- devices -----------------------------------------------------------
+    @property
+    def printer(self):
+        return self.devices.printer
+
     def open_printer(self) -> None:
-        uri = self.store.get("printer", "sim:")
-        try:
-            self.printer = open_printer(uri)
-            self.printer_error = None
-        except DeviceError as exc:
-            self.printer, self.printer_error = None, exc.message
-            log.error("printer %s unusable: %s", uri, exc.code)
+        self.devices.open_printer()
 
     def printer_state(self) -> dict:
-        if self.printer is None:
-            return {"state": "offline", "message": self.printer_error or "Pas d'imprimante."}
-        try:
-            return self.printer.status().to_dict()
-        except DeviceError as exc:
-            return {"state": "unknown", "message": exc.message}
+        return self.devices.printer_state()
 
     # -- link --------------------------------------------------------------
     def start_sync(self) -> None:
@@ -71,8 +66,7 @@ class Terminal:
     def stop(self) -> None:
         if self.sync:
             self.sync.stop()
-        if self.printer:
-            self.printer.close()
+        self.devices.stop()
 
     @property
     def online(self) -> bool:
@@ -88,6 +82,9 @@ class Terminal:
             "provisional": 0,
             "printer": self.printer_state(),
             "server_time_offset_s": self.sync.clock_offset_s if self.sync else None,
+            "scanner": self.devices.scanner_state(),
+            "drawer": {"enabled": self.devices.drawer_enabled},
+            "held": len(records.held_bets(self.store)),
         }
 
     # -- selling -----------------------------------------------------------
@@ -96,6 +93,9 @@ class Terminal:
         if not self.store.enrolled:
             raise NotEnrolled()
         request = make_request(data)
+        payment = data.get("payment", "cash") if isinstance(data, dict) else "cash"
+        if payment not in ("cash", "card"):
+            raise UnknownPayment()
         cached = self.store.race(request.race)
         if cached is None:
             raise UnknownRace(f"Course inconnue : {request.race[:40]}.")
@@ -110,35 +110,18 @@ class Terminal:
         bet = self.sync.wait_for_answer(bet["uuid"], ANSWER_WAIT_S)
         if bet["status"] == ACCEPTED:
             bet = self.print_bet(bet["uuid"])
+            if payment == "cash":
+                self.devices.kick_drawer("cash sale")
         return bet
 
     def print_bet(self, uuid: str, reprint: bool = False) -> dict:
-        """Print an accepted bet's ticket; one job id per bet, a reprint says DUPLICATA."""
-        bet = self.store.bet(uuid)
-        if bet is None or bet["status"] != ACCEPTED:
-            return bet
-        if bet["printed_at"] and not reprint:
-            return bet
-        job_id = bet["print_job_id"] or str(uuidlib.uuid4())
-        if reprint:
-            job_id = str(uuidlib.uuid4())
-        cached = self.store.race(bet["race"])
-        layout = ticket_layout(bet, cached[0] if cached else None,
-                               self.store.get("terminal_id"), self.store.get("outlet", ""),
-                               job_id, reprint=reprint)
-        error = None
-        if self.printer is None:
-            error = self.printer_error or "Pas d'imprimante configurée."
-        else:
-            try:
-                self.printer.print_ticket(layout, job_id)
-            except DeviceError as exc:
-                error = exc.message
-        if not reprint or error is None:
-            self.store.record_print(uuid, job_id, error)
-        if error:
-            log.warning("ticket of bet %s not printed: %s", uuid, error)
-        return self.store.bet(uuid)
+        """Print an accepted bet's ticket (print_jobs.py): one job id for the original
+        and its retries; a reprint says DUPLICATA. Raises print_jobs.PrintRefused."""
+        bet = print_jobs.print_bet(self, uuid, reprint=reprint)
+        if bet is not None and bet["status"] == ACCEPTED and bet["print_error"] \
+                and not bet["printed_at"]:
+            log.warning("ticket of bet %s not printed: %s", uuid, bet["print_error"])
+        return bet
 
     def layout_for(self, bet: dict):
         cached = self.store.race(bet["race"])
@@ -159,4 +142,6 @@ def bet_view(bet: dict) -> dict:
         "En attente de la réponse du serveur central.",
         "printed": bool(bet["printed_at"]), "print_error": bet["print_error"],
         "created_at": bet["created_at"],
+        "held": status == ACCEPTED and not bet["printed_at"] and not bet.get("cancelled_at"),
+        "cancelled": bool(bet.get("cancelled_at")),
     }

@@ -57,6 +57,35 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX outbox_status ON outbox (status, seq);
         CREATE TABLE api_tokens (token_sha256 TEXT PRIMARY KEY, created_at TEXT NOT NULL);
     """),
+    # Every attempt to print a ticket (terminal_app/records.py), and every payment or
+    # cancellation asked of the server from this terminal.
+    (2, """
+        CREATE TABLE prints (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_id TEXT NOT NULL,
+            bet_uuid TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            at TEXT NOT NULL,
+            result TEXT NOT NULL,
+            error_code TEXT,
+            error TEXT
+        );
+        CREATE INDEX prints_bet ON prints (bet_uuid, id);
+        CREATE TABLE ticket_ops (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            op TEXT NOT NULL,
+            ticket TEXT NOT NULL,
+            payment_uuid TEXT,
+            requested_at TEXT NOT NULL,
+            answered_at TEXT,
+            result TEXT,
+            amount_cents INTEGER,
+            error TEXT,
+            message TEXT
+        );
+        CREATE INDEX ticket_ops_ticket ON ticket_ops (ticket, id);
+        ALTER TABLE outbox ADD COLUMN cancelled_at TEXT;
+    """),
 ]
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"

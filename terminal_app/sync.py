@@ -31,6 +31,24 @@ HEARTBEAT_S = 5
 BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 10.0
 
 
+class ServerUnavailable(Exception):
+    """A request could not be put to the server, or got no answer (`request`).
+
+    `code` is "offline", "timeout" or "bad_answer"; the message is French."""
+
+    MESSAGES = {
+        "offline": "Serveur central injoignable : cette opération a besoin de lui. "
+                   "Réessayez dès le retour de la connexion.",
+        "timeout": "Le serveur central n'a pas répondu à temps : réessayez.",
+        "bad_answer": "Réponse inattendue du serveur central : réessayez.",
+    }
+
+    def __init__(self, code: str) -> None:
+        super().__init__(self.MESSAGES[code])
+        self.code = code
+        self.message = self.MESSAGES[code]
+
+
 class SyncClient:
     def __init__(self, store: TerminalStore, printer_state: Callable[[], dict] | None = None,
                  version: str = "") -> None:
@@ -73,6 +91,23 @@ class SyncClient:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def request(self, event: str, payload: dict, timeout: float = CALL_TIMEOUT_S) -> dict:
+        """Ask the server `event` through the live connection; its ack (`{"ok": …}`).
+
+        Raises ServerUnavailable when offline, on timeout or on an answer that is not
+        a JSON object; a refusal by the server is an ack with `ok` false, returned."""
+        if not self.online:
+            raise ServerUnavailable("offline")
+        try:
+            ack = self.sio.call(event, payload, namespace=NAMESPACE, timeout=timeout)
+        except socketio.exceptions.TimeoutError:
+            raise ServerUnavailable("timeout") from None
+        except (socketio.exceptions.SocketIOError, OSError):   # the link dropped meanwhile
+            raise ServerUnavailable("offline") from None
+        if not isinstance(ack, dict) or not isinstance(ack.get("ok"), bool):
+            raise ServerUnavailable("bad_answer")
+        return ack
 
     def wait_for_answer(self, uuid: str, timeout: float) -> dict | None:
         """The bet once the server has answered, or None if it has not in time."""

@@ -6,9 +6,12 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from betting.catalogue import BET_TYPES, FORMULAS
 from betting.errors import BettingError
 from betting.money import format_euros, parse_euros
+from betting.tickets import group_code
 from device_drivers.preview import barcode_svg, layout_text
 
+from . import records
 from .enrolment import EnrolError, enrol
+from .print_jobs import PrintRefused, held_reason
 from .printing import FORMULA_LABELS, local_time
 from .service import Terminal
 
@@ -24,16 +27,29 @@ def _euros(cents: int) -> str:
     return format_euros(cents)
 
 
+@bp.app_template_filter("ticket_code")
+def _ticket_code(code: str) -> str:
+    return group_code(code)
+
+
 @bp.app_template_filter("heure")
 def _heure(moment) -> str:
     return local_time(moment)
 
 
-@bp.before_request
-def _mark_session():
-    # The UI is served on 127.0.0.1 only; its pages carry the session the
-    # local API accepts (SameSite=Strict keeps other sites' pages out).
-    session["ui"] = True
+def guard_ui_session():
+    """The UI is served on 127.0.0.1 only; its pages carry the session the local API
+    accepts, and its forms need it (SameSite=Strict: another site's page cannot post
+    here on the shopkeeper's behalf)."""
+    if request.method == "GET":
+        session["ui"] = True
+    elif not session.get("ui"):
+        return render_template("terminal/_message.html", kind="error",
+                               message="Session expirée : rechargez la page."), 403
+    return None
+
+
+bp.before_request(guard_ui_session)
 
 
 @bp.get("/")
@@ -42,7 +58,7 @@ def index():
     if not t.store.enrolled:
         return redirect(url_for("ui.setup"))
     return render_template("terminal/index.html", status=t.status(), races=t.store.races(),
-                           recent=t.store.recent_bets(8))
+                           recent=t.store.recent_bets(8), held=_held())
 
 
 @bp.get("/ui/status")
@@ -84,7 +100,7 @@ def sell_fragment():
         return _error("Numéro de cheval invalide.")
     data = {"race": form.get("race", ""), "bet_type": form.get("bet_type", ""),
             "formula": form.get("formula", "UNITAIRE"), "selections": horses,
-            "bases": bases, "unit_stake_cents": stake}
+            "bases": bases, "unit_stake_cents": stake, "payment": form.get("payment", "cash")}
     try:
         bet = terminal().sell(data)
     except BettingError as exc:
@@ -94,19 +110,41 @@ def sell_fragment():
 
 @bp.post("/ui/bets/<uuid>/print")
 def print_fragment(uuid: str):
-    bet = terminal().print_bet(uuid, reprint=request.form.get("reprint") == "1")
+    """"Imprimer" on a held sale (same job id), or "Réimprimer" (reprint=1: DUPLICATA)."""
+    try:
+        bet = terminal().print_bet(uuid, reprint=request.form.get("reprint") == "1")
+    except PrintRefused as exc:
+        return _error(exc.message)
     if bet is None:
         return _error("Pari inconnu sur ce terminal.")
-    return _bet_result(bet)
+    return _bet_result(bet, reprinted=request.form.get("reprint") == "1")
 
 
-def _bet_result(bet: dict):
+def _bet_result(bet: dict, reprinted: bool = False):
     preview = svg = None
     if bet["status"] == "accepted" and bet["ticket"]:
         preview = layout_text(terminal().layout_for(bet))
         svg = barcode_svg(bet["ticket"])
-    html = render_template("terminal/_result.html", bet=bet, preview=preview, barcode=svg)
+    held = bet["status"] == "accepted" and not bet["printed_at"] and not bet.get("cancelled_at")
+    reason = held_reason(terminal().store, bet) if held else None
+    reprint_error = None
+    if reprinted:
+        last = records.prints_for(terminal().store, bet["uuid"])[-1:]
+        reprint_error = last[0]["error"] if last and last[0]["result"] == "failed" else None
+    html = render_template("terminal/_result.html", bet=bet, preview=preview, barcode=svg,
+                           held=held, held_reason=reason, reprinted=reprinted,
+                           reprint_error=reprint_error)
     return html, 200, {"HX-Trigger": "bet-sold"}
+
+
+def _held() -> list[dict]:
+    store = terminal().store
+    return [{**bet, "reason": held_reason(store, bet)} for bet in records.held_bets(store)]
+
+
+@bp.get("/ui/held")
+def held_fragment():
+    return render_template("terminal/_held.html", held=_held())
 
 
 @bp.get("/ui/recent")

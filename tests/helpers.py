@@ -79,11 +79,20 @@ class Proc:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def spawn(args: list[str], log: Path) -> Proc:
+def spawn(args: list[str], log: Path, env: dict | None = None) -> Proc:
     handle = open(log, "wb")
     popen = subprocess.Popen(GUICHET + args, stdout=handle, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+                             start_new_session=True, env={**os.environ, **(env or {})})
     return Proc(popen, log)
+
+
+def _healthy(url: str, proc: Proc) -> bool:
+    if proc.popen.poll() is not None:
+        raise AssertionError(f"server exited: {proc.output()}")
+    try:
+        return http_json("GET", url + "/healthz", timeout=1)[0] == 200
+    except OSError:
+        return False
 
 
 @dataclass
@@ -92,6 +101,22 @@ class Server:
     db: Path
     token: str
     proc: Proc
+    env: dict = field(default_factory=dict)
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def kill(self) -> None:
+        """kill -9: no goodbye to anyone."""
+        self.proc.stop(signal.SIGKILL)
+
+    def restart(self) -> None:
+        """Start again on the same port and store, after a stop or a kill."""
+        log = self.proc.log.with_name(self.proc.log.stem + "-again.log")
+        self.proc = spawn(["server", "--db", str(self.db), "--port", str(self.port)], log,
+                          env=self.env)
+        wait_until(lambda: _healthy(self.url, self.proc), what="server health after restart")
 
     def api(self, method: str, path: str, body: object = None, token: str | None = "admin"):
         return http_json(method, self.url + path, body,
@@ -115,33 +140,26 @@ class Terminal:
         return self.api("GET", "/api/status")[1]
 
 
-def start_server(tmp: Path, programme: Path | None = None) -> Server:
+def start_server(tmp: Path, programme: Path | None = None, env: dict | None = None) -> Server:
     db = tmp / "server.db"
     token = run_cli("admin", "token", "--db", str(db)).stdout.strip()
     if programme:
         run_cli("admin", "import", str(programme), "--db", str(db))
     port = free_port()
-    proc = spawn(["server", "--db", str(db), "--port", str(port)], tmp / "server.log")
+    proc = spawn(["server", "--db", str(db), "--port", str(port)], tmp / "server.log", env=env)
     url = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        if proc.popen.poll() is not None:
-            raise AssertionError(f"server exited: {proc.output()}")
-        try:
-            return http_json("GET", url + "/healthz", timeout=1)[0] == 200
-        except OSError:
-            return False
-
-    wait_until(healthy, what="server health")
-    return Server(url, db, token, proc)
+    wait_until(lambda: _healthy(url, proc), what="server health")
+    return Server(url, db, token, proc, env or {})
 
 
 def start_terminal(tmp: Path, server: Server, name: str = "terminal",
-                   printer: str | None = None) -> Terminal:
+                   printer: str | None = None, server_url: str | None = None) -> Terminal:
+    """Enrol and start a terminal; `server_url` (a proxy) is where it will connect."""
     data = tmp / name
     status, created = server.api("POST", "/api/enrolment-codes", {"outlet": f"Bar {name}"})
     assert status == 201, created
-    run_cli("enrol", "--server", server.url, "--code", created["code"], "--data", str(data))
+    run_cli("enrol", "--server", server_url or server.url, "--code", created["code"],
+            "--data", str(data))
     token = run_cli("terminal", "token", "--data", str(data)).stdout.strip()
     port = free_port()
     args = ["terminal", "--data", str(data), "--port", str(port),
@@ -159,7 +177,24 @@ def start_terminal(tmp: Path, server: Server, name: str = "terminal",
         return status if status.get("online") else False
 
     term.terminal_id = wait_until(online, what="terminal online")["terminal_id"]
+    term.extra["args"] = args
     return term
+
+
+def restart_terminal(tmp: Path, term: Terminal) -> None:
+    """Start a stopped or killed terminal again on the same data folder and port."""
+    log = tmp / f"{term.data.name}-again.log"
+    term.proc = spawn(term.extra["args"], log)
+
+    def serving():
+        if term.proc.popen.poll() is not None:
+            raise AssertionError(f"terminal exited: {term.proc.output()}")
+        try:
+            return http_json("GET", term.url + "/healthz", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    wait_until(serving, what="terminal serving after restart")
 
 
 def write_sample_programme(path: Path, minutes_ahead: int = 60) -> dict:

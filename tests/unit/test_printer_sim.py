@@ -91,6 +91,24 @@ def test_refused_ticket_prints_once_the_fault_is_cleared(printer):
     assert len(printer.simulator.jobs) == 1
 
 
+def test_paper_running_out_during_a_job_is_an_interrupted_job_printed_again_on_retry(printer):
+    from device_drivers import PrintFailed
+
+    printer.simulator.set_fault("paper_out", during_next_job=True)
+    assert printer.status().state == "ok"              # ready when the job starts
+    with pytest.raises(PrintFailed) as err:
+        printer.print_ticket(layout(), "j-1")
+    assert err.value.code == "print_interrupted" and "Plus de papier" in err.value.message
+    half = printer.simulator.last
+    assert not half.complete and not half.barcodes     # the roll ended before the barcode
+    assert not printer.has_printed("j-1") and printer.status().state == "paper_out"
+    printer.simulator.set_fault(None)
+    printer.print_ticket(layout(), "j-1")              # the retry, same job id
+    printer.print_ticket(layout(), "j-1")              # and again: nothing more
+    complete = [job for job in printer.simulator.jobs if job.complete]
+    assert len(complete) == 1 and [b.payload for b in complete[0].barcodes] == [CODE]
+
+
 def test_paper_low_still_prints(printer):
     printer.simulator.set_fault("paper_low")
     printer.print_ticket(layout(), "j-1")

@@ -1,0 +1,161 @@
+"""A scanned or typed ticket: what it is worth, paying it, cancelling it.
+
+The code is checked here first (form and Damm check digit): a misread code is
+refused in French before anything is asked of the server. Paying and
+cancelling need the server, the one authority that prevents paying twice; when
+it cannot be reached the shopkeeper is told so plainly. The drawer opens when
+money leaves the till (a payment, a refund).
+"""
+from __future__ import annotations
+
+from betting.errors import InvalidTicketCode
+from betting.money import format_euros
+from betting.tickets import parse_ticket_code
+
+from . import records
+from .scans import MAX_RAW
+from .sync import ServerUnavailable
+
+REQUEST_TIMEOUT_S = 8.0
+
+STATUS_LABELS = {
+    "pending": "En attente du résultat de la course.",
+    "won": "Gagnant : {amount} à payer.",
+    "lost": "Perdant : rien à payer.",
+    "refund": "Remboursement : {amount} à rendre au client.",
+    "paid": "Déjà payé ({amount}).",
+    "cancelled": "Pari annulé.",
+}
+
+# Refusals the server may answer; its own French message is used for any other code.
+REFUSALS = {
+    "already_paid": "Ticket déjà payé : ne payez pas une seconde fois.",
+    "already_cancelled": "Ce pari est déjà annulé.",
+    "cancel_window_closed": "Délai d'annulation dépassé : ce pari ne peut plus être annulé.",
+    "pool_closed": "Les paris sont fermés pour cette course : annulation impossible.",
+    "unknown_ticket": "Ticket inconnu du serveur central.",
+    "bad_mac": "Ticket non reconnu par le serveur central (code falsifié ou mal lu).",
+    "not_official": "Résultat pas encore officiel : paiement impossible pour l'instant.",
+    "not_payable": "Ce ticket n'est pas gagnant : rien à payer.",
+    "wrong_terminal": "Un ticket s'annule sur le terminal qui l'a vendu.",
+}
+
+OFFLINE = {
+    "inquire": "Serveur central injoignable : impossible de vérifier ce ticket pour l'instant. "
+               "Réessayez dès le retour de la connexion.",
+    "pay": "Serveur central injoignable : le paiement d'un ticket a besoin de lui (c'est lui qui "
+           "empêche de payer deux fois). Ne payez pas ; réessayez dès le retour de la connexion.",
+    "cancel": "Serveur central injoignable : l'annulation d'un pari a besoin de lui. "
+              "Réessayez dès le retour de la connexion.",
+}
+NO_ANSWER = {
+    "inquire": "Le serveur central n'a pas répondu à temps : réessayez.",
+    "pay": "Le serveur central n'a pas répondu : paiement non confirmé, ne payez pas. "
+           "Réessayez : c'est le même paiement qui sera redemandé, jamais un second.",
+    "cancel": "Le serveur central n'a pas répondu : annulation non confirmée. Réessayez.",
+}
+
+
+class TicketRefused(Exception):
+    def __init__(self, code: str, message: str, http_status: int = 409) -> None:
+        super().__init__(message)
+        self.code, self.message, self.http_status = code, message, http_status
+
+    def to_dict(self) -> dict:
+        return {"ok": False, "error": self.code, "message": self.message}
+
+
+def check_code(text: object) -> str:
+    """The canonical code, or TicketRefused before anything is asked of anyone."""
+    if not isinstance(text, str) or len(text) > MAX_RAW:
+        raise TicketRefused("invalid_ticket_code", "Code de ticket invalide : 24 chiffres attendus.", 422)
+    try:
+        return parse_ticket_code(text).code
+    except InvalidTicketCode as exc:
+        raise TicketRefused(exc.code, exc.message, 422) from None
+
+
+def _ask(terminal, op: str, event: str, payload: dict) -> dict:
+    if terminal.sync is None:
+        raise TicketRefused("offline", OFFLINE[op], 503)
+    try:
+        ack = terminal.sync.request(event, payload, REQUEST_TIMEOUT_S)
+    except ServerUnavailable as exc:
+        if exc.code == "offline":
+            raise TicketRefused("offline", OFFLINE[op], 503) from None
+        raise TicketRefused(exc.code, NO_ANSWER[op], 504) from None
+    if not ack["ok"]:
+        code = str(ack.get("error") or "refused")
+        message = REFUSALS.get(code) or ack.get("message") or "Opération refusée par le serveur central."
+        raise TicketRefused(code, str(message), 409)
+    return ack
+
+
+def _cents(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def inquire(terminal, text: object) -> dict:
+    code = check_code(text)
+    ack = _ask(terminal, "inquire", "inquire_ticket", {"ticket": code})
+    status = ack.get("status") if ack.get("status") in STATUS_LABELS else "pending"
+    amount = _cents(ack.get("amount_cents"))
+    local = terminal.store.db.execute("SELECT uuid FROM outbox WHERE ticket = ?", [code]).fetchone()
+    return {"ok": True, "ticket": code, "status": status, "amount_cents": amount,
+            "message": STATUS_LABELS[status].format(amount=format_euros(amount)),
+            "can_pay": status in ("won", "refund") and amount > 0,
+            "can_cancel": status == "pending",
+            "race": ack.get("race"), "bet_type": ack.get("bet_type"),
+            "total_cents": ack.get("total_cents"),
+            "local_bet": local[0] if local else None}
+
+
+def pay(terminal, text: object) -> dict:
+    code = check_code(text)
+    op = records.open_op(terminal.store, "pay", code)
+    try:
+        ack = _ask(terminal, "pay", "pay_ticket", {"ticket": code, "payment_uuid": op["payment_uuid"]})
+    except TicketRefused as exc:
+        _close(terminal, op, exc)
+        raise
+    amount = _cents(ack.get("amount_cents"))
+    records.close_op(terminal.store, op["id"], "ok", amount)
+    drawer = terminal.devices.kick_drawer("payment")
+    return {"ok": True, "ticket": code, "amount_cents": amount, "payment_uuid": op["payment_uuid"],
+            "message": f"Payé : {format_euros(amount)}. Remettez la somme au client.",
+            "drawer": drawer}
+
+
+def cancel(terminal, text: object) -> dict:
+    code = check_code(text)
+    op = records.open_op(terminal.store, "cancel", code)
+    try:
+        ack = _ask(terminal, "cancel", "cancel_ticket", {"ticket": code})
+    except TicketRefused as exc:
+        _close(terminal, op, exc)
+        raise
+    refund = _cents(ack.get("refund_cents"))
+    records.close_op(terminal.store, op["id"], "ok", refund)
+    records.mark_cancelled(terminal.store, code)
+    drawer = terminal.devices.kick_drawer("refund") if refund else None
+    return {"ok": True, "ticket": code, "refund_cents": refund,
+            "message": f"Pari annulé : rendez {format_euros(refund)} au client.", "drawer": drawer}
+
+
+def void_held(terminal, uuid: str) -> dict:
+    """Cancel through the server a sale whose ticket never came out."""
+    bet = terminal.store.bet(uuid)
+    if bet is None:
+        raise TicketRefused("unknown_bet", "Pari inconnu sur ce terminal.", 404)
+    if bet["status"] != "accepted" or not bet["ticket"]:
+        raise TicketRefused("not_accepted", "Seul un pari accepté peut être annulé.", 409)
+    if bet.get("cancelled_at"):
+        raise TicketRefused("already_cancelled", REFUSALS["already_cancelled"], 409)
+    if bet["printed_at"]:
+        raise TicketRefused("printed", "Ce ticket est imprimé : scannez-le pour l'annuler.", 409)
+    return {**cancel(terminal, bet["ticket"]), "uuid": uuid}
+
+
+def _close(terminal, op: dict, exc: TicketRefused) -> None:
+    result = "no_answer" if exc.code in ("timeout", "bad_answer") else "refused"
+    records.close_op(terminal.store, op["id"], result, None, exc.code, exc.message)

@@ -1,0 +1,138 @@
+"""The ticket panel (scan or type a code: inquire, pay, cancel), held sales' void,
+and the live feed of scans to the browser.
+
+Live scans reach the page by server-sent events (`GET /ui/scans/events`):
+one long response per page, closed every 25 s and resumed by the browser
+with `Last-Event-ID`, so no scan is lost across a reconnect. A keyboard-wedge
+scan is recognised in the page itself (static/guichet-scan.js) and posted
+here with `source=wedge`.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from betting.catalogue import BET_TYPES
+
+from . import tickets
+from .scans import MAX_RAW
+from .service import Terminal
+from .ui import guard_ui_session
+
+bp = Blueprint("ui_tickets", __name__)
+bp.before_request(guard_ui_session)
+
+STREAM_S = 25.0
+
+
+def terminal() -> Terminal:
+    return current_app.extensions["guichet.terminal"]
+
+
+@bp.app_context_processor
+def _scan_context() -> dict:
+    return {"scan_after": terminal().devices.feed.last_id}
+
+
+def _panel(status: int = 200, **context):
+    return render_template("terminal/_ticket.html", bet_labels=BET_TYPES, **context), status
+
+
+def _refused(exc: tickets.TicketRefused, code: str | None = None):
+    """The panel with a refusal; a code that is not well formed is not shown as one."""
+    if exc.code == "invalid_ticket_code":
+        code = None
+    return _panel(exc.http_status, error=exc, code=code)
+
+
+@bp.post("/ui/tickets/open")
+def open_ticket():
+    """A code from a scan (`scan_id`, already checked), a wedge scan or the keyboard."""
+    form, feed = request.form, terminal().devices.feed
+    scan_id = form.get("scan_id", "")
+    if scan_id.isdigit():
+        event = feed.get(int(scan_id))
+        if event is None:
+            return _panel(404, error=tickets.TicketRefused(
+                "unknown_scan", "Lecture trop ancienne : scannez le ticket à nouveau.", 404))
+        if not event.ok:
+            return _panel(422, error=tickets.TicketRefused(event.error or "scan_rejected",
+                                                            event.message, 422), raw=event.raw)
+        text = event.code
+    else:
+        text = form.get("code", "")[:MAX_RAW + 1]
+        if form.get("source") == "wedge":
+            event = feed.add_code(text, "wedge")
+            if not event.ok:
+                return _panel(422, error=tickets.TicketRefused(event.error, event.message, 422),
+                              raw=event.raw)
+    try:
+        code = tickets.check_code(text)
+    except tickets.TicketRefused as exc:
+        return _refused(exc)
+    try:
+        info = tickets.inquire(terminal(), code)
+    except tickets.TicketRefused as exc:
+        return _refused(exc, code)
+    return _panel(info=info, code=info["ticket"])
+
+
+@bp.post("/ui/tickets/<code>/pay")
+def pay(code: str):
+    try:
+        done = tickets.pay(terminal(), code)
+    except tickets.TicketRefused as exc:
+        return _refused(exc, code)
+    return _panel(done=done, code=done["ticket"])
+
+
+@bp.post("/ui/tickets/<code>/cancel")
+def cancel(code: str):
+    try:
+        done = tickets.cancel(terminal(), code)
+    except tickets.TicketRefused as exc:
+        return _refused(exc, code)
+    return _panel(done=done, code=done["ticket"])
+
+
+@bp.post("/ui/bets/<uuid>/void")
+def void(uuid: str):
+    """"Annuler le pari" on a held sale: the answer replaces the sale's result."""
+    try:
+        done = tickets.void_held(terminal(), uuid)
+    except tickets.TicketRefused as exc:
+        return render_template("terminal/_message.html", kind="error", message=exc.message), \
+            exc.http_status, {"HX-Trigger": "bet-sold"}
+    return render_template("terminal/_message.html", kind="ok", message=done["message"]), \
+        200, {"HX-Trigger": "bet-sold"}
+
+
+@bp.post("/ui/scans/record")
+def record_scan():
+    """A wedge scan read on a page that lists scans instead of opening them (diagnostics)."""
+    terminal().devices.feed.add_code(request.form.get("code", "")[:MAX_RAW + 1], "wedge")
+    return "", 204
+
+
+@bp.get("/ui/scans/events")
+def scan_events():
+    feed = terminal().devices.feed
+    raw = request.headers.get("Last-Event-ID") or request.args.get("after", "")
+    after = int(raw) if raw.isdigit() else feed.last_id
+
+    def stream():
+        nonlocal after
+        yield "retry: 1000\n\n"
+        deadline = time.monotonic() + STREAM_S
+        while not feed.closed and time.monotonic() < deadline:
+            events = feed.wait(after, min(10.0, max(0.0, deadline - time.monotonic())))
+            if not events:
+                yield ": keep-alive\n\n"
+            for event in events:
+                after = event.id
+                yield f"id: {event.id}\nevent: scan\ndata: {json.dumps(event.to_dict())}\n\n"
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
