@@ -9,6 +9,7 @@ from betting.errors import BettingError
 
 from .print_jobs import PrintRefused
 from .service import Terminal, bet_view
+from .store import printable
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -57,7 +58,7 @@ def sell():
         return jsonify(ok=False, uuid=None, status="rejected", ticket=None,
                        reason=exc.code, message=exc.message), 422
     view = bet_view(bet)
-    code = {"accepted": 201, "pending": 202}.get(view["status"], 422)
+    code = {"accepted": 201, "provisional": 201, "pending": 202}.get(view["status"], 422)
     return jsonify(ok=view["status"] != "rejected", **view), code
 
 
@@ -67,7 +68,7 @@ def bet(uuid: str):
     found = terminal().store.bet(uuid)
     if found is None:
         return jsonify(ok=False, error="unknown_bet", message="Pari inconnu sur ce terminal."), 404
-    return jsonify(ok=True, **bet_view(found))
+    return jsonify(ok=True, **bet_view(found), attempts=terminal().store.attempts(uuid))
 
 
 @bp.post("/bets/<uuid>/print")
@@ -81,8 +82,8 @@ def print_ticket(uuid: str):
         return jsonify(ok=False, error=exc.code, message=exc.message), 409
     if found is None:
         return jsonify(ok=False, error="unknown_bet", message="Pari inconnu sur ce terminal."), 404
-    if found["status"] != "accepted":
+    if not printable(found):
         return jsonify(ok=False, error="not_accepted",
-                       message="Seul un pari accepté a un ticket."), 409
+                       message="Seul un pari accepté (ou vendu hors ligne) a un ticket."), 409
     view = bet_view(found)
     return jsonify(ok=view["print_error"] is None, **view)

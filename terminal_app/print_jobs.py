@@ -17,7 +17,7 @@ from device_drivers.errors import DeviceError
 
 from . import records
 from .printing import ticket_layout
-from .store import ACCEPTED
+from .store import printable
 
 
 class PrintRefused(Exception):
@@ -33,7 +33,7 @@ def print_bet(terminal, uuid: str, reprint: bool = False) -> dict | None:
     store, devices = terminal.store, terminal.devices
     with devices.print_lock:
         bet = store.bet(uuid)
-        if bet is None or bet["status"] != ACCEPTED:
+        if bet is None or not printable(bet):
             return bet
         if bet.get("cancelled_at"):
             raise PrintRefused("cancelled", "Pari annulé : il n'a plus de ticket à imprimer.")

@@ -57,7 +57,10 @@ def ticket_layout(bet: dict, race: Race | None, terminal_id: str, outlet: str,
     if race is not None:
         race_lines = [f"{bet['race']} {race.venue}".strip(), race.name,
                       f"Départ {local_time(race.post_time)}"]
-    banner = "DUPLICATA" if reprint else ("PROVISOIRE" if bet.get("offline") else None)
+    # Provisional while the server has not answered an offline sale; once
+    # accepted, the same code is a confirmed ticket.
+    provisional = bool(bet.get("offline")) and bet.get("status") in ("pending", "sent")
+    banner = "DUPLICATA" if reprint else ("PROVISOIRE" if provisional else None)
     return TicketLayout(
         header=(OPERATOR_HEADER, outlet, f"Terminal {terminal_id}"),
         body=tuple(race_lines + describe_bet(bet)),

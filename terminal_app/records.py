@@ -58,9 +58,12 @@ def last_attempt(store: TerminalStore, bet_uuid: str) -> dict | None:
 
 
 def held_bets(store: TerminalStore, limit: int = 20) -> list[dict]:
-    """Accepted sales whose ticket is not printed and that were not cancelled."""
-    rows = store.db.execute("SELECT uuid FROM outbox WHERE status = 'accepted' AND printed_at IS NULL "
-                            "AND cancelled_at IS NULL ORDER BY seq DESC LIMIT ?", [limit]).fetchall()
+    """Sales with a ticket due (accepted, or provisional offline) that is not printed
+    and that were not cancelled."""
+    rows = store.db.execute(
+        "SELECT uuid FROM outbox WHERE (status = 'accepted' OR (offline = 1 AND ticket IS NOT NULL "
+        "AND status IN ('pending', 'sent'))) AND printed_at IS NULL AND cancelled_at IS NULL "
+        "ORDER BY seq DESC LIMIT ?", [limit]).fetchall()
     return [store.bet(r[0]) for r in rows]
 
 

@@ -8,25 +8,22 @@ bet the server has not accepted.
 from __future__ import annotations
 
 import logging
+import threading
 
 from betting.bets import make_request, price_bet
 from betting.errors import BettingError, ClosedPool, UnknownRace
+from betting.tickets import make_ticket_code
 
 from . import print_jobs, records
 from .devices import Devices
 from .printing import ticket_layout
-from .store import ACCEPTED, PENDING, TerminalStore
+from .offline import OfflineRefused, check_offline_sale
+from .store import ACCEPTED, REJECTED, UNANSWERED, TerminalStore, printable
 from .sync import SyncClient
 
 log = logging.getLogger("guichet.terminal")
 
 ANSWER_WAIT_S = 8.0
-
-
-class Offline(BettingError):
-    code = "offline"
-    default_message = ("Terminal hors ligne : la vente reprendra dès le retour de la "
-                       "connexion au serveur central.")
 
 
 class NotEnrolled(BettingError):
@@ -45,6 +42,7 @@ class Terminal:
         self.version = version
         self.sync: SyncClient | None = None
         self.devices = Devices(store)   # printer, scanner feed, cash drawer (devices.py)
+        self._offline_lock = threading.Lock()  # ceiling check and write, as one step
 
     # -- devices -----------------------------------------------------------
     @property
@@ -79,7 +77,7 @@ class Terminal:
             "enrolled": self.store.enrolled,
             "online": self.online,
             "queue_depth": self.store.queue_depth(),
-            "provisional": 0,
+            **self.store.counts(),
             "printer": self.printer_state(),
             "server_time_offset_s": self.sync.clock_offset_s if self.sync else None,
             "scanner": self.devices.scanner_state(),
@@ -104,15 +102,40 @@ class Terminal:
             raise ClosedPool(f"Les paris sont fermés pour {race.race_id}.")
         priced = price_bet(request, race)
         if not self.online:
-            raise Offline()
-        bet = self.store.add_bet(priced)
-        self.sync.wake()
-        bet = self.sync.wait_for_answer(bet["uuid"], ANSWER_WAIT_S)
-        if bet["status"] == ACCEPTED:
+            bet = self._sell_offline(priced, race)
+        else:
+            bet = self.store.add_bet(priced)
+            self.sync.wake()
+            bet = self.sync.wait_for_answer(bet["uuid"], ANSWER_WAIT_S)
+            if bet["status"] in UNANSWERED:
+                bet = self._no_answer(bet, priced, race)
+        if printable(bet):
             bet = self.print_bet(bet["uuid"])
             if payment == "cash":
                 self.devices.kick_drawer("cash sale")
         return bet
+
+    def _sell_offline(self, priced, race) -> dict:
+        """The line is down: sell under the server's offline policy, provisional ticket."""
+        with self._offline_lock:
+            check_offline_sale(self.sync.policy, race, self.sync.clock.now(),
+                               self.store.counts()["provisional_cents"], priced.total_cents)
+            return self.store.add_bet(priced, offline=True, ticket_code=self._ticket_code)
+
+    def _no_answer(self, bet: dict, priced, race) -> dict:
+        """Sent, but no answer in time: a provisional ticket if the offline policy
+        allows it, else the bet waits in the outbox (the UI says so)."""
+        with self._offline_lock:
+            try:
+                check_offline_sale(self.sync.policy, race, self.sync.clock.now(),
+                                   self.store.counts()["provisional_cents"], 0)
+            except OfflineRefused:
+                return bet
+            return self.store.make_provisional(bet["uuid"], self._ticket_code(bet["seq"]))
+
+    def _ticket_code(self, seq: int) -> str:
+        return make_ticket_code(self.store.get("terminal_id"), seq,
+                                bytes.fromhex(self.store.get("key")))
 
     def print_bet(self, uuid: str, reprint: bool = False) -> dict:
         """Print an accepted bet's ticket (print_jobs.py): one job id for the original
@@ -130,18 +153,30 @@ class Terminal:
 
 
 def bet_view(bet: dict) -> dict:
-    """The public shape of a bet for the JSON API."""
+    """The public shape of a bet for the JSON API.
+
+    `status`: accepted, rejected, provisional (sold offline, not answered yet),
+    pending (sent, no answer yet, no ticket), corrupt (unreadable entry)."""
     status = bet["status"]
+    message = bet["message"]
+    refund_due = bool(bet["offline"]) and status == REJECTED
+    if status in UNANSWERED:
+        status = "provisional" if bet["offline"] else "pending"
+        message = ("Pari vendu hors ligne : ticket provisoire, confirmation au retour de la "
+                   "connexion." if bet["offline"] else
+                   "En attente de la réponse du serveur central.")
+    elif refund_due:
+        message = (f"Pari provisoire refusé par le serveur central ({bet['message'] or bet['reason']}) : "
+                   "rembourser la mise au client.")
     return {
         "uuid": bet["uuid"], "seq": bet["seq"], "status": status,
         "ticket": bet["ticket"], "race": bet["race"], "bet_type": bet["bet_type"],
         "formula": bet["formula"], "selections": bet["selections"], "bases": bet["bases"],
         "unit_stake_cents": bet["unit_stake_cents"], "total_cents": bet["total_cents"],
         "combinations": bet["combinations"], "offline": bet["offline"],
-        "reason": bet["reason"], "message": bet["message"] if status != PENDING else
-        "En attente de la réponse du serveur central.",
+        "reason": bet["reason"], "message": message, "refund_due": refund_due,
         "printed": bool(bet["printed_at"]), "print_error": bet["print_error"],
         "created_at": bet["created_at"],
-        "held": status == ACCEPTED and not bet["printed_at"] and not bet.get("cancelled_at"),
+        "held": printable(bet) and not bet["printed_at"] and not bet.get("cancelled_at"),
         "cancelled": bool(bet.get("cancelled_at")),
     }

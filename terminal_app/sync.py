@@ -8,26 +8,29 @@ again, and the server answers a resend with the original result.
 """
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import random
 import threading
 import time
-from datetime import datetime, timezone
 from typing import Callable
 
 import socketio
 
-from betting.programme import parse_utc
 from betting.protocol import NAMESPACE, connect_signature
 
-from .store import TerminalStore
+from .offline import Policy, ServerClock
+from .store import UNANSWERED, TerminalStore, wire_bet
 
 log = logging.getLogger("guichet.terminal.sync")
 
 BATCH = 100
-CALL_TIMEOUT_S = 10
-HEARTBEAT_S = 5
+CALL_TIMEOUT_S = 5
+# A heartbeat every 2 s that must be answered within 3 s: a silent line is
+# noticed within about five seconds, not at the transport's own timeout.
+HEARTBEAT_S = 2
+HEARTBEAT_TIMEOUT_S = 3
 BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 10.0
 
 
@@ -62,18 +65,23 @@ class SyncClient:
         self._answered = threading.Condition()
         self._stop = threading.Event()
         self._pushes: queue.Queue = queue.Queue()
+        self._ready = False
         self._thread: threading.Thread | None = None
-        self.clock_offset_s: float | None = None  # server time - local time
+        saved = store.get("clock_offset_s")
+        self.clock = ServerClock(float(saved) if saved else None)
+        self.policy: Policy | None = Policy.from_wire(json.loads(store.get("policy") or "null"))
         self.last_error: str | None = None
         self.sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False)
         self.sio.on("programme", self._on_programme, namespace=NAMESPACE)
         self.sio.on("pool_state", self._on_pool_state, namespace=NAMESPACE)
+        self.sio.on("policy", self._on_policy, namespace=NAMESPACE)
         self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
 
     # -- public ------------------------------------------------------------
     @property
     def online(self) -> bool:
-        return self.sio.connected and NAMESPACE in self.sio.namespaces
+        """Connected, and the programme, clock and policy refreshed since."""
+        return self._ready and self.sio.connected and NAMESPACE in self.sio.namespaces
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
@@ -91,6 +99,11 @@ class SyncClient:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def clock_offset_s(self) -> float | None:
+        """Server time minus this terminal's clock, as last measured."""
+        return self.clock.offset_s
 
     def request(self, event: str, payload: dict, timeout: float = CALL_TIMEOUT_S) -> dict:
         """Ask the server `event` through the live connection; its ack (`{"ok": …}`).
@@ -115,7 +128,7 @@ class SyncClient:
         with self._answered:
             while True:
                 bet = self.store.bet(uuid)
-                if bet is None or bet["status"] != "pending":
+                if bet is None or bet["status"] not in UNANSWERED:
                     return bet
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -129,12 +142,16 @@ class SyncClient:
                 "sig": connect_signature(self.terminal_id, ts, self._key)}
 
     def _connect(self) -> None:
+        self._ready = False
+        if self.sio.connected:  # a half-done earlier attempt: start clean
+            self.sio.disconnect()
         self.sio.connect(self.server_url, auth=self._auth, transports=["websocket"],
                          namespaces=[NAMESPACE], wait_timeout=5)
         self.last_error = None
         log.info("connected to %s as %s", self.server_url, self.terminal_id)
         self._refresh_programme()
         self._heartbeat()
+        self._ready = True
 
     def _run(self) -> None:
         backoff = BACKOFF_MIN_S
@@ -176,18 +193,13 @@ class SyncClient:
             return 0
         uuids = [b["uuid"] for b in batch]
         self.store.mark_attempt(uuids)
-        ack = self.sio.call("place_bets", {"bets": [_wire(b) for b in batch]},
-                            namespace=NAMESPACE, timeout=CALL_TIMEOUT_S)
-        if not isinstance(ack, dict) or not ack.get("ok"):
-            raise RuntimeError(f"place_bets refused: {ack!r:.200}")
-        results = ack.get("results")
-        if not isinstance(results, list) or len(results) != len(batch):
-            raise RuntimeError("place_bets answer does not match the batch")
-        answers = [r for r, b in zip(results, batch)
-                   if isinstance(r, dict) and r.get("uuid") == b["uuid"]
-                   and r.get("status") in ("accepted", "duplicate", "rejected")]
-        if len(answers) != len(batch):
-            raise RuntimeError("place_bets answer names other bets")
+        try:
+            ack = self.sio.call("place_bets", {"bets": [wire_bet(b) for b in batch]},
+                                namespace=NAMESPACE, timeout=CALL_TIMEOUT_S)
+            answers = _answers(ack, batch)
+        except Exception as exc:
+            self.store.record_failure(uuids, type(exc).__name__, str(exc))
+            raise
         self.store.record_answers(answers)
         with self._answered:
             self._answered.notify_all()
@@ -197,9 +209,20 @@ class SyncClient:
         ack = self.sio.call("heartbeat", {"queue_depth": self.store.queue_depth(),
                                           "printer": self._printer_state(),
                                           "version": self._version},
-                            namespace=NAMESPACE, timeout=CALL_TIMEOUT_S)
+                            namespace=NAMESPACE, timeout=HEARTBEAT_TIMEOUT_S)
         if isinstance(ack, dict) and ack.get("ok") and isinstance(ack.get("server_time_ms"), int):
-            self.clock_offset_s = ack["server_time_ms"] / 1000 - time.time()
+            saved = self.clock.saved_offset_s
+            self.clock.observe(ack["server_time_ms"] / 1000)
+            if saved is None or abs(self.clock.saved_offset_s - saved) > 1:
+                # on disk only when it moved: no write (and fsync) every heartbeat
+                self.store.set(clock_offset_s=f"{self.clock.saved_offset_s:.3f}")
+            self._save_policy(ack.get("policy"))
+
+    def _save_policy(self, data: object) -> None:
+        policy = Policy.from_wire(data)
+        if policy is not None and policy != self.policy:
+            self.policy = policy
+            self.store.set(policy=json.dumps(data))
 
     def _refresh_programme(self) -> None:
         since = int(self.store.get("programme_version", "0") or 0)
@@ -215,6 +238,10 @@ class SyncClient:
         self._pushes.put(("programme", None))
         self._wake.set()
 
+    def _on_policy(self, data=None) -> None:
+        self._pushes.put(("policy", data))
+        self._wake.set()
+
     def _on_pool_state(self, data=None) -> None:
         if isinstance(data, dict) and isinstance(data.get("race"), str) \
                 and data.get("state") in ("open", "closed"):
@@ -227,6 +254,8 @@ class SyncClient:
             kind, value = self._pushes.get_nowait()
             if kind == "pool_state":
                 self.store.set_race_state(*value)
+            elif kind == "policy":
+                self._save_policy(value)
             else:
                 refresh = True
         if refresh:
@@ -237,18 +266,16 @@ class SyncClient:
         self._wake.set()
 
 
-def _wire(entry: dict) -> dict:
-    return {
-        "uuid": entry["uuid"], "seq": entry["seq"], "placed_at": entry["created_at"],
-        "race": entry["race"], "bet_type": entry["bet_type"], "formula": entry["formula"],
-        "selections": entry["selections"], "bases": entry["bases"],
-        "unit_stake_cents": entry["unit_stake_cents"], "total_cents": entry["total_cents"],
-        "offline": entry["offline"],
-    }
-
-
-def server_now(offset_s: float | None) -> datetime:
-    return datetime.fromtimestamp(time.time() + (offset_s or 0), tz=timezone.utc)
-
-
-__all__ = ["SyncClient", "server_now", "parse_utc"]
+def _answers(ack: object, batch: list[dict]) -> list[dict]:
+    """The server's answers, checked against what was sent (same bets, same order)."""
+    if not isinstance(ack, dict) or not ack.get("ok"):
+        raise RuntimeError(f"place_bets refused: {ack!r:.200}")
+    results = ack.get("results")
+    if not isinstance(results, list) or len(results) != len(batch):
+        raise RuntimeError("place_bets answer does not match the batch")
+    answers = [r for r, b in zip(results, batch)
+               if isinstance(r, dict) and r.get("uuid") == b["uuid"]
+               and r.get("status") in ("accepted", "duplicate", "rejected")]
+    if len(answers) != len(batch):
+        raise RuntimeError("place_bets answer names other bets")
+    return answers

@@ -13,7 +13,8 @@ from . import records
 from .enrolment import EnrolError, enrol
 from .print_jobs import PrintRefused, held_reason
 from .printing import FORMULA_LABELS, local_time
-from .service import Terminal
+from .service import Terminal, bet_view
+from .store import printable
 
 bp = Blueprint("ui", __name__)
 
@@ -122,16 +123,17 @@ def print_fragment(uuid: str):
 
 def _bet_result(bet: dict, reprinted: bool = False):
     preview = svg = None
-    if bet["status"] == "accepted" and bet["ticket"]:
+    if printable(bet):
         preview = layout_text(terminal().layout_for(bet))
         svg = barcode_svg(bet["ticket"])
-    held = bet["status"] == "accepted" and not bet["printed_at"] and not bet.get("cancelled_at")
+    view = bet_view(bet)
+    held = view["held"]
     reason = held_reason(terminal().store, bet) if held else None
     reprint_error = None
     if reprinted:
         last = records.prints_for(terminal().store, bet["uuid"])[-1:]
         reprint_error = last[0]["error"] if last and last[0]["result"] == "failed" else None
-    html = render_template("terminal/_result.html", bet=bet, preview=preview, barcode=svg,
+    html = render_template("terminal/_result.html", bet=bet, view=view, preview=preview, barcode=svg,
                            held=held, held_reason=reason, reprinted=reprinted,
                            reprint_error=reprint_error)
     return html, 200, {"HX-Trigger": "bet-sold"}
