@@ -25,7 +25,7 @@ from .store import UNANSWERED, TerminalStore, wire_bet
 
 log = logging.getLogger("guichet.terminal.sync")
 
-BATCH = 100
+BATCH = 500  # the server takes up to 500 bets a message
 CALL_TIMEOUT_S = 5
 # A heartbeat every 2 s that must be answered within 3 s: a silent line is
 # noticed within about five seconds, not at the transport's own timeout.
