@@ -8,36 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .helpers import Server, Terminal, free_port, http_json, run_cli, spawn, wait_until
+from .helpers import Server, Terminal, http_json, start_terminal, wait_until
 
 
 def start_device_terminal(tmp: Path, server: Server, name: str, printer: str = "sim:",
                           args: list[str] | None = None, wait_online: bool = True) -> Terminal:
-    data = tmp / name
-    status, created = server.api("POST", "/api/enrolment-codes", {"outlet": f"Bar {name}"})
-    assert status == 201, created
-    run_cli("enrol", "--server", server.url, "--code", created["code"], "--data", str(data))
-    token = run_cli("terminal", "token", "--data", str(data)).stdout.strip()
-    port = free_port()
-    proc = spawn(["terminal", "--data", str(data), "--port", str(port), "--printer", printer,
-                  *(args or [])], tmp / f"{name}.log")
-    term = Terminal(f"http://127.0.0.1:{port}", data, token, proc)
-
-    def ready():
-        if proc.popen.poll() is not None:
-            raise AssertionError(f"terminal exited: {proc.output()}")
-        try:
-            status = term.status()
-        except OSError:
-            return False
-        if not wait_online:
-            return status
-        # online, and the programme is cached (it is asked for right after connecting)
-        return status if status.get("online") and term.api("GET", "/api/races")[1]["races"] \
-            else False
-
-    term.terminal_id = wait_until(ready, what="terminal online")["terminal_id"]
-    return term
+    return start_terminal(tmp, server, name, printer=printer, args=args, wait_online=wait_online)
 
 
 def diagnostics(term: Terminal) -> dict:

@@ -153,8 +153,11 @@ def start_server(tmp: Path, programme: Path | None = None, env: dict | None = No
 
 
 def start_terminal(tmp: Path, server: Server, name: str = "terminal",
-                   printer: str | None = None, server_url: str | None = None) -> Terminal:
-    """Enrol and start a terminal; `server_url` (a proxy) is where it will connect."""
+                   printer: str | None = None, server_url: str | None = None,
+                   args: list[str] | None = None, wait_online: bool = True) -> Terminal:
+    """Enrol and start a terminal; `server_url` (a proxy) is where it will connect,
+    `args` any further options (`--scanner`, `--drawer`, …). Returns once it is
+    online with the programme cached (or, without `wait_online`, once it serves)."""
     data = tmp / name
     status, created = server.api("POST", "/api/enrolment-codes", {"outlet": f"Bar {name}"})
     assert status == 201, created
@@ -162,22 +165,25 @@ def start_terminal(tmp: Path, server: Server, name: str = "terminal",
             "--data", str(data))
     token = run_cli("terminal", "token", "--data", str(data)).stdout.strip()
     port = free_port()
-    args = ["terminal", "--data", str(data), "--port", str(port),
-            "--printer", printer or f"file:{tmp / (name + '-tickets.bin')}"]
-    proc = spawn(args, tmp / f"{name}.log")
+    argv = ["terminal", "--data", str(data), "--port", str(port),
+            "--printer", printer or f"file:{tmp / (name + '-tickets.bin')}", *(args or [])]
+    proc = spawn(argv, tmp / f"{name}.log")
     term = Terminal(f"http://127.0.0.1:{port}", data, token, proc)
 
-    def online():
+    def ready():
         if proc.popen.poll() is not None:
             raise AssertionError(f"terminal exited: {proc.output()}")
         try:
             status = term.status()
         except OSError:
             return False
-        return status if status.get("online") else False
+        if not wait_online:
+            return status
+        return status if status.get("online") and term.api("GET", "/api/races")[1]["races"] \
+            else False
 
-    term.terminal_id = wait_until(online, what="terminal online")["terminal_id"]
-    term.extra["args"] = args
+    term.terminal_id = wait_until(ready, what="terminal online")["terminal_id"]
+    term.extra["args"] = argv
     return term
 
 
