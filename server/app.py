@@ -23,10 +23,12 @@ MAX_MESSAGE_BYTES = 1_000_000
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
-    app.config.update(DB="guichet-server.db", MESSAGE_QUEUE=None, AUTO_CLOSE_INTERVAL_S=1.0,
+    app.config.update(DB="guichet-server.db", MESSAGE_QUEUE=None, MESSAGE_QUEUE_CHANNEL="guichet",
+                      AUTO_CLOSE_INTERVAL_S=1.0,
                       OFFLINE_MARGIN_S=300, OFFLINE_CEILING_CENTS=20_000)
     app.config.update({k[len("GUICHET_"):]: v for k, v in os.environ.items()
-                       if k in ("GUICHET_DB", "GUICHET_MESSAGE_QUEUE")})
+                       if k in ("GUICHET_DB", "GUICHET_MESSAGE_QUEUE",
+                                "GUICHET_MESSAGE_QUEUE_CHANNEL")})
     for name in ("OFFLINE_MARGIN_S", "OFFLINE_CEILING_CENTS"):
         if os.environ.get(f"GUICHET_{name}", "").isdigit():
             app.config[name] = int(os.environ[f"GUICHET_{name}"])
@@ -40,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     socketio = SocketIO(
         app,
         message_queue=app.config["MESSAGE_QUEUE"],
+        channel=app.config["MESSAGE_QUEUE_CHANNEL"],  # one per deployment sharing a Redis
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         cors_allowed_origins="*",  # terminals authenticate by signature, not origin
         ping_interval=5,

@@ -140,13 +140,16 @@ class Terminal:
         return self.api("GET", "/api/status")[1]
 
 
-def start_server(tmp: Path, programme: Path | None = None, env: dict | None = None) -> Server:
+def start_server(tmp: Path, programme: Path | None = None, env: dict | None = None,
+                 args: list[str] | None = None, name: str = "server") -> Server:
+    """A server process on the store `tmp/server.db` (created and loaded if new)."""
     db = tmp / "server.db"
     token = run_cli("admin", "token", "--db", str(db)).stdout.strip()
     if programme:
         run_cli("admin", "import", str(programme), "--db", str(db))
     port = free_port()
-    proc = spawn(["server", "--db", str(db), "--port", str(port)], tmp / "server.log", env=env)
+    proc = spawn(["server", "--db", str(db), "--port", str(port), *(args or [])],
+                 tmp / f"{name}.log", env=env)
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: _healthy(url, proc), what="server health")
     return Server(url, db, token, proc, env or {})
