@@ -50,7 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     policy = {"offline_margin_s": int(app.config["OFFLINE_MARGIN_S"]),
               "offline_ceiling_cents": int(app.config["OFFLINE_CEILING_CENTS"])}
-    socketio.on_namespace(TerminalNamespace(NAMESPACE, store, policy))
+    namespace = TerminalNamespace(NAMESPACE, store, policy)
+    socketio.on_namespace(namespace)
     app.register_blueprint(api_bp)
 
     @app.get("/")
@@ -77,13 +78,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     interval = app.config["AUTO_CLOSE_INTERVAL_S"]
     if interval:
-        socketio.start_background_task(_watch, socketio, store, float(interval))
+        socketio.start_background_task(_watch, socketio, store, namespace, float(interval))
     return app
 
 
-def _watch(socketio: SocketIO, store: Store, interval: float) -> None:
-    """Close pools at the off by the server's clock, and tell every terminal of
-    changes made by any process sharing the store (`guichet admin …` included)."""
+def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
+           interval: float) -> None:
+    """Close pools at the off by the server's clock, tell every terminal of
+    changes made by any process sharing the store (`guichet admin …` included),
+    and write the heartbeats received since the last pass."""
     with store.read() as db:
         version = races.current_version(db)
         seen = _result_marks(db)
@@ -107,6 +110,7 @@ def _watch(socketio: SocketIO, store: Store, interval: float) -> None:
             for item in published:
                 push_results(socketio, item)
             seen = marks
+            namespace.flush_heartbeats()
         except Exception:
             log.exception("watch pass failed")
 

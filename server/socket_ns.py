@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 
 from flask import request
 from flask_socketio import Namespace
@@ -44,6 +45,10 @@ class TerminalNamespace(Namespace):
         self.store = store
         self.policy = policy  # offline selling rules, pushed to every terminal
         self.sessions: dict[str, str] = {}  # sid -> terminal_id
+        # Latest heartbeat per terminal, written to the store in one transaction
+        # by the watch loop: 20,000 terminals must not mean thousands of fsyncs/s.
+        self.beats: dict[str, tuple] = {}
+        self._beats_lock = threading.Lock()
 
     def _terminal(self) -> str:
         terminal_id = self.sessions.get(request.sid)
@@ -52,6 +57,8 @@ class TerminalNamespace(Namespace):
         return terminal_id
 
     def on_connect(self, auth=None):
+        # Any failure here must refuse the connection itself: Flask-SocketIO
+        # would take a TypeError for a handler without `auth` and call again.
         try:
             with self.store.read() as db:
                 terminal_id = check_connect_auth(
@@ -60,6 +67,9 @@ class TerminalNamespace(Namespace):
         except ProtocolError as exc:
             log.info("refused a terminal connection: %s", exc)
             raise ConnectionRefusedError(str(exc)) from None
+        except Exception:
+            log.exception("connection check failed")
+            raise ConnectionRefusedError("internal_error") from None
         self.sessions[request.sid] = terminal_id
         with self.store.transaction() as db:
             fleet.mark_connected(db, terminal_id, True, utcnow())
@@ -94,11 +104,21 @@ class TerminalNamespace(Namespace):
         depth = depth if isinstance(depth, int) and not isinstance(depth, bool) else None
         version = payload.get("version")
         now = utcnow()
-        with self.store.transaction() as db:
-            fleet.record_heartbeat(db, terminal_id, depth, payload.get("printer"),
-                                   str(version)[:40] if version else None, now)
+        with self._beats_lock:
+            self.beats[terminal_id] = (now, depth, payload.get("printer"),
+                                       str(version)[:40] if version else None)
         return ack_ok(server_time=iso_utc(now), server_time_ms=int(now.timestamp() * 1000),
                       policy=self.policy)
+
+    def flush_heartbeats(self) -> int:
+        """Write the heartbeats received since the last flush (called by the watch loop)."""
+        with self._beats_lock:
+            beats, self.beats = self.beats, {}
+        if beats:
+            with self.store.transaction() as db:
+                for terminal_id, (now, depth, printer, version) in beats.items():
+                    fleet.record_heartbeat(db, terminal_id, depth, printer, version, now)
+        return len(beats)
 
     @_safe
     def on_get_programme(self, payload=None):

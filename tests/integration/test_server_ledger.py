@@ -85,3 +85,20 @@ def test_sequence_gaps_are_visible_to_the_operator(server, fresh_terminal, progr
     fleet = {t["terminal_id"]: t for t in server.api("GET", "/api/terminals")[1]["terminals"]}
     assert fleet[terminal_id]["missing_seqs"] == 5 and fleet[terminal_id]["last_seq"] == 10
     assert server.api("GET", "/api/terminals/T999999/gaps")[0] == 404
+
+
+def test_heartbeats_reach_the_fleet_list(server, fresh_terminal):
+    from ..helpers import wait_until
+
+    terminal_id, _, client = fresh_terminal
+    beat = client.call("heartbeat", {"queue_depth": 7, "printer": {"state": "paper_low"},
+                                     "version": "9.9"}, namespace=NAMESPACE, timeout=10)
+    assert beat["ok"]
+
+    def listed():
+        fleet = {t["terminal_id"]: t for t in server.api("GET", "/api/terminals")[1]["terminals"]}
+        return fleet[terminal_id] if fleet[terminal_id]["queue_depth"] == 7 else None
+
+    mine = wait_until(listed, timeout=10, what="the heartbeat in the fleet list")
+    assert mine["printer"] == {"state": "paper_low"} and mine["version"] == "9.9"
+    assert mine["connected"] is True and mine["last_seen"]
