@@ -77,9 +77,12 @@ def main() -> None:
 def server(db: str, host: str, port: int, message_queue: str | None) -> None:
     """Run the central pool server under gunicorn (gevent worker).
 
+    Deduction rates: the defaults, or the JSON file named by $GUICHET_RATES.
+
     Example: guichet server --db /var/lib/guichet/server.db --port 8700
     """
     _open_store(db).close()  # create or migrate now, so errors are reported here
+    _load_rates()
     if message_queue and not message_queue.startswith(("redis://", "rediss://")):
         raise click.ClickException("--message-queue takes a redis:// URL")
     _check_port_free(host, port)
@@ -274,6 +277,15 @@ def admin_close(race: str, db: str) -> None:
     click.echo(f"{race} closed")
 
 
+def _load_rates():
+    from server.rates_config import RatesError, load_rates
+
+    try:
+        return load_rates()
+    except RatesError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _arrival(text: str) -> list[list[int]]:
     """'13,7=9,14' -> [[13], [7, 9], [14]]: '=' joins horses in a dead heat."""
     try:
@@ -324,7 +336,8 @@ def admin_result(race: str, arrival: str, non_runners: str, official: bool, db: 
     except ValueError:
         raise click.BadParameter("expected horse numbers like 3,11", param_hint="--non-runners")
     body = {"arrival": _arrival(arrival), "non_runners": nps, "official": official}
-    _print_dividends(_settle(db, lambda tx, now: enter_result(tx, race, body, now)))
+    rates = _load_rates()
+    _print_dividends(_settle(db, lambda tx, now: enter_result(tx, race, body, now, rates)))
 
 
 @admin.command("official")

@@ -201,7 +201,8 @@ def result(race_id: str):
     body = _json_body()
     _race_record(race_id)
     with _store().transaction() as db:
-        published = enter_result(db, race_id, body, utcnow())
+        published = enter_result(db, race_id, body, utcnow(),
+                                 current_app.extensions["guichet.rates"])
     return jsonify(ok=True, **published)
 
 

@@ -12,6 +12,7 @@ from guichet.paths import STATIC, TEMPLATES
 
 from . import fleet, races
 from .api import bp as api_bp
+from .rates_config import load_rates
 from .settlement import dividends
 from .socket_ns import TerminalNamespace, push_pool_states, push_programme, push_results
 from .store import Store, utcnow
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     store = Store(app.config["DB"])
     app.extensions["guichet.store"] = store
+    app.extensions["guichet.rates"] = load_rates()
     with store.transaction() as db:
         fleet.reset_connections(db)
 
