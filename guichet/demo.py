@@ -7,7 +7,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 
