@@ -108,17 +108,18 @@ def test_partition_outlasting_a_pool_rejects_its_provisional_bets(workdir, serve
 
 def test_terminal_killed_between_commit_and_send_delivers_after_restart(workdir, server, proxy, programme):
     term = start_terminal(workdir, server, "killed", server_url=proxy.url)
-    race = late_race(programme)
-    proxy.cut("reset")
-    wait_offline(term)
-    status, bet = sell(term, race, horse=6)
-    assert status == 201 and bet["status"] == "provisional", bet
-    term.proc.stop(signal.SIGKILL)
-    assert [r["uuid"] for r in outbox(term) if r["status"] in ("pending", "sent")] == [bet["uuid"]]
-
-    proxy.restore()
-    restart_terminal(workdir, term)
     try:
+        race = late_race(programme)
+        proxy.cut("reset")
+        wait_offline(term)
+        status, bet = sell(term, race, horse=6)
+        assert status == 201 and bet["status"] == "provisional", bet
+        term.proc.stop(signal.SIGKILL)
+        assert [r["uuid"] for r in outbox(term) if r["status"] in ("pending", "sent")] \
+            == [bet["uuid"]]
+
+        proxy.restore()
+        restart_terminal(workdir, term)
         wait_drained(term)
         assert term.api("GET", f"/api/bets/{bet['uuid']}")[1]["status"] == "accepted"
         assert_ledgers_agree(server, [term])

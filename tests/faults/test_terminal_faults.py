@@ -43,17 +43,17 @@ def test_offline_sales_respect_the_margin_and_the_ceiling(workdir, server, proxy
 
 def test_an_unreadable_outbox_entry_is_set_aside_and_the_rest_drains(workdir, server, proxy, programme):
     term = start_terminal(workdir, server, "damaged", server_url=proxy.url)
-    race = late_race(programme)
-    proxy.cut("reset")
-    wait_offline(term)
-    bets = [sell(term, race, horse=h)[1] for h in (1, 2, 3)]
-    assert all(b["status"] == "provisional" for b in bets)
-    term.proc.stop()
-    with sqlite3.connect(term.data / "terminal.db") as db:  # a torn write, say
-        db.execute("UPDATE outbox SET selections = '[2, ' WHERE uuid = ?", (bets[1]["uuid"],))
-    proxy.restore()
-    restart_terminal(workdir, term)
     try:
+        race = late_race(programme)
+        proxy.cut("reset")
+        wait_offline(term)
+        bets = [sell(term, race, horse=h)[1] for h in (1, 2, 3)]
+        assert all(b["status"] == "provisional" for b in bets)
+        term.proc.stop()
+        with sqlite3.connect(term.data / "terminal.db") as db:  # a torn write, say
+            db.execute("UPDATE outbox SET selections = '[2, ' WHERE uuid = ?", (bets[1]["uuid"],))
+        proxy.restore()
+        restart_terminal(workdir, term)
         wait_drained(term)
         status = term.status()
         assert status["corrupt"] == 1
