@@ -27,6 +27,11 @@ from .programme import Race
 
 # The most one ticket may cost; larger bets are split by the shopkeeper.
 MAX_TICKET_CENTS = 1_000_000
+# Bounds of the integers a request may carry at all. Anything outside is
+# malformed (not merely invalid): refused before it reaches a price or a
+# store, whose integers stop at 2**63.
+MAX_AMOUNT_CENTS = 10**10
+MAX_RUNNER_NUMBER = 999
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,8 @@ def _int_list(value: object, field: str) -> tuple[int, ...]:
         raise ProtocolError(f"Champ {field} invalide.")
     out = []
     for item in value:
-        if isinstance(item, bool) or not isinstance(item, int):
+        if isinstance(item, bool) or not isinstance(item, int) \
+                or not 1 <= item <= MAX_RUNNER_NUMBER:
             raise ProtocolError(f"Champ {field} invalide : numéros de chevaux attendus.")
         out.append(item)
     return tuple(out)
@@ -65,7 +71,8 @@ def make_request(data: dict) -> BetRequest:
     if not isinstance(data, dict):
         raise ProtocolError()
     stake = data.get("unit_stake_cents")
-    if isinstance(stake, bool) or not isinstance(stake, int):
+    if isinstance(stake, bool) or not isinstance(stake, int) \
+            or not 0 <= stake <= MAX_AMOUNT_CENTS:
         raise ProtocolError("Mise invalide : un montant en centimes est attendu.")
     for name in ("race", "bet_type", "formula"):
         if not isinstance(data.get(name), str):

@@ -12,7 +12,7 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from .bets import BetRequest, make_request
+from .bets import MAX_AMOUNT_CENTS, MAX_RUNNER_NUMBER, BetRequest, make_request
 from .errors import BettingError, ProtocolError
 from .programme import parse_utc
 
@@ -43,7 +43,10 @@ def check_connect_auth(auth: object, key_for, now_ts: float) -> str:
     """Return the authenticated terminal id or raise ProtocolError.
 
     `key_for(terminal_id)` returns the terminal's key, or None when the
-    terminal is unknown or disabled.
+    terminal is unknown. This checks the signature and its freshness only:
+    that a `ts` is used once (replay) and that the terminal is enabled are
+    decided by the store (server/fleet.py `claim_connection`), shared by every
+    server process. A client must therefore never reuse a `ts`.
     """
     if not isinstance(auth, dict):
         raise ProtocolError("missing auth")
@@ -99,8 +102,18 @@ def parse_wire_bet(data: object) -> WireBet:
     seq, total = data.get("seq"), data.get("total_cents")
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq < 10**9:
         raise ProtocolError("bad seq")
-    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-        raise ProtocolError("bad total_cents")
+    if isinstance(total, bool) or not isinstance(total, int) \
+            or not 0 <= total <= MAX_AMOUNT_CENTS:
+        raise ProtocolError("Montant total invalide (total_cents).")
+    # Booleans are JSON booleans: "false" (a string) must not count as offline.
+    offline = data.get("offline", False)
+    for name in ("offline", "simplified"):
+        if not isinstance(data.get(name, False), bool):
+            raise ProtocolError(f"Champ {name} invalide : true ou false attendu.")
+    complement = data.get("complement")
+    if complement is not None and (isinstance(complement, bool) or not isinstance(complement, int)
+                                   or not 1 <= complement <= MAX_RUNNER_NUMBER):
+        raise ProtocolError("Champ complement invalide : un numéro de cheval est attendu.")
     try:
         placed_at = parse_utc(data.get("placed_at") or "")
     except (TypeError, ValueError):
@@ -111,7 +124,7 @@ def parse_wire_bet(data: object) -> WireBet:
         placed_at=placed_at,
         request=make_request(data),
         total_cents=total,
-        offline=bool(data.get("offline", False)),
+        offline=offline,
     )
 
 

@@ -94,6 +94,30 @@ def admin_close(race: str, db: str) -> None:
     click.echo(f"{race} closed")
 
 
+@admin.command("remove-race")
+@click.argument("race")
+@db_option
+def admin_remove_race(race: str, db: str) -> None:
+    """Take RACE off the programme (refused once a bet was taken on it: close it then).
+
+    RACE is matched as stored, so a malformed race from an older import can be
+    removed too. Terminals drop it at the next programme version.
+
+    Example: guichet admin remove-race 2021-01-01/R1C4
+    """
+    from server.races import RaceRemovalRefused, remove_race
+
+    store = open_store(db)
+    try:
+        with store.transaction() as tx:
+            version = remove_race(tx, race)
+    except RaceRemovalRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    if version is None:
+        raise click.ClickException(f"no race {race!r} in the programme")
+    click.echo(f"{race} removed (programme version {version})")
+
+
 def _arrival(text: str) -> list[list[int]]:
     """'13,7=9,14' -> [[13], [7, 9], [14]]: '=' joins horses in a dead heat."""
     try:
@@ -207,3 +231,83 @@ def admin_terminals(db: str) -> None:
         for t in list_terminals(tx):
             state = "disabled" if t["disabled"] else ("connected" if t["connected"] else "away")
             click.echo(f"{t['terminal_id']}\t{state}\t{t['last_seen'] or '-'}\t{t['outlet']}")
+
+
+def _set_disabled(db: str, terminal: str, disabled: bool) -> None:
+    from server.fleet import set_disabled
+
+    store = open_store(db)
+    with store.transaction() as tx:
+        done = set_disabled(tx, terminal.strip().upper(), disabled)
+    if done is None:
+        raise click.ClickException(f"no terminal {terminal[:20]} in this store "
+                                   "(see `guichet admin terminals`)")
+    state = "disabled" if disabled else "enabled"
+    click.echo(f"{done['terminal_id']} {state}" + ("" if done["changed"] else " (already)"))
+
+
+@admin.command("disable")
+@click.argument("terminal")
+@db_option
+def admin_disable(terminal: str, db: str) -> None:
+    """Cut TERMINAL off at once: every server process drops its socket within
+    a couple of seconds and refuses its reconnections and events.
+
+    Example: guichet admin disable T000042
+    """
+    _set_disabled(db, terminal, True)
+
+
+@admin.command("enable")
+@click.argument("terminal")
+@db_option
+def admin_enable(terminal: str, db: str) -> None:
+    """Let a disabled TERMINAL connect again.
+
+    Example: guichet admin enable T000042
+    """
+    _set_disabled(db, terminal, False)
+
+
+@admin.command("review")
+@click.argument("ticket", required=False)
+@click.option("--refund", "refund_cents", type=int, default=None,
+              help="Decide TICKET: refund this many cents (at most the claim and the ceiling).")
+@click.option("--void", "void", is_flag=True, help="Decide TICKET: nothing is owed.")
+@click.option("--note", default=None, help="Why, recorded with the decision.")
+@click.option("--all", "include_decided", is_flag=True, help="List decided tickets too.")
+@db_option
+def admin_review(ticket: str | None, refund_cents: int | None, void: bool, note: str | None,
+                 include_decided: bool, db: str) -> None:
+    """List refused offline tickets waiting for review, or decide one.
+
+    Such a ticket is not payable at a counter until decided here (or with
+    POST /api/tickets/<code>/review).
+
+    Example: guichet admin review 000001000000042123456784 --refund 300
+    """
+    from server.review import ReviewError, decide, review_queue
+    from server.store import utcnow
+
+    store = open_store(db)
+    if ticket is None:
+        if refund_cents is not None or void or note is not None:
+            raise click.ClickException("--refund, --void and --note need a TICKET")
+        with store.read() as tx:
+            items = review_queue(tx, include_decided)
+        for t in items:
+            click.echo(f"{t['ticket']}\t{t['review']}\t{t['terminal_id']}#{t['seq']}\t{t['race']}"
+                       f"\t{t['bet_type']}\tclaimed {t['claimed_cents']}\tmax {t['max_refund_cents']}"
+                       f"\t{t['reason']}\t{t['received_at']}")
+        if not items:
+            click.echo("no ticket waiting for review")
+        return
+    if (refund_cents is None) == (not void):
+        raise click.ClickException("give exactly one of --refund CENTS or --void")
+    try:
+        with store.transaction() as tx:
+            done = decide(tx, ticket, "void" if void else "refund", refund_cents, utcnow(), note)
+    except ReviewError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{done['ticket']}: {done['review']} {done['refund_cents']} cents "
+               f"({done['reviewed_at']})")

@@ -12,6 +12,7 @@ from betting.tickets import parse_ticket_code
 from . import fleet, races
 from .bets import bet_by_ticket, bet_to_dict
 from .programme_import import ProgrammeError, parse_programme
+from .review import ReviewError, decide, review_queue
 from .settlement import (
     SettlementError,
     declare_non_runners,
@@ -19,8 +20,9 @@ from .settlement import (
     dividends,
     enter_result,
 )
-from .socket_ns import push_pool_states
+from .socket_ns import DISABLED_MESSAGE, cut_off, push_pool_states
 from .store import utcnow
+from .throttle import FailureThrottle
 from .tickets import TicketError, inquire
 
 bp = Blueprint("api", __name__)
@@ -133,6 +135,24 @@ def close_race(race_id: str):
     return jsonify(ok=True, race=race_id, state=record.state_at(now), closed_at=record.closed_at)
 
 
+@bp.delete("/api/races/<path:race_id>")
+@admin_required
+def remove_race(race_id: str):
+    """Take a race nobody bet on off the programme. The id is looked up as
+    stored, not parsed: a malformed race from an older import must go too.
+    Terminals learn of it through the programme version (watch loop)."""
+    if len(race_id) > 100:
+        raise ApiError(404, "unknown_race", f"no race {race_id[:40]!r}… in the programme")
+    try:
+        with _store().transaction() as db:
+            version = races.remove_race(db, race_id)
+    except races.RaceRemovalRefused as exc:
+        raise ApiError(409, exc.code, str(exc))
+    if version is None:
+        raise ApiError(404, "unknown_race", f"no race {race_id!r} in the programme")
+    return jsonify(ok=True, race=race_id, removed=True, version=version)
+
+
 @bp.post("/api/enrolment-codes")
 @admin_required
 def enrolment_code():
@@ -144,8 +164,27 @@ def enrolment_code():
     return jsonify(ok=True, **created), 201
 
 
+def _enrol_throttle() -> FailureThrottle:
+    """Failed enrolment codes per remote address, in this process's memory
+    (`ENROL_FAILURES` per `ENROL_WINDOW_S`, default 10 per 10 minutes)."""
+    ext = current_app.extensions
+    if "guichet.enrol_throttle" not in ext:
+        ext["guichet.enrol_throttle"] = FailureThrottle(
+            int(current_app.config.get("ENROL_FAILURES", 10)),
+            float(current_app.config.get("ENROL_WINDOW_S", 600)))
+    return ext["guichet.enrol_throttle"]
+
+
 @bp.post("/api/enrol")
 def enrol():
+    # Locked out before the code is even looked at: a right code is refused too.
+    address = request.remote_addr or "?"
+    wait = _enrol_throttle().retry_after(address)
+    if wait:
+        answer = jsonify(ok=False, error="too_many_attempts",
+                         message=f"too many wrong enrolment codes from this address; "
+                                 f"retry in {wait} s")
+        return answer, 429, {"Retry-After": str(wait)}
     code = _json_body().get("code")
     if not isinstance(code, str) or not code.strip():
         raise ApiError(400, "bad_code", "code must be the enrolment code, as a string")
@@ -153,6 +192,7 @@ def enrol():
         with _store().transaction() as db:
             enrolled = fleet.enrol(db, code, utcnow())
     except fleet.EnrolmentError as exc:
+        _enrol_throttle().fail(address)
         raise ApiError(409 if exc.code == "code_used" else 403, exc.code, str(exc))
     return jsonify(ok=True, **enrolled, server_time=utcnow().isoformat()), 201
 
@@ -162,6 +202,33 @@ def enrol():
 def terminals():
     with _store().read() as db:
         return jsonify(ok=True, terminals=fleet.list_terminals(db))
+
+
+def _set_disabled(terminal_id: str, disabled: bool):
+    with _store().transaction() as db:
+        changed = fleet.set_disabled(db, terminal_id, disabled)
+    if changed is None:
+        raise ApiError(404, "unknown_terminal", f"no terminal {terminal_id[:20]}")
+    if disabled and changed["live_sid"]:
+        # At once, on whichever process holds its socket; every watch loop
+        # also drops any socket of a disabled terminal within a second.
+        cut_off(_socketio(), changed["live_sid"], "disabled", DISABLED_MESSAGE)
+    return jsonify(ok=True, terminal_id=terminal_id, disabled=disabled,
+                   changed=changed["changed"])
+
+
+@bp.post("/api/terminals/<terminal_id>/disable")
+@admin_required
+def disable_terminal(terminal_id: str):
+    """Cut a terminal off: refused at connect and on every event (idempotent)."""
+    return _set_disabled(terminal_id, True)
+
+
+@bp.post("/api/terminals/<terminal_id>/enable")
+@admin_required
+def enable_terminal(terminal_id: str):
+    """Let a disabled terminal connect again (idempotent)."""
+    return _set_disabled(terminal_id, False)
 
 
 @bp.get("/api/terminals/<terminal_id>/gaps")
@@ -193,6 +260,29 @@ def ticket(code: str):
             raise ApiError(404, exc.code, "no such ticket")
     return jsonify(ok=True, bet=bet_to_dict(row), value={
         "status": state["status"], "amount_cents": state["amount_cents"]})
+
+
+@bp.get("/api/review")
+@admin_required
+def review_list():
+    """Refused offline tickets waiting for the operator (`?all=1`: decided ones too)."""
+    include_decided = request.args.get("all", "") in ("1", "true", "yes")
+    with _store().read() as db:
+        return jsonify(ok=True, tickets=review_queue(db, include_decided))
+
+
+@bp.post("/api/tickets/<code>/review")
+@admin_required
+def review_decide(code: str):
+    """The operator's decision on one ticket under review: refund an amount, or void."""
+    body = _json_body()
+    try:
+        with _store().transaction() as db:
+            decided = decide(db, code, body.get("decision"), body.get("amount_cents"),
+                             utcnow(), body.get("note"))
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
+    return jsonify(ok=True, **decided)
 
 
 @bp.post("/api/races/<path:race_id>/result")

@@ -9,12 +9,15 @@ from flask_socketio import SocketIO
 
 from betting.protocol import NAMESPACE
 from guichet.paths import STATIC, TEMPLATES
+from guichet.web_security import ENGLISH, PROGRAMME_BODY_LIMIT
+from guichet.web_security import install as install_web_security
 
 from . import fleet, races
 from .api import bp as api_bp
 from .rates_config import load_rates
 from .settlement import dividends
 from .socket_ns import TerminalNamespace, push_pool_states, push_programme, push_results
+from .socket_packets import GuardedPacket
 from .store import Store, utcnow
 
 log = logging.getLogger("guichet.server")
@@ -46,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         message_queue=app.config["MESSAGE_QUEUE"],
         channel=app.config["MESSAGE_QUEUE_CHANNEL"],  # one per deployment sharing a Redis
         max_http_buffer_size=MAX_MESSAGE_BYTES,
+        serializer=GuardedPacket,  # unreadable JSON: dropped, one log line (server/socket_packets.py)
         cors_allowed_origins="*",  # terminals authenticate by signature, not origin
         ping_interval=5,
         ping_timeout=5,
@@ -55,6 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
     namespace = TerminalNamespace(NAMESPACE, store, policy)
     socketio.on_namespace(namespace)
     app.register_blueprint(api_bp)
+    # Security headers, body caps (the programme import alone may send megabytes)
+    # and 400 bad_json for unreadable JSON: guichet/web_security.py.
+    install_web_security(app, ENGLISH, {"api.import_programme": PROGRAMME_BODY_LIMIT})
 
     @app.get("/")
     def overview():
@@ -88,31 +95,58 @@ def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
            interval: float) -> None:
     """Close pools at the off by the server's clock, tell every terminal of
     changes made by any process sharing the store (`guichet admin …` included),
-    and write the heartbeats received since the last pass."""
-    with store.read() as db:
-        version = races.current_version(db)
-        seen = _result_marks(db)
+    and write the heartbeats received since the last pass.
+
+    Each step, and each race within a step, fails on its own: a race that
+    cannot be read or pushed is logged and skipped, never stopping the others.
+    """
+    version = seen = None
     while True:
         socketio.sleep(interval)
         try:
+            if seen is None:  # first pass, or the store did not answer before
+                with store.read() as db:
+                    version, seen = races.current_version(db), _result_marks(db)
             now = utcnow()
             with store.transaction() as db:
-                closed = races.close_due_races(db, now)
+                closed = races.close_due_races(db, now)  # each race on its own
             if closed:
                 log.info("closed at the off: %s", ", ".join(r.race.race_id for r in closed))
-                push_pool_states(socketio, closed, now)
+            for record in closed:
+                try:
+                    push_pool_states(socketio, [record], now)
+                except Exception:
+                    log.exception("pool state of %s not pushed", record.race.race_id)
+        except Exception:
+            log.exception("watch pass failed while closing races")
+        try:
+            if seen is None:
+                raise RuntimeError("the store did not answer yet")
             with store.read() as db:
                 latest = races.current_version(db)
                 marks = _result_marks(db)
-                changed = [race for race, mark in marks.items() if seen.get(race) != mark]
-                published = [dividends(db, race) for race in changed]
-            if latest != version:
-                version = latest
-                push_programme(socketio, version)
-            for item in published:
-                push_results(socketio, item)
+                published = []
+                for race, mark in marks.items():
+                    if seen.get(race) == mark:
+                        continue
+                    try:
+                        published.append(dividends(db, race))
+                    except Exception:  # logged once: its mark is seen below
+                        log.exception("result of race %.60r cannot be read: not pushed", race)
             seen = marks
+            if latest != version:
+                push_programme(socketio, latest)
+                version = latest
+            for item in published:
+                try:
+                    push_results(socketio, item)
+                except Exception:
+                    log.exception("results of %s not pushed", item.get("race"))
+        except Exception:
+            log.exception("watch pass failed while pushing changes")
+        try:
             namespace.flush_heartbeats()
+            namespace.drop_disabled()  # `guichet admin disable` writes only the store
         except Exception:
             log.exception("watch pass failed")
 

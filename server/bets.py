@@ -4,21 +4,42 @@ Exactly-once in effect over an at-least-once wire: `uuid` and
 `(terminal_id, seq)` are unique in the store, and a resend is answered with
 the answer recorded the first time (`duplicate` with the same ticket for an
 accepted bet, the same rejection for a rejected one).
+
+The server never owes money it did not validate: a refused offline bet keeps
+its ticket code (the customer holds the provisional paper) but the refund it
+may be paid is what the server itself priced, recorded in `refund_cents`, and
+only for an honest late bet (`pool_closed`, valid against the card, claimed
+total equal to the server's price, within the offline ceiling). Anything else
+is left for the operator's review (server/review.py), never payable at a counter.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import sqlite3
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from betting.bets import price_bet, running_numbers
 from betting.catalogue import CHAMP_TOTAL
 from betting.errors import BettingError, ClosedPool, ProtocolError, UnknownRace, WrongTotal
-from betting.programme import iso_utc
+from betting.programme import Race, iso_utc
 from betting.protocol import ACCEPTED, DUPLICATE, REJECTED, WireBet, parse_wire_bet
 from betting.tickets import make_ticket_code
 
 from .races import OPEN, RaceRecord, get_race
+
+log = logging.getLogger("guichet.server")
+
+# The server's offline policy when the caller does not say (server/app.py's defaults).
+DEFAULT_OFFLINE_CEILING_CENTS = 20_000
+DEFAULT_OFFLINE_MARGIN_S = 300
+# How far a terminal's sale stamp may run ahead of the server's clock.
+CLOCK_SLACK = timedelta(seconds=120)
+# `bets.review`: NULL (nothing to review) · open (waiting for the operator) ·
+# refund / void (the operator's decision). See server/review.py.
+REVIEW_OPEN = "open"
 
 
 def _answer(row: sqlite3.Row, first_time: bool) -> dict:
@@ -49,9 +70,79 @@ def _validate(bet: WireBet, record: RaceRecord | None, now: datetime) -> int:
     return priced.combinations
 
 
+def _all_declared(race: Race) -> Race:
+    """The card with its withdrawals undone: an offline bet may have been sold
+    before a horse was withdrawn, and its stake is what it cost then."""
+    return dataclasses.replace(race, runners=tuple(
+        dataclasses.replace(r, non_runner=False) for r in race.runners))
+
+
+@dataclass(frozen=True)
+class OfflineRule:
+    """The offline policy in force on this server (pushed to every terminal as
+    `policy`): what a refused provisional ticket may be worth."""
+
+    ceiling_cents: int = DEFAULT_OFFLINE_CEILING_CENTS
+    margin_s: int = DEFAULT_OFFLINE_MARGIN_S
+
+    @classmethod
+    def from_policy(cls, policy: dict) -> "OfflineRule":
+        return cls(int(policy["offline_ceiling_cents"]), int(policy["offline_margin_s"]))
+
+
+def offline_refund(bet: WireBet, record: RaceRecord | None, exc: BettingError,
+                   rule: OfflineRule, now: datetime) -> tuple[int, str | None]:
+    """(refund owed, review state) for a refused offline bet.
+
+    Only an honest late bet is refunded at once: refused because its pool
+    closed, sold (by its own stamp) before the offline margin of the off and
+    not in the future, priced by the server at exactly the claimed total,
+    within the offline ceiling. Everything else goes to the operator (`open`,
+    nothing owed).
+    """
+    if not isinstance(exc, ClosedPool) or record is None \
+            or not 0 < bet.total_cents <= rule.ceiling_cents:
+        return 0, REVIEW_OPEN
+    latest_sale = record.race.post_time - timedelta(seconds=rule.margin_s) + CLOCK_SLACK
+    if not bet.placed_at <= min(latest_sale, now + CLOCK_SLACK):
+        return 0, REVIEW_OPEN
+    for card in (record.race, _all_declared(record.race)):
+        try:
+            priced = price_bet(bet.request, card)
+        except BettingError:
+            continue
+        if priced.total_cents == bet.total_cents:
+            return priced.total_cents, None
+    return 0, REVIEW_OPEN
+
+
 def place_one(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
-              now: datetime, races: dict[str, RaceRecord | None]) -> dict:
-    """Decide one bet inside the caller's transaction."""
+              now: datetime, races: dict[str, RaceRecord | None],
+              rule: OfflineRule = OfflineRule()) -> dict:
+    """Decide one bet inside the caller's transaction.
+
+    The bet is written under its own savepoint: an unexpected failure (a
+    bug, an integer the store cannot hold) rejects this bet alone and undoes
+    only its writes, never the rest of the batch.
+    """
+    db.execute("SAVEPOINT place_one")
+    try:
+        answer = _place(db, terminal_id, key, raw, now, races, rule)
+    except Exception:
+        db.execute("ROLLBACK TO place_one")
+        db.execute("RELEASE place_one")
+        log.exception("bet from %s could not be placed", terminal_id)
+        uuid = raw.get("uuid") if isinstance(raw, dict) else None
+        return {"uuid": uuid if isinstance(uuid, str) else None, "status": REJECTED,
+                "ticket": None, "reason": "internal_error",
+                "message": "Erreur du serveur central sur ce pari : il n'est pas enregistré.",
+                "seq": raw.get("seq") if isinstance(raw, dict) else None}
+    db.execute("RELEASE place_one")
+    return answer
+
+
+def _place(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
+           now: datetime, races: dict[str, RaceRecord | None], rule: OfflineRule) -> dict:
     try:
         bet = parse_wire_bet(raw)
     except ProtocolError as exc:
@@ -71,6 +162,7 @@ def place_one(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
     if race_id not in races:
         races[race_id] = get_race(db, race_id)
     partners = None
+    refund = review = review_max = None
     try:
         combinations = _validate(bet, races[race_id], now)
         status, reason, message = ACCEPTED, None, None
@@ -84,19 +176,24 @@ def place_one(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
         combinations, status, reason, message, ticket = 0, REJECTED, exc.code, exc.message, None
         if bet.offline:
             # Its provisional ticket is already in the customer's hands: keep
-            # the code so that scanning it says "refund the stake".
+            # the code so that scanning it says what is owed, which the
+            # server decides here, not the terminal's claim.
             ticket = make_ticket_code(terminal_id, bet.seq, key)
+            refund, review = offline_refund(bet, races[race_id], exc, rule, now)
+            if review is not None:
+                review_max = min(bet.total_cents, rule.ceiling_cents)
 
     r = bet.request
     db.execute(
         """INSERT INTO bets (uuid, terminal_id, seq, race_id, bet_type, formula, selections,
              bases, unit_stake_cents, total_cents, combinations, placed_at, received_at,
-             offline, status, reason, message, ticket, partners)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+             offline, status, reason, message, ticket, partners, refund_cents, review,
+             review_max_cents)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (bet.uuid, terminal_id, bet.seq, r.race[:40], r.bet_type[:40], r.formula[:40],
          json.dumps(r.selections), json.dumps(r.bases), r.unit_stake_cents, bet.total_cents,
          combinations, iso_utc(bet.placed_at), iso_utc(now), int(bet.offline), status,
-         reason, message, ticket, partners),
+         reason, message, ticket, partners, refund, review, review_max),
     )
     if status == ACCEPTED:
         db.execute(
@@ -122,4 +219,6 @@ def bet_to_dict(row: sqlite3.Row) -> dict:
         "combinations": row["combinations"], "placed_at": row["placed_at"],
         "received_at": row["received_at"], "offline": bool(row["offline"]),
         "status": row["status"], "reason": row["reason"], "ticket": row["ticket"],
+        "refund_cents": row["refund_cents"], "review": row["review"],
+        "review_max_cents": row["review_max_cents"], "reviewed_at": row["reviewed_at"],
     }

@@ -67,26 +67,94 @@ def terminal_key(db: sqlite3.Connection, terminal_id: str) -> bytes | None:
     return bytes.fromhex(row["key_hex"])
 
 
+def terminal_secret(db: sqlite3.Connection, terminal_id: str) -> bytes | None:
+    """The key of a known terminal, disabled or not: the connect signature is
+    checked before the server says a terminal is disabled, so only the holder
+    of the key learns it."""
+    row = db.execute("SELECT key_hex FROM terminals WHERE terminal_id = ?",
+                     (terminal_id,)).fetchone()
+    return bytes.fromhex(row["key_hex"]) if row else None
+
+
+def is_disabled(db: sqlite3.Connection, terminal_id: str) -> bool:
+    """True for a disabled (or unknown) terminal: every event of its socket is refused."""
+    row = db.execute("SELECT disabled FROM terminals WHERE terminal_id = ?",
+                     (terminal_id,)).fetchone()
+    return row is None or bool(row["disabled"])
+
+
+def disabled_terminals(db: sqlite3.Connection) -> set[str]:
+    """The disabled terminals (few): each server process drops its own sockets of them."""
+    return {r[0] for r in db.execute("SELECT terminal_id FROM terminals WHERE disabled = 1")}
+
+
+def set_disabled(db: sqlite3.Connection, terminal_id: str, disabled: bool) -> dict | None:
+    """Disable or enable a terminal (idempotent); None for an unknown terminal.
+    `live_sid` is the socket it holds, so the caller can cut it off at once."""
+    row = db.execute("SELECT disabled, live_sid FROM terminals WHERE terminal_id = ?",
+                     (terminal_id,)).fetchone()
+    if row is None:
+        return None
+    db.execute("UPDATE terminals SET disabled = ? WHERE terminal_id = ?",
+               (int(disabled), terminal_id))
+    return {"terminal_id": terminal_id, "disabled": disabled,
+            "changed": bool(row["disabled"]) != disabled, "live_sid": row["live_sid"]}
+
+
+def claim_connection(db: sqlite3.Connection, terminal_id: str, ts: int, sid: str,
+                     now: datetime) -> tuple[bool, str | None]:
+    """Accept a connect signature once and make `sid` the terminal's one live socket.
+
+    The signature's `ts` must be greater than every one accepted before for this
+    terminal (a conditional UPDATE, so every process sharing the store agrees):
+    a captured `{ts, sig}` cannot be replayed. Returns (accepted, previous live sid)."""
+    row = db.execute("SELECT live_sid FROM terminals WHERE terminal_id = ?",
+                     (terminal_id,)).fetchone()
+    cur = db.execute(
+        "UPDATE terminals SET last_auth_ts = ?, live_sid = ?, connected = 1, last_seen = ? "
+        "WHERE terminal_id = ? AND last_auth_ts < ? AND disabled = 0",
+        (ts, sid, iso_utc(now), terminal_id, ts))
+    if cur.rowcount != 1:
+        return False, None
+    return True, (row["live_sid"] if row else None)
+
+
 def mark_connected(db: sqlite3.Connection, terminal_id: str, connected: bool,
                    now: datetime) -> None:
     db.execute("UPDATE terminals SET connected = ?, last_seen = ? WHERE terminal_id = ?",
                (int(connected), iso_utc(now), terminal_id))
 
 
+def mark_disconnected(db: sqlite3.Connection, terminal_id: str, sid: str,
+                      now: datetime) -> None:
+    """The socket `sid` is gone; the terminal is away only if no newer socket took over."""
+    db.execute("UPDATE terminals SET connected = 0, live_sid = NULL, last_seen = ? "
+               "WHERE terminal_id = ? AND live_sid = ?", (iso_utc(now), terminal_id, sid))
+
+
 def record_heartbeat(db: sqlite3.Connection, terminal_id: str, queue_depth: int | None,
-                     printer: object, version: str | None, now: datetime) -> None:
+                     printer_json: str | None, version: str | None, now: datetime) -> None:
+    """`printer_json` is the printer state already serialised and bounded by the handler."""
     db.execute(
         "UPDATE terminals SET last_seen = ?, queue_depth = ?, printer = ?, version = ?, "
         "connected = 1 WHERE terminal_id = ?",
-        (iso_utc(now), queue_depth, json.dumps(printer)[:500] if printer is not None else None,
-         version, terminal_id),
+        (iso_utc(now), queue_depth, printer_json, version, terminal_id),
     )
+
+
+def _printer_state(text: str | None) -> object:
+    """The last printer state a terminal reported (rows written by older versions
+    may hold a truncated, unreadable text)."""
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
 
 
 def list_terminals(db: sqlite3.Connection) -> list[dict]:
     out = []
     for row in db.execute("SELECT * FROM terminals ORDER BY terminal_id"):
-        printer = json.loads(row["printer"]) if row["printer"] else None
+        printer = _printer_state(row["printer"])
         last_seq = db.execute("SELECT MAX(seq), COUNT(*) FROM bets WHERE terminal_id = ?",
                               (row["terminal_id"],)).fetchone()
         missing = (last_seq[0] or 0) - last_seq[1]

@@ -128,3 +128,28 @@ MIGRATIONS.append((
                                      partners, unit_stake_cents)
     """,
 ))
+
+MIGRATIONS.append((
+    4,
+    "money safety: what the server owes for a refused offline bet, and the operator's review",
+    """
+    ALTER TABLE bets ADD COLUMN refund_cents INTEGER;
+    ALTER TABLE bets ADD COLUMN review TEXT;
+    ALTER TABLE bets ADD COLUMN review_max_cents INTEGER;
+    ALTER TABLE bets ADD COLUMN reviewed_at TEXT;
+    ALTER TABLE bets ADD COLUMN review_note TEXT;
+    UPDATE bets SET review = 'open', refund_cents = 0,
+                    review_max_cents = MIN(total_cents, 20000)
+     WHERE status = 'rejected' AND ticket IS NOT NULL;
+    CREATE INDEX bets_review ON bets (review) WHERE review IS NOT NULL
+    """,
+))
+
+MIGRATIONS.append((
+    5,
+    "fleet control: a connect signature is accepted once, and which socket is a terminal's",
+    """
+    ALTER TABLE terminals ADD COLUMN last_auth_ts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE terminals ADD COLUMN live_sid TEXT
+    """,
+))

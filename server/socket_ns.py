@@ -2,10 +2,17 @@
 
 Every event answers through its ack with `{"ok": true, …}` or
 `{"ok": false, "error", "message"}`; no exception leaves a handler.
+
+A terminal holds one live socket: a connect signature is accepted once (its
+`ts` must grow, checked in the store), a new connection replaces the old one
+(told `replaced`, then dropped, on whichever process holds it), and a
+disabled terminal is refused at connect, on every event, and cut off
+(`disabled`, then dropped) by the API at once or by each process's watch loop.
 """
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 
@@ -14,19 +21,65 @@ from flask_socketio import Namespace
 
 from betting.errors import BettingError, ProtocolError
 from betting.programme import iso_utc
-from betting.protocol import ack_error, ack_from_error, ack_ok, check_connect_auth, parse_place_bets
+from betting.protocol import (
+    NAMESPACE,
+    ack_error,
+    ack_from_error,
+    ack_ok,
+    check_connect_auth,
+    parse_place_bets,
+)
 
 from . import fleet, races, tickets
-from .bets import place_one
+from .bets import OfflineRule, place_one
+from .throttle import FailureThrottle
 from .tickets import TicketError
 from .store import utcnow
 
 log = logging.getLogger("guichet.server")
 
+# Failed ticket look-ups (invalid or unknown code) allowed per terminal and minute.
+TICKET_FAILURES_PER_MINUTE = 30
+LOOKUP_FAILURES = {"invalid_ticket_code", "unknown_ticket"}
+MAX_SINCE_VERSION = 2**63 - 1  # the store's integers are 64-bit
+MAX_QUEUE_DEPTH = 10**9  # an outbox holds fewer bets than a terminal's sequence allows
+MAX_PRINTER_JSON = 500  # characters of printer state kept per terminal
+
+DISABLED_MESSAGE = "Terminal désactivé par le centre : appelez l'assistance."
+REPLACED_MESSAGE = ("Une autre connexion de ce terminal a pris la place de celle-ci : "
+                    "si ce n'est pas ce terminal, appelez l'assistance.")
+
+
+class TerminalDisabled(BettingError):
+    code = "terminal_disabled"
+    default_message = DISABLED_MESSAGE
+
+
+class RateLimited(BettingError):
+    code = "rate_limited"
+    default_message = "Trop de codes de ticket refusés : attendez une minute avant de réessayer."
+
+
+class ConnectRefused(Exception):
+    """A refused connection: `code` goes to the terminal with an English message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def cut_off(socketio, sid: str, event: str, message: str) -> None:
+    """Tell the socket `sid` why, then drop it, on whichever server process
+    holds it (through the message queue when there is one)."""
+    socketio.emit(event, {"message": message}, to=sid, namespace=NAMESPACE)
+    socketio.server.disconnect(sid, namespace=NAMESPACE)
+
 
 def _safe(handler):
     @functools.wraps(handler)
     def wrapper(self, *args):
+        if len(args) > 1:
+            return ack_error("bad_request", "an event carries one payload object")
         try:
             return handler(self, *args)
         except BettingError as exc:
@@ -40,48 +93,120 @@ def _safe(handler):
 
 
 class TerminalNamespace(Namespace):
-    def __init__(self, namespace: str, store, policy: dict) -> None:
+    def __init__(self, namespace: str, store, policy: dict,
+                 ticket_failures_per_minute: int = TICKET_FAILURES_PER_MINUTE) -> None:
         super().__init__(namespace)
         self.store = store
         self.policy = policy  # offline selling rules, pushed to every terminal
         self.sessions: dict[str, str] = {}  # sid -> terminal_id
+        self.by_terminal: dict[str, str] = {}  # terminal_id -> its live sid on this process
+        self.lookups = FailureThrottle(ticket_failures_per_minute, 60)
         # Latest heartbeat per terminal, written to the store in one transaction
         # by the watch loop: 20,000 terminals must not mean thousands of fsyncs/s.
         self.beats: dict[str, tuple] = {}
         self._beats_lock = threading.Lock()
 
+    def trigger_event(self, event, *args):
+        """Route an event to its `on_<event>` handler, and answer what has none.
+
+        `connect` and `disconnect` are the transport's own events; a client
+        that sends an event by one of those names is refused, so it can neither
+        re-run the connection check nor drop its session while its socket stays
+        open. An unknown event gets an error ack, not silence."""
+        sid = args[0] if args else None
+        if not isinstance(event, str) or not hasattr(self, f"on_{event}"):
+            log.info("unknown event %.40r from socket %s", event, sid)
+            return ack_error("unknown_event", "no such event on this namespace")
+        if event == "connect" and sid in self.sessions:
+            return ack_error("bad_request", "connect is not an event")
+        if event == "disconnect" and self.socketio.server.manager.is_connected(
+                sid, self.namespace):
+            return ack_error("bad_request", "disconnect is not an event")
+        return super().trigger_event(event, *args)
+
     def _terminal(self) -> str:
+        """The terminal of this socket, refused once it is disabled: the store
+        decides (any process, or `guichet admin disable`, may have changed it)."""
         terminal_id = self.sessions.get(request.sid)
         if terminal_id is None:
             raise ProtocolError("not authenticated")
+        with self.store.read() as db:
+            if fleet.is_disabled(db, terminal_id):
+                raise TerminalDisabled()
         return terminal_id
 
     def on_connect(self, auth=None):
         # Any failure here must refuse the connection itself: Flask-SocketIO
         # would take a TypeError for a handler without `auth` and call again.
+        sid = request.sid
         try:
             with self.store.read() as db:
                 terminal_id = check_connect_auth(
-                    auth, lambda t: fleet.terminal_key(db, t), utcnow().timestamp()
+                    auth, lambda t: fleet.terminal_secret(db, t), utcnow().timestamp()
                 )
+            with self.store.transaction() as db:
+                if fleet.is_disabled(db, terminal_id):
+                    raise ConnectRefused("terminal_disabled", "terminal disabled by the operator")
+                accepted, previous = fleet.claim_connection(db, terminal_id, auth["ts"], sid,
+                                                            utcnow())
+                if not accepted:
+                    raise ConnectRefused("replayed_signature",
+                                         "signature already used: ts must grow at each connection")
         except ProtocolError as exc:
             log.info("refused a terminal connection: %s", exc)
-            raise ConnectionRefusedError(str(exc)) from None
+            raise ConnectionRefusedError(str(exc), {"error": "bad_auth"}) from None
+        except ConnectRefused as exc:
+            log.info("refused terminal %s: %s", terminal_id, exc)
+            raise ConnectionRefusedError(str(exc), {"error": exc.code}) from None
         except Exception:
             log.exception("connection check failed")
             raise ConnectionRefusedError("internal_error") from None
-        self.sessions[request.sid] = terminal_id
-        with self.store.transaction() as db:
-            fleet.mark_connected(db, terminal_id, True, utcnow())
+        local = self.by_terminal.get(terminal_id)
+        self.sessions[sid] = terminal_id
+        self.by_terminal[terminal_id] = sid
         log.info("terminal %s connected", terminal_id)
-        self.emit("policy", self.policy, room=request.sid)
+        for old in {previous, local} - {None, sid}:
+            log.warning("terminal %s: a new connection replaces socket %s", terminal_id, old)
+            cut_off(self.socketio, old, "replaced", REPLACED_MESSAGE)
+        self.emit("policy", self.policy, room=sid)
 
     def on_disconnect(self, reason=None):
-        terminal_id = self.sessions.pop(request.sid, None)
+        sid = request.sid
+        terminal_id = self.sessions.pop(sid, None)
         if terminal_id:
+            if self.by_terminal.get(terminal_id) == sid:
+                del self.by_terminal[terminal_id]
             with self.store.transaction() as db:
-                fleet.mark_connected(db, terminal_id, False, utcnow())
+                fleet.mark_disconnected(db, terminal_id, sid, utcnow())
             log.info("terminal %s disconnected", terminal_id)
+
+    def drop_disabled(self) -> int:
+        """Cut off this process's sockets of disabled terminals (watch loop):
+        `guichet admin disable` writes only the store."""
+        if not self.sessions:
+            return 0
+        with self.store.read() as db:
+            disabled = fleet.disabled_terminals(db)
+        doomed = [sid for sid, t in list(self.sessions.items()) if t in disabled]
+        for sid in doomed:
+            log.warning("terminal %s is disabled: dropping its socket", self.sessions.get(sid))
+            cut_off(self.socketio, sid, "disabled", DISABLED_MESSAGE)
+        return len(doomed)
+
+    def _ticket_lookup(self, terminal_id: str, action):
+        """Run a ticket operation, counting codes that are invalid or unknown:
+        past the limit the terminal is refused for a while (guessing codes)."""
+        wait = self.lookups.retry_after(terminal_id)
+        if wait:
+            raise RateLimited("Trop de codes de ticket refusés sur ce terminal : "
+                              f"réessayez dans {wait} s.")
+        try:
+            return action()
+        except (TicketError, BettingError) as exc:
+            if exc.code in LOOKUP_FAILURES:
+                self.lookups.fail(terminal_id)
+                log.info("terminal %s: refused ticket look-up (%s)", terminal_id, exc.code)
+            raise
 
     @_safe
     def on_place_bets(self, payload=None):
@@ -92,8 +217,10 @@ class TerminalNamespace(Namespace):
         with self.store.transaction() as db:
             key = fleet.terminal_key(db, terminal_id)
             if key is None:
-                raise ProtocolError("terminal disabled")
-            results = [place_one(db, terminal_id, key, raw, now, cache) for raw in raw_bets]
+                raise TerminalDisabled()
+            rule = OfflineRule.from_policy(self.policy)
+            results = [place_one(db, terminal_id, key, raw, now, cache, rule)
+                       for raw in raw_bets]
         return ack_ok(results=results)
 
     @_safe
@@ -101,11 +228,13 @@ class TerminalNamespace(Namespace):
         terminal_id = self._terminal()
         payload = payload if isinstance(payload, dict) else {}
         depth = payload.get("queue_depth")
-        depth = depth if isinstance(depth, int) and not isinstance(depth, bool) else None
+        if isinstance(depth, bool) or not isinstance(depth, int) \
+                or not 0 <= depth <= MAX_QUEUE_DEPTH:
+            depth = None
         version = payload.get("version")
         now = utcnow()
         with self._beats_lock:
-            self.beats[terminal_id] = (now, depth, payload.get("printer"),
+            self.beats[terminal_id] = (now, depth, _printer_json(payload.get("printer")),
                                        str(version)[:40] if version else None)
         return ack_ok(server_time=iso_utc(now), server_time_ms=int(now.timestamp() * 1000),
                       policy=self.policy)
@@ -124,38 +253,58 @@ class TerminalNamespace(Namespace):
     def on_get_programme(self, payload=None):
         self._terminal()
         since = payload.get("since_version", 0) if isinstance(payload, dict) else 0
-        if isinstance(since, bool) or not isinstance(since, int) or since < 0:
-            raise ProtocolError("since_version must be a non-negative integer")
+        if isinstance(since, bool) or not isinstance(since, int) \
+                or not 0 <= since <= MAX_SINCE_VERSION:
+            raise ProtocolError("since_version must be an integer from 0 to 2^63-1")
         now = utcnow()
         with self.store.read() as db:
             version = races.current_version(db)
             changed = races.races_since(db, since)
+            removed = races.removed_since(db, since)  # ids to drop (older terminals ignore it)
         return ack_ok(version=version, races=[r.to_dict(now) for r in changed],
-                      server_time=iso_utc(now))
-
+                      removed=removed, server_time=iso_utc(now))
 
     @_safe
     def on_inquire_ticket(self, payload=None):
-        self._terminal()
+        terminal_id = self._terminal()
         ticket = payload.get("ticket") if isinstance(payload, dict) else None
-        with self.store.read() as db:
-            return ack_ok(**tickets.inquire(db, ticket))
+
+        def inquire():
+            with self.store.read() as db:
+                return tickets.inquire(db, ticket)
+        return ack_ok(**self._ticket_lookup(terminal_id, inquire))
 
     @_safe
     def on_pay_ticket(self, payload=None):
         terminal_id = self._terminal()
         payload = payload if isinstance(payload, dict) else {}
-        with self.store.transaction() as db:
-            paid = tickets.pay(db, payload.get("ticket"), payload.get("payment_uuid"),
-                               terminal_id, utcnow())
-        return ack_ok(**paid)
+
+        def pay():
+            with self.store.transaction() as db:
+                return tickets.pay(db, payload.get("ticket"), payload.get("payment_uuid"),
+                                   terminal_id, utcnow())
+        return ack_ok(**self._ticket_lookup(terminal_id, pay))
 
     @_safe
     def on_cancel_ticket(self, payload=None):
         terminal_id = self._terminal()
         ticket = payload.get("ticket") if isinstance(payload, dict) else None
-        with self.store.transaction() as db:
-            return ack_ok(**tickets.cancel(db, ticket, terminal_id, utcnow()))
+
+        def cancel():
+            with self.store.transaction() as db:
+                return tickets.cancel(db, ticket, terminal_id, utcnow())
+        return ack_ok(**self._ticket_lookup(terminal_id, cancel))
+
+
+def _printer_json(state: object) -> str | None:
+    """The printer state as stored: whole JSON or nothing, never a cut text."""
+    if state is None:
+        return None
+    try:
+        text = json.dumps(state)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return text if len(text) <= MAX_PRINTER_JSON else None
 
 
 def push_pool_states(socketio, records, now) -> None:

@@ -8,6 +8,7 @@ version refuses them with a clear message rather than pretending.
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -15,7 +16,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from guichet.private_files import private_sqlite
+
 from .migrations import MIGRATIONS
+
+log = logging.getLogger("guichet.server")
 
 
 class StoreError(Exception):
@@ -48,6 +53,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self.path = resolve_db_url(url)
         try:
+            # every terminal's key is in here: 0600, -wal/-shm alike (guichet/private_files.py)
+            private_sqlite(self.path, log)
             self._conn = sqlite3.connect(
                 self.path, check_same_thread=False, isolation_level=None, timeout=10
             )
@@ -55,6 +62,8 @@ class Store:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA busy_timeout=10000")
+        except OSError as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc.strerror or exc}") from None
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
         self._lock = threading.RLock()

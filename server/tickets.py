@@ -2,6 +2,9 @@
 
 The server's record decides, never the paper: a code is checked (form, check
 digit, MAC under the issuing terminal's key) before anything is looked up.
+A refused offline bet is worth what the server decided it owes
+(`bets.refund_cents`), never the total the terminal claimed; one waiting for
+the operator's review is worth nothing at a counter until decided.
 """
 from __future__ import annotations
 
@@ -20,6 +23,15 @@ CANCEL_WINDOW = timedelta(minutes=10)
 
 PENDING, WON, LOST, REFUND, PAID, CANCELLED = (
     "pending", "won", "lost", "refund", "paid", "cancelled")
+# A refused offline bet the operator must look at (server/review.py), and one
+# the operator voided: nothing payable at a counter.
+REVIEW, VOID = "review", "void"
+
+MESSAGES = {
+    REVIEW: "Ticket à faire vérifier par le centre : ne payez rien, le client sera "
+            "remboursé après contrôle.",
+    VOID: "Ticket annulé par le centre après contrôle : rien à payer.",
+}
 
 
 class TicketError(Exception):
@@ -46,6 +58,11 @@ def find_bet(db: sqlite3.Connection, code: object) -> tuple[sqlite3.Row, str]:
     if bet is None:
         raise TicketError("unknown_ticket",
                           "Ticket inconnu du serveur central : le pari n'est jamais arrivé.")
+    if bet["ticket"] != ref.code:
+        # A bet refused online never had a ticket: a code computed for its
+        # sequence number is worth nothing.
+        raise TicketError("unknown_ticket",
+                          "Ticket inconnu : ce pari a été refusé, aucun ticket n'a été émis.")
     return bet, ref.code
 
 
@@ -57,8 +74,14 @@ def value(db: sqlite3.Connection, bet: sqlite3.Row, code: str) -> tuple[str, int
     if paid is not None:
         return PAID, paid["amount_cents"]
     if bet["status"] == "rejected":
-        # A provisional ticket the server refused: its stake goes back.
-        return REFUND, bet["total_cents"]
+        # A provisional ticket the server refused: what the server itself
+        # decided it owes (its own price, or the operator's decision).
+        if bet["review"] == "open":
+            return REVIEW, 0
+        if bet["review"] == "void":
+            return VOID, 0
+        owed = bet["refund_cents"] or 0
+        return (REFUND, owed) if owed > 0 else (VOID, 0)
     if not is_official(db, bet["race_id"]):
         return PENDING, 0
     pool = pool_result(db, bet["race_id"], bet["bet_type"])
@@ -75,9 +98,12 @@ def value(db: sqlite3.Connection, bet: sqlite3.Row, code: str) -> tuple[str, int
 def inquire(db: sqlite3.Connection, code: object) -> dict:
     bet, code = find_bet(db, code)
     status, amount = value(db, bet, code)
-    return {"ticket": code, "status": status, "amount_cents": amount,
-            "race": bet["race_id"], "bet_type": bet["bet_type"],
-            "total_cents": bet["total_cents"]}
+    answer = {"ticket": code, "status": status, "amount_cents": amount,
+              "race": bet["race_id"], "bet_type": bet["bet_type"],
+              "total_cents": bet["total_cents"]}
+    if status in MESSAGES:
+        answer["message"] = MESSAGES[status]
+    return answer
 
 
 def pay(db: sqlite3.Connection, code: object, payment_uuid: object, terminal_id: str,
@@ -87,13 +113,24 @@ def pay(db: sqlite3.Connection, code: object, payment_uuid: object, terminal_id:
     bet, code = find_bet(db, code)
     done = db.execute("SELECT * FROM payments WHERE ticket = ?", (code,)).fetchone()
     if done is not None:
-        if done["payment_uuid"] == payment_uuid:  # the same payment, asked again
+        # The same payment asked again (a lost ack) by the terminal that made
+        # it; anyone else learns only that the ticket is paid.
+        if done["payment_uuid"] == payment_uuid and done["terminal_id"] == terminal_id:
             return {"amount_cents": done["amount_cents"], "paid_at": done["paid_at"]}
         raise TicketError("already_paid",
                           f"Ticket déjà payé le {done['paid_at'][:16].replace('T', ' ')} UTC.")
+    if db.execute("SELECT 1 FROM payments WHERE payment_uuid = ?",
+                  (payment_uuid,)).fetchone() is not None:
+        raise TicketError("payment_uuid_reused",
+                          "Identifiant de paiement déjà utilisé pour un autre ticket : "
+                          "paiement refusé, rien n'a été payé.")
     status, amount = value(db, bet, code)
     if status == PENDING:
         raise TicketError("not_official", "Résultat pas encore officiel : paiement impossible.")
+    if status == REVIEW:
+        raise TicketError("under_review", MESSAGES[REVIEW])
+    if status == VOID:
+        raise TicketError("not_payable", MESSAGES[VOID])
     if status in (LOST, CANCELLED) or amount <= 0:
         raise TicketError("not_payable", "Ce ticket n'est pas gagnant : rien à payer.")
     db.execute("INSERT INTO payments (ticket, payment_uuid, terminal_id, amount_cents, paid_at) "

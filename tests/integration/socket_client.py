@@ -16,14 +16,45 @@ def terminal_credentials(data: Path) -> tuple[str, bytes]:
     return cfg["terminal_id"], bytes.fromhex(cfg["key"])
 
 
+_last_ts: dict[str, int] = {}
+
+
+def fresh_ts(terminal_id: str) -> int:
+    """A connect `ts` never used before by this process: the server accepts each once."""
+    ts = max(int(time.time()), _last_ts.get(terminal_id, 0) + 1)
+    _last_ts[terminal_id] = ts
+    return ts
+
+
+def enrol_another(server, outlet: str) -> tuple[str, bytes]:
+    """Credentials of a terminal enrolled for a test's own socket: a terminal
+    holds one live socket, so a test must not borrow a running terminal's."""
+    code = server.api("POST", "/api/enrolment-codes", {"outlet": outlet})[1]["code"]
+    enrolled = server.api("POST", "/api/enrol", {"code": code}, token=None)[1]
+    return enrolled["terminal_id"], bytes.fromhex(enrolled["key"])
+
+
 def connect(url: str, terminal_id: str, key: bytes, ts: int | None = None,
             sig: str | None = None) -> socketio.Client:
-    ts = int(time.time()) if ts is None else ts
-    client = socketio.Client(reconnection=False)
-    client.connect(url, namespaces=[NAMESPACE], transports=["websocket"], wait_timeout=5,
-                   auth={"terminal_id": terminal_id, "ts": ts,
-                         "sig": sig or connect_signature(terminal_id, ts, key)})
-    return client
+    """Connect as the terminal. A terminal holds one socket: this one replaces
+    the terminal process's own, which comes back a few seconds later.
+
+    Without an explicit `ts`, a signature the server refuses as already used
+    (the terminal process signed with the same second, or a later one) is made
+    again with the next second, a few times."""
+    attempts = 1 if ts is not None or sig is not None else 4
+    for attempt in range(attempts):
+        stamp = fresh_ts(terminal_id) if ts is None else ts
+        client = socketio.Client(reconnection=False)
+        try:
+            client.connect(url, namespaces=[NAMESPACE], transports=["websocket"], wait_timeout=5,
+                           auth={"terminal_id": terminal_id, "ts": stamp,
+                                 "sig": sig or connect_signature(terminal_id, stamp, key)})
+            return client
+        except socketio.exceptions.ConnectionError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def outbox_row(data: Path, uuid: str) -> dict:

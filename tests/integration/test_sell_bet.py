@@ -89,6 +89,7 @@ def test_resend_of_an_outbox_entry_is_a_duplicate_with_the_same_ticket(server, t
         "offline": False,
     }
     count = server_bet_count(server)
+    # This socket replaces the terminal's own (one per terminal) for a moment.
     client = connect(server.url, *terminal_credentials(terminal.data))
     try:
         ack = client.call("place_bets", {"bets": [wire, wire]}, namespace=NAMESPACE, timeout=10)
@@ -98,6 +99,7 @@ def test_resend_of_an_outbox_entry_is_a_duplicate_with_the_same_ticket(server, t
     assert [r["status"] for r in ack["results"]] == ["duplicate", "duplicate"]
     assert {r["ticket"] for r in ack["results"]} == {bet["ticket"]}
     assert server_bet_count(server) == count
+    wait_until(lambda: terminal.status()["online"], what="the terminal to take its line back")
 
 
 def test_bet_on_a_closed_pool_is_rejected_with_a_reason(server, terminal, programme):
@@ -106,9 +108,11 @@ def test_bet_on_a_closed_pool_is_rejected_with_a_reason(server, terminal, progra
     status, closed = server.api("POST", f"/api/races/{race}/close")
     assert status == 200 and closed["state"] == "closed"
 
-    # The server refuses it, whatever the terminal believed.
-    terminal_id, key = terminal_credentials(terminal.data)
-    client = connect(server.url, terminal_id, key)
+    # The server refuses it, whatever the terminal believed (another terminal's
+    # socket: this one's stays up to hear of the closing).
+    code = server.api("POST", "/api/enrolment-codes", {"outlet": "Bar voisin"})[1]["code"]
+    other = server.api("POST", "/api/enrol", {"code": code}, token=None)[1]
+    client = connect(server.url, other["terminal_id"], bytes.fromhex(other["key"]))
     try:
         bet = {"uuid": str(uuidlib.uuid4()), "seq": 900_000, "placed_at": "2026-01-01T00:00:00Z",
                "race": race, "bet_type": "SIMPLE_GAGNANT", "formula": "UNITAIRE",

@@ -11,7 +11,7 @@ import socketio
 from betting.protocol import NAMESPACE, connect_signature
 from betting.tickets import make_ticket_code
 
-from .socket_client import connect
+from .socket_client import connect, fresh_ts
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_policy_is_pushed_on_connect_and_in_heartbeats(server, fresh_terminal):
     received = []
     c = socketio.Client(reconnection=False)
     c.on("policy", lambda data: received.append(data), namespace=NAMESPACE)
-    ts = int(time.time())
+    ts = fresh_ts(terminal_id)  # this socket replaces the fixture's
     c.connect(server.url, namespaces=[NAMESPACE], transports=["websocket"],
               auth={"terminal_id": terminal_id, "ts": ts,
                     "sig": connect_signature(terminal_id, ts, key)})

@@ -10,12 +10,15 @@ import socketio
 from betting.protocol import NAMESPACE
 
 from ..helpers import http_json
-from .socket_client import connect, terminal_credentials
+from .socket_client import connect
 
 
 @pytest.fixture(scope="module")
-def creds(terminal):
-    return terminal_credentials(terminal.data)
+def creds(server):
+    """A terminal enrolled for these tests alone: its socket replaces nobody's."""
+    code = server.api("POST", "/api/enrolment-codes", {"outlet": "Bar du protocole"})[1]["code"]
+    enrolled = server.api("POST", "/api/enrol", {"code": code}, token=None)[1]
+    return enrolled["terminal_id"], bytes.fromhex(enrolled["key"])
 
 
 def test_bad_signature_is_refused(server, creds):

@@ -40,6 +40,31 @@ def test_malformed_bets_are_protocol_errors(change):
         parse_wire_bet(wire(**change))
 
 
+@pytest.mark.parametrize("change", [
+    # booleans are JSON booleans: "false" must not count as offline
+    {"offline": "false"}, {"offline": "true"}, {"offline": 1}, {"offline": None},
+    {"simplified": "yes"}, {"simplified": 0},
+    # every integer is bounded before it reaches a price or the store (2**63)
+    {"unit_stake_cents": 2**63}, {"unit_stake_cents": -1}, {"total_cents": 2**64},
+    {"total_cents": 10**10 + 1}, {"selections": [2**70]}, {"selections": [0]},
+    {"bases": [2**63]}, {"complement": 2**63}, {"complement": "3"}, {"complement": True},
+])
+def test_flags_and_integers_out_of_bounds_are_protocol_errors(change):
+    with pytest.raises(ProtocolError):
+        parse_wire_bet(wire(**change))
+
+
+@pytest.mark.parametrize("change, offline", [
+    ({"offline": True}, True), ({"offline": False}, False), ({}, False),
+    ({"offline": True, "simplified": True, "complement": 7}, True),
+])
+def test_boolean_flags_parse_as_given(change, offline):
+    bet = wire(**change)
+    if "offline" not in change:
+        del bet["offline"]  # absent: an online bet
+    assert parse_wire_bet(bet).offline is offline
+
+
 @pytest.mark.parametrize("payload", [None, [], "x", {"bets": {}}, {"bets": []},
                                      {"bets": [{}] * (MAX_BETS_PER_MESSAGE + 1)}])
 def test_place_bets_envelope(payload):
