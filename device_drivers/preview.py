@@ -8,6 +8,7 @@ python-barcode as inline SVG: no file written, no network, fits in a page.
 from __future__ import annotations
 
 import io
+import re
 
 import barcode
 from barcode.writer import ImageWriter, SVGWriter
@@ -29,6 +30,16 @@ _OPTIONS = {
 }
 
 
+_INLINE_STYLE = re.compile(r'style="([^"]*)"')
+
+
+def _presentation_attributes(match: re.Match) -> str:
+    """`style="fill:black;font-size:0pt"` → `fill="black" font-size="0pt"` (SVG
+    presentation attributes, which a Content-Security-Policy does not block)."""
+    pairs = (d.split(":", 1) for d in match.group(1).split(";") if ":" in d)
+    return " ".join(f'{name.strip()}="{value.strip()}"' for name, value in pairs)
+
+
 def _check(code: str) -> str:
     if not isinstance(code, str) or not code.isascii() or not code.isdigit() \
             or not 1 <= len(code) <= MAX_CODE_DIGITS:
@@ -44,6 +55,9 @@ def barcode_svg(code: str) -> str:
         writer_options={**_OPTIONS, "compress": True})
     text = svg.decode("utf-8")
     text = text[text.index("<svg"):]
+    # Presentation attributes, not `style="fill:…"`: the terminal's
+    # Content-Security-Policy (style-src 'self') blocks inline style attributes.
+    text = _INLINE_STYLE.sub(_presentation_attributes, text)
     label = f'role="img" aria-label="Code-barres {group_code(code)}" '
     return text.replace("<svg ", f"<svg {label}", 1)
 

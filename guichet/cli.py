@@ -16,10 +16,12 @@ from .cli_common import (
     DEFAULT_SERVER_PORT,
     DEFAULT_TERMINAL_PORT,
     check_port_free,
+    check_tls_files,
     data_option,
     db_option,
     load_rates_or_exit,
     open_store,
+    warn_if_cleartext,
 )
 
 
@@ -36,13 +38,20 @@ def main() -> None:
 @click.option("--port", default=DEFAULT_SERVER_PORT, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--message-queue", default=None, metavar="URL",
               help="redis://… to share Socket.IO events between several server processes.")
-def server(db: str, host: str, port: int, message_queue: str | None) -> None:
+@click.option("--certfile", default=None, metavar="PEM",
+              help="Certificate chain (PEM): serve HTTPS and WSS. Needs --keyfile.")
+@click.option("--keyfile", default=None, metavar="PEM",
+              help="Private key (PEM, unencrypted, mode 600) of --certfile.")
+def server(db: str, host: str, port: int, message_queue: str | None,
+           certfile: str | None, keyfile: str | None) -> None:
     """Run the central pool server under gunicorn (gevent worker).
 
     Deduction rates: the defaults, or the JSON file named by $GUICHET_RATES.
 
-    Example: guichet server --db /var/lib/guichet/server.db --port 8700
+    Example: guichet server --db /var/lib/guichet/server.db --host 0.0.0.0 --port 8700
+    --certfile /etc/guichet/server.pem --keyfile /etc/guichet/server.key
     """
+    tls = check_tls_files(certfile, keyfile)
     open_store(db).close()  # create or migrate now, so errors are reported here
     load_rates_or_exit()
     if message_queue and not message_queue.startswith(("redis://", "rediss://")):
@@ -53,8 +62,14 @@ def server(db: str, host: str, port: int, message_queue: str | None) -> None:
         env["GUICHET_MESSAGE_QUEUE"] = message_queue
     args = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
             "--bind", f"{host}:{port}", "--graceful-timeout", "5", "--timeout", "30",
-            "--access-logfile", "-", "--log-level", "info", "server.wsgi:app"]
-    click.echo(f"Guichet server on http://{host}:{port} (store {db})", err=True)
+            "--access-logfile", "-", "--log-level", "info",
+            # hooks: no `Server: gunicorn` header (guichet/gunicorn_conf.py)
+            "--config", "python:guichet.gunicorn_conf", "server.wsgi:app"]
+    if tls:  # gunicorn's own TLS: the gevent worker wraps each socket, websockets included
+        args += ["--certfile", tls[0], "--keyfile", tls[1]]
+    warn_if_cleartext(host, bool(tls))
+    click.echo(f"Guichet server on {'https' if tls else 'http'}://{host}:{port} (store {db})",
+               err=True)
     sys.stdout.flush()
     os.execve(sys.executable, args, env)
 
@@ -136,17 +151,33 @@ def terminal_diagnose(data: str, printer: str | None, test_page: bool, open_draw
 @main.command()
 @click.option("--server", "server_url", required=True, help="URL of the central server.")
 @click.option("--code", required=True, help="One-time enrolment code from the operator.")
+@click.option("--ca-file", default=None, metavar="PEM",
+              help="CA certificate (PEM) that signed the server's certificate; kept in the "
+                   "configuration and checked on every connection.")
+@click.option("--insecure-http", is_flag=True,
+              help="Allow an http:// server that is not on this machine (the key crosses "
+                   "the network in clear).")
 @data_option
-def enrol(server_url: str, code: str, data: str) -> None:
+def enrol(server_url: str, code: str, ca_file: str | None, insecure_http: bool,
+          data: str) -> None:
     """Enrol this terminal with the central server.
 
-    Example: guichet enrol --server http://central:8700 --code 123456789012
+    Example: guichet enrol --server https://central:8700 --ca-file guichet-ca.pem --code 123456789012
     """
-    from terminal_app.enrolment import EnrolError, enrol as do_enrol
+    from terminal_app.enrolment import MAX_CA_PEM_CHARS, EnrolError, enrol as do_enrol
     from terminal_app.store import TerminalStore, TerminalStoreError
 
+    ca_pem = None
+    if ca_file:
+        try:
+            with open(ca_file, encoding="ascii", errors="replace") as handle:
+                ca_pem = handle.read(MAX_CA_PEM_CHARS + 1)
+        except OSError as exc:
+            raise click.ClickException(f"--ca-file: cannot read {ca_file}: "
+                                       f"{exc.strerror or exc}") from None
     try:
-        result = do_enrol(TerminalStore(data), server_url, code)
+        result = do_enrol(TerminalStore(data), server_url, code, ca_pem=ca_pem,
+                          insecure_http=insecure_http)
     except (EnrolError, TerminalStoreError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"enrolled as {result['terminal_id']} ({result['outlet']})")

@@ -1,6 +1,7 @@
 """What the `guichet` commands share: default locations, options, store opening."""
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from pathlib import Path
@@ -24,8 +25,17 @@ def default_data() -> str:
 
 
 def ensure_parent(path: str) -> None:
+    """Create the default store's folder 0700 (it holds every terminal's key); the
+    default `~/.config/guichet` left 0755 by older versions is tightened. A folder
+    the operator chose (`--db /var/lib/…`) is created 0700 but never changed."""
     if "://" not in path:
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        from .private_files import private_dir
+
+        parent = Path(path).expanduser().parent
+        if parent == app_dir().expanduser():
+            private_dir(parent, logging.getLogger("guichet"))
+        else:
+            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -62,3 +72,53 @@ def load_rates_or_exit():
         return load_rates()
     except RatesError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def check_tls_files(certfile: str | None, keyfile: str | None) -> tuple[str, str] | None:
+    """The absolute certificate and key paths for gunicorn, checked now.
+
+    gunicorn would only find a bad file when the first client connects (or die
+    with a traceback); here a missing, unreadable or mismatched file is one line."""
+    import ssl
+
+    if not certfile and not keyfile:
+        return None
+    if not certfile or not keyfile:
+        raise click.ClickException("--certfile and --keyfile go together")
+    paths = []
+    for option, name in (("--certfile", certfile), ("--keyfile", keyfile)):
+        path = Path(name).expanduser().resolve()
+        try:
+            with open(path, "rb") as handle:
+                handle.read(1)
+        except FileNotFoundError:
+            raise click.ClickException(f"{option}: no such file: {name}") from None
+        except IsADirectoryError:
+            raise click.ClickException(f"{option}: is a folder, not a PEM file: {name}") from None
+        except OSError as exc:
+            raise click.ClickException(f"{option}: cannot read {name}: {exc.strerror}") from None
+        paths.append(str(path))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        # an encrypted key fails here instead of prompting for its passphrase
+        context.load_cert_chain(paths[0], paths[1], password=lambda: b"")
+    except ssl.SSLError as exc:
+        if "KEY_VALUES_MISMATCH" in str(exc) or "key values mismatch" in str(exc):
+            raise click.ClickException(f"--keyfile {keyfile} is not the key of the certificate "
+                                       f"{certfile}") from None
+        raise click.ClickException(f"--certfile/--keyfile: not a PEM certificate and its "
+                                   f"unencrypted private key ({exc.reason or exc})") from None
+    if os.stat(paths[1]).st_mode & 0o077:
+        click.echo(f"warning: the private key {keyfile} is readable by other users; "
+                   f"chmod 600 it", err=True)
+    return paths[0], paths[1]
+
+
+def warn_if_cleartext(host: str, tls: bool) -> None:
+    """Say so in the log when enrolment keys and bets would cross a network in clear."""
+    from terminal_app.enrolment import is_loopback
+
+    if not tls and not is_loopback(host):
+        click.echo(f"warning: listening on {host} without TLS: enrolment keys and bets cross "
+                   f"the network in clear; use --certfile/--keyfile or a TLS reverse proxy",
+                   err=True)

@@ -35,6 +35,12 @@
     return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA") && "value" in el;
   }
 
+  // The session's CSRF token, for the POSTs sent with fetch (htmx's carry it already).
+  function csrfHeaders() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? { "X-CSRFToken": meta.getAttribute("content") } : {};
+  }
+
   function post(url, values) {
     return htmx.ajax("POST", url, { target: "#ticket-panel", swap: "innerHTML", values: values });
   }
@@ -43,6 +49,7 @@
     if (mode === "log") {
       if (values.source === "wedge") {    // recorded, then listed through the event stream
         fetch("/ui/scans/record", { method: "POST", credentials: "same-origin",
+                                    headers: csrfHeaders(),
                                     body: new URLSearchParams({ code: values.code }) });
       }
       return;

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request, session
 
 from betting.errors import BettingError
 
+from .guard import bearer_ok
 from .print_jobs import PrintRefused
 from .service import Terminal, bet_view
 from .store import printable
@@ -19,13 +20,13 @@ def terminal() -> Terminal:
 
 
 def local_auth(view):
-    """The UI's session cookie, or `Authorization: Bearer <guichet terminal token>`."""
+    """The UI's session cookie, or `Authorization: Bearer <guichet terminal token>`.
+
+    A state-changing call on the cookie has already shown the session's CSRF token and
+    come from the terminal's own origin (terminal_app/guard.py, before any view)."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        if session.get("ui"):
-            return view(*args, **kwargs)
-        if header.startswith("Bearer ") and terminal().store.check_token(header[7:].strip()):
+        if session.get("ui") or bearer_ok():
             return view(*args, **kwargs)
         return jsonify(ok=False, error="unauthorized",
                        message="Jeton requis : guichet terminal token."), 401

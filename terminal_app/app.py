@@ -5,11 +5,16 @@ import secrets
 
 from flask import Flask, jsonify
 
+from guichet.cli_common import DEFAULT_TERMINAL_PORT
 from guichet.paths import STATIC, TEMPLATES
+from guichet.web_security import FRENCH
+from guichet.web_security import install as install_web_security
 
 from .api import bp as api_bp
 from .api_diagnostics import bp as api_diagnostics_bp
 from .api_tickets import bp as api_tickets_bp
+from .guard import LISTEN_KEY
+from .guard import install as install_guard
 from .service import Terminal
 from .store import TerminalStore
 from .ui import bp as ui_bp
@@ -29,6 +34,13 @@ def create_app(data_dir: str, config: dict | None = None) -> Flask:
     app.config.update(SECRET_KEY=secret, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_HTTPONLY=True)
     app.config.update(config or {})
+    # Host, Origin and CSRF checks before anything else (terminal_app/guard.py); the
+    # address the terminal listens on comes from `guichet terminal --host/--port`.
+    install_guard(app, *app.config.get(LISTEN_KEY, ("127.0.0.1", DEFAULT_TERMINAL_PORT)))
+    # Security headers, a 64 KB body cap checked before the guard reads any form
+    # (256 KB for the setup form, which may carry a CA bundle), and 400 bad_json
+    # for unreadable JSON: guichet/web_security.py.
+    install_web_security(app, FRENCH, {"ui.setup": 256 * 1024})
     terminal = Terminal(store, version=VERSION)
     app.extensions["guichet.terminal"] = terminal
     app.register_blueprint(ui_bp)

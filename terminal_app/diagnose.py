@@ -13,6 +13,7 @@ from pathlib import Path
 from device_drivers.discover import discover
 from device_drivers.errors import DeviceError
 from device_drivers.printer import open_printer
+from guichet.private_files import PRIVATE_DIR, PRIVATE_FILE, SQLITE_COMPANIONS, loose
 
 
 class DiagnoseError(Exception):
@@ -41,7 +42,8 @@ def diagnose(data: str, printer_uri: str | None = None, test_page: bool = False,
     uri = printer_uri or settings.get("printer") or "sim:"
     report = {"found": discover(), "printer": {"uri": uri}, "scanner": {
         "uri": settings.get("scanner") or "wedge"}, "drawer": {
-        "enabled": settings.get("drawer", "on") != "off"}, "failures": []}
+        "enabled": settings.get("drawer", "on") != "off"},
+        "permissions": loose_permissions(data), "failures": []}
     try:
         printer = open_printer(uri)
     except DeviceError as exc:
@@ -55,6 +57,17 @@ def diagnose(data: str, printer_uri: str | None = None, test_page: bool = False,
     finally:
         printer.close()
     return report
+
+
+def loose_permissions(data: str) -> list[dict]:
+    """The data folder and files that other accounts can read (the terminal's key and
+    session secret are in terminal.db): each with its mode and the `chmod` that fixes it.
+    A running terminal tightens them itself at start; this tells the technician now."""
+    folder = Path(data).expanduser()
+    db = folder / "terminal.db"
+    return loose([(folder, PRIVATE_DIR), (db, PRIVATE_FILE)]
+                 + [(db.with_name(db.name + suffix), PRIVATE_FILE) for suffix in SQLITE_COMPANIONS]
+                 + [(folder / "terminal.lock", PRIVATE_FILE)])
 
 
 def _attempt(action, report: dict, what: str) -> bool:
@@ -83,4 +96,7 @@ def lines(report: dict) -> list[str]:
         out.append(f"Test page: {'sent' if report['test_page'] else 'NOT printed'}")
     if "opened" in report["drawer"]:
         out.append(f"Drawer kick: {'sent' if report['drawer']['opened'] else 'NOT sent'}")
+    for item in report.get("permissions", []):
+        out.append(f"WARNING: {item['path']} can be read by other users (mode {item['mode']}, "
+                   f"should be {item['expected']}): run `{item['fix']}`")
     return out

@@ -1,26 +1,53 @@
-"""Enrolling this terminal with the central server (setup page and `guichet enrol`)."""
+"""Enrolling this terminal with the central server (setup page and `guichet enrol`).
+
+The server's answer carries the terminal's signing key, so the request must not
+cross the network in clear: a non-loopback server is reached over HTTPS and its
+certificate is checked against the CA the technician supplies (kept in the
+configuration as `server_ca_pem`, and used again by the sync client on every
+connection). Plain HTTP stays allowed on loopback (demo, tests) and elsewhere
+only when explicitly asked for (`insecure_http`).
+"""
 from __future__ import annotations
 
+import ipaddress
 import json
+import ssl
 import urllib.error
 import urllib.request
 from urllib.parse import urlparse
 
 from .store import TerminalStore
 
+MAX_CA_PEM_CHARS = 64 * 1024  # a CA bundle of a few certificates, not a dump
+
 _FRENCH = {
     "unknown_code": "Code d'enrôlement inconnu : vérifiez-le auprès du centre.",
     "code_used": "Ce code d'enrôlement a déjà servi : demandez-en un nouveau.",
     "code_expired": "Ce code d'enrôlement a expiré : demandez-en un nouveau.",
     "bad_code": "Saisissez le code d'enrôlement.",
-    "bad_url": "Adresse du serveur invalide (exemple : http://serveur:8700).",
+    "bad_url": "Adresse du serveur invalide (exemple : https://serveur:8700).",
     "unreachable": "Serveur central injoignable : vérifiez l'adresse et le réseau.",
     "already_enrolled": "Ce terminal est déjà enrôlé.",
     "bad_answer": "Réponse inattendue du serveur central.",
+    "insecure_http": "Adresse en http:// refusée : la clé du terminal circulerait en clair "
+                     "sur le réseau. Saisissez une adresse en https:// et le certificat "
+                     "de l'autorité (CA) fourni par le centre.",
+    "ca_needs_https": "Un certificat d'autorité (CA) n'a de sens qu'avec une adresse en "
+                      "https:// : corrigez l'adresse du serveur.",
+    "bad_ca": "Certificat de l'autorité (CA) illisible : collez le fichier PEM complet, "
+              "de -----BEGIN CERTIFICATE----- à -----END CERTIFICATE-----.",
+    "tls_untrusted": "Le certificat du serveur central n'est pas signé par l'autorité (CA) "
+                     "fournie : vérifiez le certificat et l'adresse. Rien n'a été envoyé.",
+    "tls_hostname": "Le certificat du serveur central ne correspond pas à cette adresse : "
+                    "vérifiez l'adresse saisie. Rien n'a été envoyé.",
+    "tls_failed": "Connexion sécurisée impossible avec le serveur central : vérifiez "
+                  "l'adresse (https:// et port).",
 }
 
 
 class EnrolError(Exception):
+    """An enrolment refused; `code` names the reason, `french` says it to the technician."""
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -30,14 +57,85 @@ class EnrolError(Exception):
         return _FRENCH.get(self.code, "Enrôlement refusé.")
 
 
-def enrol(store: TerminalStore, server_url: str, code: str, timeout: float = 10) -> dict:
+def is_loopback(host: str | None) -> bool:
+    """True for names and addresses that never leave this machine."""
+    host = (host or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def client_ssl_context(ca_pem: str | None) -> ssl.SSLContext:
+    """A context that trusts `ca_pem` alone (the system store when it is None).
+
+    Checks the certificate chain and the host name; an unreadable PEM raises
+    EnrolError("bad_ca")."""
+    if ca_pem is None:
+        return ssl.create_default_context()
+    if len(ca_pem) > MAX_CA_PEM_CHARS or "-----BEGIN CERTIFICATE-----" not in ca_pem:
+        raise EnrolError("bad_ca", "the CA file is not a PEM certificate")
+    try:
+        return ssl.create_default_context(cadata=ca_pem)
+    except (ssl.SSLError, ValueError) as exc:
+        raise EnrolError("bad_ca", f"the CA file is not a usable PEM certificate: {exc}") from None
+
+
+def socket_tls_options(ca_pem: str | None) -> dict:
+    """Keyword arguments for `socketio.Client`: its websocket checks the server
+    certificate against the enrolment CA (websocket-client's `sslopt` context).
+
+    Without a saved CA, nothing: websocket-client then verifies wss:// against
+    the system store."""
+    if not ca_pem:
+        return {}
+    return {"websocket_extra_options": {"sslopt": {"context": client_ssl_context(ca_pem)}}}
+
+
+def _tls_refusal(reason: BaseException, url: str) -> EnrolError | None:
+    """The EnrolError for a failed TLS handshake, or None if it was not one."""
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        detail = reason.verify_message or str(reason)
+        if "hostname" in detail.lower() or "ip address mismatch" in detail.lower():
+            return EnrolError("tls_hostname",
+                              f"the certificate of {url} is not valid for this host name: {detail}")
+        return EnrolError("tls_untrusted",
+                          f"the certificate of {url} is not trusted by the given CA: {detail}")
+    if isinstance(reason, ssl.SSLError):
+        return EnrolError("tls_failed", f"TLS handshake with {url} failed: {reason}")
+    return None
+
+
+def enrol(store: TerminalStore, server_url: str, code: str, timeout: float = 10,
+          ca_pem: str | None = None, insecure_http: bool = False) -> dict:
+    """Trade a one-time code for this terminal's id and key, and save them.
+
+    Nothing is saved unless the whole exchange succeeded; the CA, if given, is
+    saved with the configuration so the sync client verifies the same server."""
     if store.enrolled:
         raise EnrolError("already_enrolled",
                          f"this terminal is already enrolled as {store.get('terminal_id')}")
     url = (server_url or "").strip().rstrip("/")
     parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise EnrolError("bad_url", f"not a server URL: {server_url!r} (e.g. http://host:8700)")
+    try:
+        host = parsed.hostname
+        parsed.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        host = None
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or not host:
+        raise EnrolError("bad_url", f"not a server URL: {server_url!r} (e.g. https://host:8700)")
+    ca_pem = None if ca_pem is None else ca_pem.strip()  # given but empty: refused below
+    if parsed.scheme == "http":
+        if ca_pem is not None:
+            raise EnrolError("ca_needs_https", "a CA was given but the server URL is http://")
+        if not is_loopback(host) and not insecure_http:
+            raise EnrolError("insecure_http",
+                             f"refusing to enrol over plain HTTP with {host}: the terminal key "
+                             "would cross the network in clear (use https:// and --ca-file, "
+                             "or --insecure-http)")
+    context = client_ssl_context(ca_pem) if parsed.scheme == "https" else None
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     if not code:
         raise EnrolError("bad_code", "the enrolment code is empty")
@@ -45,19 +143,26 @@ def enrol(store: TerminalStore, server_url: str, code: str, timeout: float = 10)
     req = urllib.request.Request(f"{url}/api/enrol", data=body,
                                  headers={"Content-Type": "application/json"}, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             answer = json.load(resp)
     except urllib.error.HTTPError as exc:
         try:
             answer = json.load(exc)
         except ValueError:
             answer = {}
+        if not isinstance(answer, dict):
+            answer = {}
         raise EnrolError(answer.get("error", "refused"),
                          answer.get("message", f"server answered HTTP {exc.code}")) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except urllib.error.URLError as exc:
+        raise _tls_refusal(exc.reason, url) or \
+            EnrolError("unreachable", f"cannot reach {url}: {exc.reason}") from None
+    except ssl.SSLError as exc:
+        raise _tls_refusal(exc, url) from None
+    except (OSError, ValueError) as exc:
         raise EnrolError("unreachable", f"cannot reach {url}: {exc}") from None
     if not isinstance(answer, dict) or not answer.get("terminal_id") or not answer.get("key"):
         raise EnrolError("bad_answer", "the server's answer has no terminal id or key")
     store.set(server_url=url, terminal_id=answer["terminal_id"], key=answer["key"],
-              outlet=answer.get("outlet", ""))
+              outlet=answer.get("outlet", ""), server_ca_pem=ca_pem)
     return {"terminal_id": answer["terminal_id"], "outlet": answer.get("outlet", "")}

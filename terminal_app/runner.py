@@ -9,9 +9,11 @@ from werkzeug.serving import make_server
 
 from device_drivers.errors import DeviceError
 from device_drivers.printer import open_printer
+from guichet.web_security import QuietRequestHandler
 from device_drivers.scanner import open_scanner
 
 from .app import create_app
+from .guard import LISTEN_KEY
 from .store import TerminalStoreError
 
 log = logging.getLogger("guichet.terminal")
@@ -44,7 +46,7 @@ def run_terminal(data: str, host: str, port: int, printer: str | None,
     if scanner:
         _check_scanner(scanner)
     try:
-        app = create_app(data)
+        app = create_app(data, {LISTEN_KEY: (host, port)})
         terminal = app.extensions["guichet.terminal"]
         terminal.store.lock_exclusive()
     except TerminalStoreError as exc:
@@ -56,7 +58,8 @@ def run_terminal(data: str, host: str, port: int, printer: str | None,
         terminal.open_printer()
     terminal.devices.start_scanner()
     try:
-        httpd = make_server(host, port, app, threaded=True)
+        httpd = make_server(host, port, app, threaded=True,
+                            request_handler=QuietRequestHandler)  # no Werkzeug/Python versions
     except OSError as exc:
         raise TerminalRunError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     terminal.start_sync()

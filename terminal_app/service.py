@@ -31,6 +31,13 @@ class NotEnrolled(BettingError):
     default_message = "Ce terminal n'est pas encore enrôlé : ouvrez la page Installation."
 
 
+class TerminalDisabled(BettingError):
+    """The operator cut this terminal off: it sells nothing, not even offline."""
+
+    code = "terminal_disabled"
+    default_message = "Terminal désactivé par le centre : appelez l'assistance."
+
+
 class UnknownPayment(BettingError):
     code = "unknown_payment"
     default_message = "Moyen de paiement inconnu : espèces (cash) ou carte (card)."
@@ -70,12 +77,20 @@ class Terminal:
     def online(self) -> bool:
         return bool(self.sync and self.sync.online)
 
+    @property
+    def disabled(self) -> bool:
+        """Disabled by the operator, as last told by the server (kept on disk)."""
+        if self.sync is not None:
+            return self.sync.disabled
+        return self.store.get("disabled") == "1"
+
     def status(self) -> dict:
         return {
             "terminal_id": self.store.get("terminal_id"),
             "outlet": self.store.get("outlet"),
             "enrolled": self.store.enrolled,
             "online": self.online,
+            "disabled": self.disabled,
             "queue_depth": self.store.queue_depth(),
             **self.store.counts(),
             "printer": self.printer_state(),
@@ -90,6 +105,8 @@ class Terminal:
         """Raise BettingError for anything refused before the outbox; else the bet's state."""
         if not self.store.enrolled:
             raise NotEnrolled()
+        if self.disabled:
+            raise TerminalDisabled()
         request = make_request(data)
         payment = data.get("payment", "cash") if isinstance(data, dict) else "cash"
         if payment not in ("cash", "card"):
@@ -159,7 +176,10 @@ def bet_view(bet: dict) -> dict:
     pending (sent, no answer yet, no ticket), corrupt (unreadable entry)."""
     status = bet["status"]
     message = bet["message"]
-    refund_due = bool(bet["offline"]) and status == REJECTED
+    refused_offline = bool(bet["offline"]) and status == REJECTED
+    # Only a provisional bet that arrived after the off is refunded at the
+    # counter; any other refusal of a provisional ticket is the centre's to review.
+    refund_due = refused_offline and bet["reason"] == "pool_closed"
     if status in UNANSWERED:
         status = "provisional" if bet["offline"] else "pending"
         message = ("Pari vendu hors ligne : ticket provisoire, confirmation au retour de la "
@@ -168,6 +188,9 @@ def bet_view(bet: dict) -> dict:
     elif refund_due:
         message = (f"Pari provisoire refusé par le serveur central ({bet['message'] or bet['reason']}) : "
                    "rembourser la mise au client.")
+    elif refused_offline:
+        message = (f"Pari provisoire refusé par le serveur central ({bet['message'] or bet['reason']}) : "
+                   "ticket à faire vérifier par le centre, ne remboursez pas sans son accord.")
     return {
         "uuid": bet["uuid"], "seq": bet["seq"], "status": status,
         "ticket": bet["ticket"], "race": bet["race"], "bet_type": bet["bet_type"],

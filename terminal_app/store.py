@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import secrets
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ from typing import Iterator
 import sqlite_utils
 
 from betting.programme import Race, iso_utc
+from guichet.private_files import private_dir, private_file, private_sqlite
 
 # Names the rest of the terminal imports from here.
 from .outbox import (  # noqa: F401
@@ -112,6 +114,8 @@ MIGRATIONS: list[tuple[int, str]] = [
     """),
 ]
 
+log = logging.getLogger("guichet.terminal")
+
 # pending: written, never sent · sent: sent at least once, no answer yet ·
 # accepted / rejected: the server's answer, stored · corrupt: unreadable row,
 # kept aside (the server sees its sequence number missing).
@@ -122,11 +126,17 @@ class TerminalStoreError(Exception):
 class TerminalStore(Outbox):
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = Path(data_dir).expanduser()
+        self.path = self.data_dir / "terminal.db"
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # the terminal's key and session secret live here: folder 0700, files 0600,
+            # older folders and files tightened with a log line (guichet/private_files.py)
+            private_dir(self.data_dir, log)
         except OSError as exc:
             raise TerminalStoreError(f"cannot create data folder {self.data_dir}: {exc}") from None
-        self.path = self.data_dir / "terminal.db"
+        try:
+            private_sqlite(self.path, log)
+        except OSError as exc:
+            raise TerminalStoreError(f"cannot open {self.path}: {exc.strerror or exc}") from None
         self._local = threading.local()
         self._sale_lock = threading.Lock()
         self._lock_file = None
@@ -177,7 +187,9 @@ class TerminalStore(Outbox):
 
     def lock_exclusive(self) -> None:
         """One running terminal per data folder: two would share sequence numbers."""
-        handle = open(self.data_dir / "terminal.lock", "w")
+        path = self.data_dir / "terminal.lock"
+        private_file(path, log)
+        handle = open(path, "w")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -219,8 +231,14 @@ class TerminalStore(Outbox):
                                [digest]).fetchone() is not None
 
     # -- programme cache ---------------------------------------------------
-    def save_races(self, cards: list[dict], version: int | None) -> None:
+    def save_races(self, cards: list[dict], version: int | None,
+                   removed: object = None) -> None:
+        """Store the changed cards and drop the races the server took off its
+        programme (`removed`: their ids), with the version they bring us to."""
         with self.transaction() as conn:
+            for race_id in removed if isinstance(removed, list) else []:
+                if isinstance(race_id, str):
+                    conn.execute("DELETE FROM races WHERE race_id = ?", (race_id,))
             for card in cards:
                 conn.execute(
                     "INSERT INTO races (race_id, post_time, card, state, version) "

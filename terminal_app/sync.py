@@ -20,6 +20,7 @@ import socketio
 
 from betting.protocol import NAMESPACE, connect_signature
 
+from .enrolment import socket_tls_options
 from .offline import Policy, ServerClock
 from .store import UNANSWERED, TerminalStore, wire_bet
 
@@ -33,6 +34,9 @@ CALL_TIMEOUT_S = 5
 HEARTBEAT_S = 4
 HEARTBEAT_TIMEOUT_S = 3
 BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 10.0
+# Replaced by another connection with this terminal's identity: wait before
+# taking the line back, so two holders of one key do not fight in a tight loop.
+REPLACED_BACKOFF_S = 5.0
 
 
 class ServerUnavailable(Exception):
@@ -72,11 +76,23 @@ class SyncClient:
         self.clock = ServerClock(float(saved) if saved else None)
         self.policy: Policy | None = Policy.from_wire(json.loads(store.get("policy") or "null"))
         self.last_error: str | None = None
-        self.sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False)
+        # Cut off by the operator: kept on disk (a restart does not sell offline),
+        # cleared only by a connection the server accepts again.
+        self.disabled = store.get("disabled") == "1"
+        self._saved_disabled = self.disabled
+        self._refusal: str | None = None  # the code of the last refused connection
+        self._replaced = False
+        self._last_ts = int(store.get("last_auth_ts") or 0)
+        # wss:// is checked against the CA saved at enrolment, on every connection
+        self.sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False,
+                                   **socket_tls_options(store.get("server_ca_pem")))
         self.sio.on("programme", self._on_programme, namespace=NAMESPACE)
         self.sio.on("pool_state", self._on_pool_state, namespace=NAMESPACE)
         self.sio.on("policy", self._on_policy, namespace=NAMESPACE)
         self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
+        self.sio.on("disabled", self._on_disabled, namespace=NAMESPACE)
+        self.sio.on("replaced", self._on_replaced, namespace=NAMESPACE)
+        self.sio.on("connect_error", self._on_connect_error, namespace=NAMESPACE)
 
     # -- public ------------------------------------------------------------
     @property
@@ -138,16 +154,34 @@ class SyncClient:
 
     # -- loop --------------------------------------------------------------
     def _auth(self) -> dict:
-        ts = int(time.time())
+        """A fresh signature: the server accepts each `ts` once and only growing,
+        so two connections within one second use now and now + 1."""
+        now = int(time.time())
+        ts = self._last_ts + 1 if now <= self._last_ts < now + 60 else now
+        self._last_ts = ts
+        self.store.set(last_auth_ts=str(ts))
         return {"terminal_id": self.terminal_id, "ts": ts,
                 "sig": connect_signature(self.terminal_id, ts, self._key)}
+
+    def _keep_disabled_state(self) -> None:
+        if self.disabled != self._saved_disabled:
+            self.store.set(disabled="1" if self.disabled else None)
+            self._saved_disabled = self.disabled
 
     def _connect(self) -> None:
         self._ready = False
         if self.sio.connected:  # a half-done earlier attempt: start clean
             self.sio.disconnect()
-        self.sio.connect(self.server_url, auth=self._auth, transports=["websocket"],
-                         namespaces=[NAMESPACE], wait_timeout=5)
+        self._refusal = None
+        try:
+            self.sio.connect(self.server_url, auth=self._auth, transports=["websocket"],
+                             namespaces=[NAMESPACE], wait_timeout=5)
+        except Exception:
+            if self._refusal == "terminal_disabled":
+                self.disabled = True
+            raise
+        self.disabled = False  # the server let it in: enabled again
+        self._replaced = False
         self.last_error = None
         log.info("connected to %s as %s", self.server_url, self.terminal_id)
         self._refresh_programme()
@@ -159,17 +193,28 @@ class SyncClient:
         next_heartbeat = 0.0
         while not self._stop.is_set():
             if not self.online:
+                if self._replaced:
+                    log.warning("another connection took this terminal's place; "
+                                "reconnecting in %.0fs", REPLACED_BACKOFF_S)
+                    self._replaced = False
+                    self._stop.wait(REPLACED_BACKOFF_S)
+                    continue
                 try:
                     self._connect()
                     backoff = BACKOFF_MIN_S
                     next_heartbeat = time.monotonic() + HEARTBEAT_S
                 except Exception as exc:  # refused, unreachable, timed out
                     self.last_error = str(exc) or type(exc).__name__
+                    if self.disabled:  # asks now and then whether it is enabled again
+                        self.last_error = "terminal_disabled"
+                        backoff = BACKOFF_MAX_S
                     log.info("cannot reach the server (%s); retrying in %.1fs",
                              self.last_error, backoff)
+                    self._keep_disabled_state()
                     self._stop.wait(backoff * random.uniform(0.5, 1.5))
                     backoff = min(backoff * 2, BACKOFF_MAX_S)
                     continue
+                self._keep_disabled_state()
             try:
                 self._apply_pushes()
                 sent = self._drain_once()
@@ -230,7 +275,7 @@ class SyncClient:
         ack = self.sio.call("get_programme", {"since_version": since},
                             namespace=NAMESPACE, timeout=CALL_TIMEOUT_S)
         if isinstance(ack, dict) and ack.get("ok"):
-            self.store.save_races(ack.get("races", []), ack.get("version"))
+            self.store.save_races(ack.get("races", []), ack.get("version"), ack.get("removed"))
 
     # -- server pushes ----------------------------------------------------
     # Handlers run on short-lived threads of the Socket.IO client: they only
@@ -265,6 +310,23 @@ class SyncClient:
     def _on_disconnect(self, *args) -> None:
         log.info("disconnected from the server")
         self._wake.set()
+
+    def _on_disabled(self, data=None) -> None:
+        """The operator cut this terminal off: no selling, online or offline."""
+        log.warning("the server disabled this terminal")
+        self.disabled = True
+        self._ready = False
+        self._wake.set()
+
+    def _on_replaced(self, data=None) -> None:
+        log.warning("the server dropped this connection: another one uses this terminal's key")
+        self._replaced = True
+        self._ready = False
+        self._wake.set()
+
+    def _on_connect_error(self, data=None) -> None:
+        detail = data.get("data") if isinstance(data, dict) else None
+        self._refusal = detail.get("error") if isinstance(detail, dict) else None
 
 
 def _answers(ack: object, batch: list[dict]) -> list[dict]:

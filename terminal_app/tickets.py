@@ -25,6 +25,8 @@ STATUS_LABELS = {
     "refund": "Remboursement : {amount} à rendre au client.",
     "paid": "Déjà payé ({amount}).",
     "cancelled": "Pari annulé.",
+    "review": "Ticket à faire vérifier par le centre : rien à payer au guichet pour l'instant.",
+    "void": "Ticket annulé par le centre après vérification : rien à payer.",
 }
 
 # Refusals the server may answer; its own French message is used for any other code.
@@ -38,6 +40,8 @@ REFUSALS = {
     "not_official": "Résultat pas encore officiel : paiement impossible pour l'instant.",
     "not_payable": "Ce ticket n'est pas gagnant : rien à payer.",
     "wrong_terminal": "Un ticket s'annule sur le terminal qui l'a vendu.",
+    "under_review": "Ticket en cours de vérification par le centre : paiement impossible.",
+    "payment_uuid_reused": "Paiement refusé : identifiant de paiement déjà utilisé. Réessayez.",
 }
 
 OFFLINE = {

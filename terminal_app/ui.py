@@ -39,9 +39,9 @@ def _heure(moment) -> str:
 
 
 def guard_ui_session():
-    """The UI is served on 127.0.0.1 only; its pages carry the session the local API
-    accepts, and its forms need it (SameSite=Strict: another site's page cannot post
-    here on the shopkeeper's behalf)."""
+    """The UI's pages carry the session the local API accepts, and its forms need it.
+    SameSite=Strict alone does not stop a page on 127.0.0.1 at another port (same
+    site): terminal_app/guard.py has already checked Host, Origin and the CSRF token."""
     if request.method == "GET":
         session["ui"] = True
     elif not session.get("ui"):
@@ -164,7 +164,8 @@ def setup():
     error = None
     if request.method == "POST" and not store.enrolled:
         try:
-            enrol(store, request.form.get("server_url", ""), request.form.get("code", ""))
+            enrol(store, request.form.get("server_url", ""), request.form.get("code", ""),
+                  ca_pem=request.form.get("ca_pem", "").strip() or None)
             terminal().start_sync()
             return redirect(url_for("ui.index"))
         except EnrolError as exc:

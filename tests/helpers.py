@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -23,14 +24,15 @@ def free_port() -> int:
 
 
 def http_json(method: str, url: str, body: object = None, token: str | None = None,
-              cookies: str | None = None, timeout: float = 15) -> tuple[int, dict]:
+              cookies: str | None = None, timeout: float = 15,
+              context: ssl.SSLContext | None = None) -> tuple[int, dict]:
     data = None if body is None else json.dumps(body).encode()
     headers = {"Content-Type": "application/json"} if data is not None else {}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             return resp.status, json.load(resp)
     except urllib.error.HTTPError as exc:
         raw = exc.read()
@@ -86,11 +88,11 @@ def spawn(args: list[str], log: Path, env: dict | None = None) -> Proc:
     return Proc(popen, log)
 
 
-def _healthy(url: str, proc: Proc) -> bool:
+def _healthy(url: str, proc: Proc, context: ssl.SSLContext | None = None) -> bool:
     if proc.popen.poll() is not None:
         raise AssertionError(f"server exited: {proc.output()}")
     try:
-        return http_json("GET", url + "/healthz", timeout=1)[0] == 200
+        return http_json("GET", url + "/healthz", timeout=1, context=context)[0] == 200
     except OSError:
         return False
 
@@ -102,6 +104,7 @@ class Server:
     token: str
     proc: Proc
     env: dict = field(default_factory=dict)
+    context: ssl.SSLContext | None = None  # an https server: its CA
 
     @property
     def port(self) -> int:
@@ -120,7 +123,7 @@ class Server:
 
     def api(self, method: str, path: str, body: object = None, token: str | None = "admin"):
         return http_json(method, self.url + path, body,
-                         self.token if token == "admin" else token)
+                         self.token if token == "admin" else token, context=self.context)
 
 
 @dataclass
@@ -141,8 +144,10 @@ class Terminal:
 
 
 def start_server(tmp: Path, programme: Path | None = None, env: dict | None = None,
-                 args: list[str] | None = None, name: str = "server") -> Server:
-    """A server process on the store `tmp/server.db` (created and loaded if new)."""
+                 args: list[str] | None = None, name: str = "server",
+                 ca_file: Path | None = None) -> Server:
+    """A server process on the store `tmp/server.db` (created and loaded if new);
+    with `ca_file`, an https server (`args` has --certfile/--keyfile) signed by it."""
     db = tmp / "server.db"
     token = run_cli("admin", "token", "--db", str(db)).stdout.strip()
     if programme:
@@ -150,22 +155,25 @@ def start_server(tmp: Path, programme: Path | None = None, env: dict | None = No
     port = free_port()
     proc = spawn(["server", "--db", str(db), "--port", str(port), *(args or [])],
                  tmp / f"{name}.log", env=env)
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(url, proc), what="server health")
-    return Server(url, db, token, proc, env or {})
+    context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
+    url = f"{'https' if ca_file else 'http'}://127.0.0.1:{port}"
+    wait_until(lambda: _healthy(url, proc, context), what="server health")
+    return Server(url, db, token, proc, env or {}, context)
 
 
 def start_terminal(tmp: Path, server: Server, name: str = "terminal",
                    printer: str | None = None, server_url: str | None = None,
-                   args: list[str] | None = None, wait_online: bool = True) -> Terminal:
+                   args: list[str] | None = None, wait_online: bool = True,
+                   enrol_args: list[str] | None = None) -> Terminal:
     """Enrol and start a terminal; `server_url` (a proxy) is where it will connect,
-    `args` any further options (`--scanner`, `--drawer`, …). Returns once it is
+    `args` any further options (`--scanner`, `--drawer`, …), `enrol_args` those of
+    `guichet enrol` (`--ca-file`). Returns once it is
     online with the programme cached (or, without `wait_online`, once it serves)."""
     data = tmp / name
     status, created = server.api("POST", "/api/enrolment-codes", {"outlet": f"Bar {name}"})
     assert status == 201, created
     run_cli("enrol", "--server", server_url or server.url, "--code", created["code"],
-            "--data", str(data))
+            "--data", str(data), *(enrol_args or []))
     token = run_cli("terminal", "token", "--data", str(data)).stdout.strip()
     port = free_port()
     argv = ["terminal", "--data", str(data), "--port", str(port),

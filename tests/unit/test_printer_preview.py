@@ -60,7 +60,7 @@ def svg_to_image(svg: str, px_per_mm: float = 12.0) -> Image.Image:
     image = Image.new("L", (int(width * px_per_mm) + 1, int(height * px_per_mm) + 1), 255)
     draw = ImageDraw.Draw(image)
     for rect in doc.getElementsByTagName("rect"):
-        if "black" not in rect.getAttribute("style"):
+        if "black" not in rect.getAttribute("fill") + rect.getAttribute("style"):
             continue
         x, y = mm(rect.getAttribute("x")), mm(rect.getAttribute("y"))
         w, h = mm(rect.getAttribute("width")), mm(rect.getAttribute("height"))

@@ -1,0 +1,38 @@
+"""gunicorn configuration of `guichet server` (`gunicorn -c python:guichet.gunicorn_conf`).
+
+gunicorn writes its own `Server: gunicorn` line on every response, ahead of the
+application's headers, and has no setting to change it (the maintainers'
+position in benoitc/gunicorn#825: the version was removed in 20.1, the name
+stays). A header set by the application would be sent in addition, not
+instead. So each worker, once started, names the server `guichet` in the
+module-level constant gunicorn reads when it builds each response: the
+central server does not tell the Internet which HTTP server (and so which
+published vulnerabilities) it runs.
+
+Naming this module explicitly with `-c` also keeps gunicorn from loading a
+stray `./gunicorn.conf.py` from whatever folder the operator starts in.
+Module-level names that are gunicorn settings are read as settings.
+Everything else is given on the command line by guichet/cli.py.
+"""
+from __future__ import annotations
+
+from guichet.web_security import SERVER_HEADER
+
+# gunicorn ≥ 25.1 opens a management socket (reload, scale, stop) at one per-user path,
+# $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl, shared by every server the
+# account runs. Guichet does not use it: one control surface fewer, and two servers on
+# one machine no longer take the socket from each other. Older versions ignore the name.
+control_socket_disable = True
+
+
+def hide_server_software() -> None:
+    """Make gunicorn's `Server:` line say SERVER_HEADER (read per response)."""
+    import gunicorn
+    import gunicorn.http.wsgi
+
+    gunicorn.SERVER = SERVER_HEADER
+    gunicorn.http.wsgi.SERVER = SERVER_HEADER
+
+
+def post_worker_init(worker) -> None:  # gunicorn server hook, runs in each worker
+    hide_server_software()
