@@ -9,6 +9,7 @@ RULES.md ("Catalogue").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .errors import FormulaNotAllowed, UnknownBetType, UnknownFormula
 
@@ -37,6 +38,19 @@ def multi_kind(horses: int) -> str:
     return f"MULTI_EN_{horses}"
 
 
+class PayRule(StrEnum):
+    """How one strict order of arrival becomes the combinations a bet type pays.
+
+    A bet type names its rule so that settlement reads it from the catalogue
+    entry (payable.py) instead of listing bet type codes.
+    """
+
+    SET = "SET"  # the first `horses` horses in any order: Simple gagnant, Couplé gagnant, Trio…
+    ORDER = "ORDER"  # the first `horses` horses in that order: Couplé ordre, Trio ordre, Super 4
+    EACH = "EACH"  # each set of `horses` horses among the first `places`: Simple placé, 2 sur 4…
+    TQQ = "TQQ"  # ordre, désordre and bonuses: Tiercé, Quarté+, Quinté+
+
+
 @dataclass(frozen=True)
 class BetType:
     code: str
@@ -48,6 +62,7 @@ class BetType:
     min_runners: int  # fewest declared runners for the pool to be offered
     # Dividend kinds, best first: a unit combination earns only the first kind it matches.
     dividend_kinds: tuple[str, ...]
+    pays: PayRule  # which combinations a result pays (always given: no default to forget)
     max_selections: int | None = None  # Multi: a unit "en 5/6/7" names more horses than `horses`
     max_runners: int | None = None  # most declared runners for the pool to be offered
     # Fewer starters than this (declared minus non-runners) and every bet is refunded.
@@ -56,43 +71,70 @@ class BetType:
     np_dividend: bool = False
     # Are coupled runners (écuries) one betting interest? Only Simple Gagnant at the PMU.
     ecurie_coupling: bool = False
+    # EACH: places of the arrival read (None: `horses`). Simple placé reads 2 or 3 by
+    # declared runners instead (`places_by_field`, results.places_paid_simple_place).
+    places: int | None = None
+    places_by_field: bool = False
+    # One dividend for every payable combination, pro rata of the stakes (2 sur 4:
+    # the operator publishes a single "rapport").
+    common_dividend: bool = False
+    # Nobody won: the masse is carried over to a later pool instead of refunded (Quinté+).
+    carry_over: bool = False
+
+    @property
+    def is_multi(self) -> bool:
+        """Multi-style: a unit names up to `max_selections` horses, each size its own dividend."""
+        return self.max_selections is not None
+
+    @property
+    def split_kinds(self) -> tuple[str, ...]:
+        """The kinds sharing the profit by the operator's split (`Rates.splits`).
+
+        Empty when one rule prices every winner (Multi by size, a common
+        dividend); NP is a layer on top of the split, not a part of it.
+        """
+        if self.is_multi or self.common_dividend:
+            return ()
+        return tuple(k for k in self.dividend_kinds if k != NP)
 
 
 def _multi_kinds(top: int) -> tuple[str, ...]:
     return tuple(multi_kind(n) for n in range(4, top + 1))
 
 
+_S, _O, _E, _T = PayRule.SET, PayRule.ORDER, PayRule.EACH, PayRule.TQQ
+
 BET_TYPES: dict[str, BetType] = {
     b.code: b
     for b in (
-        BetType("SIMPLE_GAGNANT", "Simple gagnant", 1, False, _UNIT_ONLY, 200, 2, (GAGNANT,),
+        BetType("SIMPLE_GAGNANT", "Simple gagnant", 1, False, _UNIT_ONLY, 200, 2, (GAGNANT,), _S,
                 ecurie_coupling=True),
-        BetType("SIMPLE_PLACE", "Simple placé", 1, False, _UNIT_ONLY, 200, 4, (PLACE,),
-                void_below_starters=4),
-        BetType("COUPLE_GAGNANT", "Couplé gagnant", 2, False, _ALL, 200, 8, (GAGNANT, NP),
+        BetType("SIMPLE_PLACE", "Simple placé", 1, False, _UNIT_ONLY, 200, 4, (PLACE,), _E,
+                void_below_starters=4, places_by_field=True),
+        BetType("COUPLE_GAGNANT", "Couplé gagnant", 2, False, _ALL, 200, 8, (GAGNANT, NP), _S,
                 void_below_starters=2, np_dividend=True),
-        BetType("COUPLE_PLACE", "Couplé placé", 2, False, _ALL, 200, 8, (PLACE,),
-                void_below_starters=2),
-        BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _ALL, 100, 4, (ORDRE,),
+        BetType("COUPLE_PLACE", "Couplé placé", 2, False, _ALL, 200, 8, (PLACE,), _E,
+                void_below_starters=2, places=3),
+        BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _ALL, 100, 4, (ORDRE,), _O,
                 max_runners=7, void_below_starters=2),
-        BetType("DEUX_SUR_QUATRE", "2 sur 4", 2, False, _ALL, 300, 10, (DEUX_SUR_QUATRE,),
-                void_below_starters=5),
-        BetType("TRIO", "Trio", 3, False, _ALL, 100, 8, (GAGNANT,), void_below_starters=3),
-        BetType("TRIO_ORDRE", "Trio ordre", 3, True, _ALL, 100, 4, (ORDRE,),
+        BetType("DEUX_SUR_QUATRE", "2 sur 4", 2, False, _ALL, 300, 10, (DEUX_SUR_QUATRE,), _E,
+                void_below_starters=5, places=4, common_dividend=True),
+        BetType("TRIO", "Trio", 3, False, _ALL, 100, 8, (GAGNANT,), _S, void_below_starters=3),
+        BetType("TRIO_ORDRE", "Trio ordre", 3, True, _ALL, 100, 4, (ORDRE,), _O,
                 max_runners=7, void_below_starters=3),
-        BetType("TIERCE", "Tiercé", 3, True, _ALL, 100, 8, (ORDRE, DESORDRE),
+        BetType("TIERCE", "Tiercé", 3, True, _ALL, 100, 8, (ORDRE, DESORDRE), _T,
                 void_below_starters=3),
-        BetType("QUARTE_PLUS", "Quarté+", 4, True, _ALL, 150, 8, (ORDRE, DESORDRE, BONUS3),
+        BetType("QUARTE_PLUS", "Quarté+", 4, True, _ALL, 150, 8, (ORDRE, DESORDRE, BONUS3), _T,
                 void_below_starters=4),
         BetType("QUINTE_PLUS", "Quinté+", 5, True, _ALL, 200, 10,
-                (ORDRE, DESORDRE, BONUS4, BONUS3), void_below_starters=5),
-        BetType("MULTI", "Multi", 4, False, _ALL, 300, 14, _multi_kinds(7),
+                (ORDRE, DESORDRE, BONUS4, BONUS3), _T, void_below_starters=5, carry_over=True),
+        BetType("MULTI", "Multi", 4, False, _ALL, 300, 14, _multi_kinds(7), _S,
                 max_selections=7, void_below_starters=4),
-        BetType("MINI_MULTI", "Mini Multi", 4, False, _ALL, 300, 10, _multi_kinds(6),
+        BetType("MINI_MULTI", "Mini Multi", 4, False, _ALL, 300, 10, _multi_kinds(6), _S,
                 max_selections=6, max_runners=13, void_below_starters=4),
-        BetType("SUPER_QUATRE", "Super 4", 4, True, _ALL, 100, 7, (ORDRE,),
+        BetType("SUPER_QUATRE", "Super 4", 4, True, _ALL, 100, 7, (ORDRE,), _O,
                 max_runners=9, void_below_starters=4),
-        BetType("PICK5", "Pick 5", 5, False, _ALL, 100, 10, (GAGNANT, NP),
+        BetType("PICK5", "Pick 5", 5, False, _ALL, 100, 10, (GAGNANT, NP), _S,
                 void_below_starters=5, np_dividend=True),
     )
 }

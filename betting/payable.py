@@ -2,7 +2,9 @@
 
 Settlement (pools.py) and the valuation of one ticket (`bet_payout`) both go
 through `Payables.classify`, so a ticket is always paid the dividend whose
-winning stake counted its stake.
+winning stake counted its stake. Which combinations a result pays is read
+from the bet type's catalogue entry (its `pays` rule, `places`, `is_multi`),
+never from its code.
 
 A payable is `(kind, combination)` with a share: the fraction of the kind's
 profit it receives, averaged over the orders a dead heat allows
@@ -23,7 +25,7 @@ from itertools import combinations
 from typing import Callable
 
 from .catalogue import (
-    BONUS3, BONUS4, DESORDRE, DEUX_SUR_QUATRE, GAGNANT, NP, ORDRE, PLACE, BetType, multi_kind,
+    BET_TYPES, BONUS3, BONUS4, DESORDRE, GAGNANT, NP, ORDRE, BetType, PayRule, multi_kind,
 )
 from .results import OfficialResult, places_paid_simple_place, resolutions
 
@@ -33,10 +35,6 @@ Payable = tuple[str, Combo]
 
 def _srt(horses: Combo) -> Combo:
     return tuple(sorted(horses))
-
-
-def _pairs(order: Combo) -> list[Combo]:
-    return [_srt(p) for p in combinations(order, 2)]
 
 
 def _each(kind: str, combos: list[Combo]) -> list[tuple[str, Combo, Fraction]]:
@@ -53,31 +51,26 @@ def _tqq(order: Combo) -> list[tuple[str, Combo, Fraction]]:
     return out
 
 
-# (places read from the arrival, fewest classified horses to pay anything,
-#  payables of one strict order of arrival)
-Rule = tuple[int, int, Callable[[Combo], list[tuple[str, Combo, Fraction]]]]
-
-_RULES: dict[str, Rule] = {
-    "SIMPLE_GAGNANT": (1, 1, lambda o: [(GAGNANT, o[:1], Fraction(1))]),
-    "SIMPLE_PLACE": (3, 1, lambda o: _each(PLACE, [(h,) for h in o])),
-    "COUPLE_GAGNANT": (2, 2, lambda o: [(GAGNANT, _srt(o), Fraction(1))]),
-    "COUPLE_PLACE": (3, 2, lambda o: _each(PLACE, _pairs(o))),
-    "COUPLE_ORDRE": (2, 2, lambda o: [(ORDRE, o, Fraction(1))]),
-    "DEUX_SUR_QUATRE": (4, 2, lambda o: _each(DEUX_SUR_QUATRE, _pairs(o))),
-    "TRIO": (3, 3, lambda o: [(GAGNANT, _srt(o), Fraction(1))]),
-    "TRIO_ORDRE": (3, 3, lambda o: [(ORDRE, o, Fraction(1))]),
-    "TIERCE": (3, 3, _tqq),
-    "QUARTE_PLUS": (4, 4, _tqq),
-    "QUINTE_PLUS": (5, 5, _tqq),
-    "MULTI": (4, 4, lambda o: [("MULTI", _srt(o), Fraction(1))]),
-    "MINI_MULTI": (4, 4, lambda o: [("MULTI", _srt(o), Fraction(1))]),
-    "SUPER_QUATRE": (4, 4, lambda o: [(ORDRE, o, Fraction(1))]),
-    "PICK5": (5, 5, lambda o: [(GAGNANT, _srt(o), Fraction(1))]),
+# Payables of one strict order of arrival, per pay rule: (kind, combination, share).
+_PAYS: dict[PayRule, Callable[[BetType, Combo], list[tuple[str, Combo, Fraction]]]] = {
+    PayRule.SET: lambda bt, o: [(bt.dividend_kinds[0], _srt(o), Fraction(1))],
+    PayRule.ORDER: lambda bt, o: [(bt.dividend_kinds[0], o, Fraction(1))],
+    PayRule.EACH: lambda bt, o: _each(bt.dividend_kinds[0],
+                                      [_srt(c) for c in combinations(o, bt.horses)]),
+    PayRule.TQQ: lambda bt, o: _tqq(o),
 }
 
+# (places read from the arrival, payables of one strict order of arrival)
+Rule = tuple[int, Callable[[Combo], list[tuple[str, Combo, Fraction]]]]
 
-def is_multi(bet_type: BetType) -> bool:
-    return bet_type.code in ("MULTI", "MINI_MULTI")
+
+def _rule(bet_type: BetType) -> Rule:
+    pays = _PAYS[bet_type.pays]
+    return (bet_type.places or bet_type.horses, lambda order: pays(bet_type, order))
+
+
+# Built from the catalogue at import: a bet type whose rule is unknown fails here.
+_RULES: dict[str, Rule] = {code: _rule(bt) for code, bt in BET_TYPES.items()}
 
 
 def canonical(bet_type: BetType, combo: Combo) -> Combo:
@@ -146,8 +139,8 @@ def _matches(kind: str, combo: Combo, key: Combo) -> bool:
 
 def payables(bet_type: BetType, result: OfficialResult) -> Payables:
     """Apply the bet type's rule to every order the dead heats allow, and average."""
-    depth, fewest, rule = _RULES[bet_type.code]
-    if bet_type.code == "SIMPLE_PLACE":
+    depth, rule = _RULES[bet_type.code]
+    if bet_type.places_by_field:
         depth = places_paid_simple_place(result.declared_runners)
     ecurie_of: dict[int, int] = {}
     arrival = result.arrival
@@ -155,13 +148,14 @@ def payables(bet_type: BetType, result: OfficialResult) -> Payables:
         ecurie_of = {h: min(group) for group in result.coupled for h in group}
         arrival = _couple(arrival, ecurie_of)
     orders = resolutions(arrival, depth)
-    void = (result.starters < bet_type.void_below_starters or len(orders[0]) < fewest)
+    void = (result.starters < bet_type.void_below_starters
+            or len(orders[0]) < bet_type.horses)  # too few classified to pay one unit
     shares: dict[Payable, Fraction] = {}
     if not void:
         for order in orders:
             for kind, combo, share in rule(order):
                 shares[(kind, combo)] = shares.get((kind, combo), 0) + share / len(orders)
-    if is_multi(bet_type):
+    if bet_type.is_multi:
         shares = {(multi_kind(n), c): s for (_, c), s in shares.items()
                   for n in range(4, (bet_type.max_selections or 4) + 1)}
     return Payables(bet_type, result, shares, void, ecurie_of)

@@ -25,15 +25,12 @@ from typing import Iterable, Mapping
 
 from . import dividends as rule
 from .catalogue import NP, BetType, get_bet_type
-from .payable import Payable, Payables, canonical, is_multi, payables
+from .payable import Payable, Payables, canonical, payables
 from .rates import DEFAULT_RATES, Rates
 from .results import OfficialResult
 
 Combo = tuple[int, ...]
 
-# One dividend shared by every payable combination, pro rata of the stakes
-# (the operator publishes a single "rapport 2sur4"); Multi is common too, by size.
-COMMON_DIVIDEND = frozenset({"DEUX_SUR_QUATRE"})
 
 @dataclass(frozen=True)
 class Dividend:
@@ -144,16 +141,16 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
     ded = rule.deduction(net, rates.deduction_rate(bt.code))
     masse = net - ded + carried_in_cents
     if not won:
-        if bt.code in rates.carry_over:
+        if bt.carry_over:
             return PoolResult(**base, deduction_cents=ded, breakage_cents=0,
                               refunded_cents=refunded, carry_over_cents=masse)
         return refund_all
     reserved = sum(won.values())
     relief = rule.minus_pool_relief(masse, reserved, ded)
     ded, masse = ded - relief, masse + relief
-    if is_multi(bt):
+    if bt.is_multi:  # one common dividend per unit size
         raw = _multi_ratios(masse, won)
-    elif bt.code in COMMON_DIVIDEND:
+    elif bt.common_dividend:
         raw = {p: Fraction(masse, reserved) for p in won}
     else:
         raw = _part_ratios(bt, pay, masse - reserved, won, rates)
@@ -182,7 +179,7 @@ def _part_ratios(bt: BetType, pay: Payables, profit: int, won: dict[Payable, int
         layer = np_part / (sum(main.values()) + sum(np_won.values()))
         profit -= np_part
     ratios = {p: 1 + layer for p in np_won}
-    kinds = tuple(k for k in bt.dividend_kinds if k != NP)
+    kinds = bt.split_kinds
     by_kind = {k: sum(c for (kk, _), c in main.items() if kk == k) for k in kinds}
     kind_share = rule.cascade(rates.split(bt.code, kinds), kinds, by_kind)
     for kind in kinds:

@@ -6,6 +6,11 @@ multi-dividend pool's profit between its kinds is the operator's choice. Both
 come in as a `Rates` value so that settlement stays a pure function; the
 server keeps its own copy in configuration and passes it. Sources and
 estimates are listed in RULES.md ("Rates").
+
+Rates are keyed by bet type code and checked against the catalogue at start
+(`Rates.check_complete`, by `DEFAULT_RATES` here and by the server's loader):
+a bet type added to the catalogue and forgotten here stops the start with its
+name, it is never settled at 0 %.
 """
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Mapping
+
+from .catalogue import BET_TYPES
 
 _pct = lambda n: Fraction(n) / 100  # noqa: E731 - reads as a percentage below
 
@@ -61,8 +68,6 @@ class Rates:
     np_share: Fraction = Fraction(1, 4)
     min_dividend_cents: int = 110
     grid_cents: int = 10
-    # Pools whose masse is carried over to a later race when nobody wins.
-    carry_over: frozenset[str] = frozenset({"QUINTE_PLUS"})
 
     def __post_init__(self) -> None:
         for code, rate in self.deductions.items():
@@ -76,6 +81,27 @@ class Rates:
         if self.grid_cents <= 0 or self.min_dividend_cents < 100:
             raise ValueError("dividends are at least 1 € per 1 € on a positive grid")
 
+    def check_complete(self) -> None:
+        """Refuse rates that leave a bet type of the catalogue without its rate or split.
+
+        Settling needs a deduction rate for every bet type, and a split for
+        every type whose profit has several kinds (Tiercé, Quarté+, Quinté+).
+        A `Rates` built by hand for a calculation may name fewer (the others
+        are then not deducted), so the check is a separate step, made on the
+        rates a race is settled with before anything starts.
+        """
+        for code, bet_type in BET_TYPES.items():
+            if code not in self.deductions:
+                raise ValueError(f"no deduction rate for bet type {code}")
+            kinds = bet_type.split_kinds
+            if len(kinds) > 1 and code not in self.splits:
+                raise ValueError(f"no split of the profit for bet type {code} "
+                                 f"between {', '.join(kinds)}")
+            unpaid = sorted(set(self.splits.get(code, {})) - set(kinds))
+            if unpaid:
+                raise ValueError(f"split of {code} names kinds it does not pay: "
+                                 f"{', '.join(unpaid)}")
+
     def deduction_rate(self, code: str) -> Fraction:
         return Fraction(self.deductions.get(code, 0))
 
@@ -88,3 +114,4 @@ class Rates:
 
 
 DEFAULT_RATES = Rates()
+DEFAULT_RATES.check_complete()

@@ -8,7 +8,9 @@ settles the same way whichever computes it. Percentages are strings, exact:
     {"deductions": {"SIMPLE_GAGNANT": "13.9", "QUINTE_PLUS": "35"},
      "splits": {"QUARTE_PLUS": {"ORDRE": "25", "DESORDRE": "30", "BONUS3": "45"}}}
 
-Bet types and splits not named keep their defaults.
+Bet types and splits not named keep their defaults. What comes out must
+price every bet type of the catalogue (`Rates.check_complete`): a type with
+no rate stops the start with its name instead of being settled at 0 %.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ def _percent(value: object, where: str) -> Fraction:
 
 
 def parse_rates(doc: object) -> Rates:
+    """The operator's document merged over the defaults, checked whole (English errors)."""
     if not isinstance(doc, dict) or set(doc) - {"deductions", "splits"}:
         raise RatesError('expected {"deductions": {…}, "splits": {…}}')
     deductions = dict(DEFAULT_RATES.deductions)
@@ -46,7 +49,9 @@ def parse_rates(doc: object) -> Rates:
             raise RatesError(f"splits: unknown bet type {code!r}")
         splits[code] = {kind: _percent(v, f"splits.{code}.{kind}") for kind, v in split.items()}
     try:
-        return Rates(deductions=deductions, splits=splits)
+        rates = Rates(deductions=deductions, splits=splits)
+        rates.check_complete()
+        return rates
     except ValueError as exc:
         raise RatesError(str(exc)) from None
 

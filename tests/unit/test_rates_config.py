@@ -1,8 +1,10 @@
+import json
 from fractions import Fraction
 
 import pytest
 
-from betting.rates import DEFAULT_RATES
+from betting.catalogue import BET_TYPES, BetType, PayRule
+from betting.rates import DEFAULT_RATES, Rates
 from server.rates_config import RatesError, load_rates, parse_rates
 
 
@@ -39,3 +41,36 @@ def test_unreadable_file(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(RatesError, match="not JSON"):
         load_rates(str(tmp_path / "bad.json"))
+
+
+NOUVEAU = BetType("NOUVEAU", "Nouveau", 2, True, frozenset({"UNITAIRE"}), 100, 4,
+                  ("ORDRE", "DESORDRE"), PayRule.TQQ)
+
+
+def test_the_default_rates_price_every_bet_type():
+    DEFAULT_RATES.check_complete()
+    assert set(DEFAULT_RATES.deductions) == set(BET_TYPES)
+
+
+def test_a_bet_type_without_a_rate_stops_the_start_with_its_name(tmp_path, monkeypatch):
+    monkeypatch.setitem(BET_TYPES, "NOUVEAU", NOUVEAU)
+    with pytest.raises(ValueError, match="no deduction rate for bet type NOUVEAU"):
+        Rates().check_complete()
+    rates = tmp_path / "rates.json"
+    rates.write_text(json.dumps({"deductions": {"SIMPLE_GAGNANT": "12.5"}}))
+    with pytest.raises(RatesError, match="no deduction rate for bet type NOUVEAU"):
+        load_rates(str(rates))
+
+
+def test_a_bet_type_with_several_kinds_needs_a_split(monkeypatch):
+    monkeypatch.setitem(BET_TYPES, "NOUVEAU", NOUVEAU)
+    with pytest.raises(RatesError, match="no split of the profit for bet type NOUVEAU"):
+        parse_rates({"deductions": {"NOUVEAU": "25"}})
+    rates = parse_rates({"deductions": {"NOUVEAU": "25"},
+                         "splits": {"NOUVEAU": {"ORDRE": "50", "DESORDRE": "50"}}})
+    assert rates.deduction_rate("NOUVEAU") == Fraction(1, 4)
+
+
+def test_a_split_naming_a_kind_the_bet_type_does_not_pay_is_refused():
+    with pytest.raises(RatesError, match="split of TIERCE names kinds it does not pay: BONUS3"):
+        parse_rates({"splits": {"TIERCE": {"ORDRE": "40", "DESORDRE": "40", "BONUS3": "20"}}})
