@@ -11,11 +11,11 @@ import sys
 
 import click
 
+from . import __version__
 from .cli_admin import admin
 from .cli_common import (
-    DEFAULT_SERVER_PORT,
-    DEFAULT_TERMINAL_PORT,
     check_port_free,
+    check_server_config,
     check_tls_files,
     data_option,
     db_option,
@@ -23,10 +23,11 @@ from .cli_common import (
     open_store,
     warn_if_cleartext,
 )
+from .paths import DEFAULT_SERVER_PORT, DEFAULT_TERMINAL_PORT
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option("0.1.0", prog_name="guichet")
+@click.version_option(__version__, prog_name="guichet")
 def main() -> None:
     """Guichet: shop terminals and the central pari-mutuel pool server."""
 
@@ -47,15 +48,17 @@ def server(db: str, host: str, port: int, message_queue: str | None,
     """Run the central pool server under gunicorn (gevent worker).
 
     Deduction rates: the defaults, or the JSON file named by $GUICHET_RATES.
+    Other settings: GUICHET_* variables (docs/configuration.md), checked here.
 
     Example: guichet server --db /var/lib/guichet/server.db --host 0.0.0.0 --port 8700
     --certfile /etc/guichet/server.pem --keyfile /etc/guichet/server.key
     """
     tls = check_tls_files(certfile, keyfile)
-    open_store(db).close()  # create or migrate now, so errors are reported here
-    load_rates_or_exit()
     if message_queue and not message_queue.startswith(("redis://", "rediss://")):
         raise click.ClickException("--message-queue takes a redis:// URL")
+    check_server_config(db, message_queue)  # the GUICHET_* variables gunicorn's app will read
+    open_store(db).close()  # create or migrate now, so errors are reported here
+    load_rates_or_exit()
     check_port_free(host, port)
     env = dict(os.environ, GUICHET_DB=db)
     if message_queue:

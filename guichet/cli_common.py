@@ -1,41 +1,21 @@
 """What the `guichet` commands share: default locations, options, store opening."""
 from __future__ import annotations
 
-import logging
 import os
 import socket
 from pathlib import Path
 
 import click
 
-DEFAULT_SERVER_PORT = 8700
-DEFAULT_TERMINAL_PORT = 8701
-
-
-def app_dir() -> Path:
-    return Path(os.environ.get("GUICHET_HOME") or click.get_app_dir("guichet"))
+from .paths import default_server_db, default_terminal_data, ensure_parent
 
 
 def default_db() -> str:
-    return os.environ.get("GUICHET_DB") or str(app_dir() / "server.db")
+    return os.environ.get("GUICHET_DB") or default_server_db()
 
 
 def default_data() -> str:
-    return os.environ.get("GUICHET_DATA") or str(app_dir() / "terminal")
-
-
-def ensure_parent(path: str) -> None:
-    """Create the default store's folder 0700 (it holds every terminal's key); the
-    default `~/.config/guichet` left 0755 by older versions is tightened. A folder
-    the operator chose (`--db /var/lib/…`) is created 0700 but never changed."""
-    if "://" not in path:
-        from .private_files import private_dir
-
-        parent = Path(path).expanduser().parent
-        if parent == app_dir().expanduser():
-            private_dir(parent, logging.getLogger("guichet"))
-        else:
-            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return os.environ.get("GUICHET_DATA") or default_terminal_data()
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -45,6 +25,22 @@ def check_port_free(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def check_server_config(db: str, message_queue: str | None) -> None:
+    """Check the settings `guichet server` hands to gunicorn now: a bad `GUICHET_*`
+    value is one line here, not a worker that fails to boot."""
+    from flask import Config
+
+    from server.config import ConfigError, load
+
+    overrides: dict[str, object] = {"DB": db}
+    if message_queue:
+        overrides["MESSAGE_QUEUE"] = message_queue
+    try:
+        load(Config(os.getcwd()), overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def open_store(db: str):

@@ -169,9 +169,9 @@ def _enrol_throttle() -> FailureThrottle:
     (`ENROL_FAILURES` per `ENROL_WINDOW_S`, default 10 per 10 minutes)."""
     ext = current_app.extensions
     if "guichet.enrol_throttle" not in ext:
-        ext["guichet.enrol_throttle"] = FailureThrottle(
-            int(current_app.config.get("ENROL_FAILURES", 10)),
-            float(current_app.config.get("ENROL_WINDOW_S", 600)))
+        settings = ext["guichet.config"]  # server/config.py
+        ext["guichet.enrol_throttle"] = FailureThrottle(settings.enrol_failures,
+                                                        settings.enrol_window_s)
     return ext["guichet.enrol_throttle"]
 
 

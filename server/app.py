@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask, jsonify, render_template
 from flask_socketio import SocketIO
 
 from betting.protocol import NAMESPACE
-from guichet.paths import STATIC, TEMPLATES
+from guichet.paths import STATIC, TEMPLATES, default_server_db, ensure_parent
 from guichet.web_security import ENGLISH, PROGRAMME_BODY_LIMIT
 from guichet.web_security import install as install_web_security
 
 from . import fleet, races
 from .api import bp as api_bp
+from .config import load as load_config
 from .rates_config import load_rates
 from .settlement import dividends
 from .socket_ns import TerminalNamespace, push_pool_states, push_programme, push_results
@@ -26,36 +26,33 @@ MAX_MESSAGE_BYTES = 1_000_000
 
 
 def create_app(config: dict | None = None) -> Flask:
+    """The server app; `config` (Flask names: `DB`, `AUTO_CLOSE_INTERVAL_S`, …) wins
+    over `GUICHET_*` in the environment. A bad setting raises `ConfigError`
+    (server/config.py) before anything is opened."""
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
-    app.config.update(DB="guichet-server.db", MESSAGE_QUEUE=None, MESSAGE_QUEUE_CHANNEL="guichet",
-                      AUTO_CLOSE_INTERVAL_S=1.0,
-                      OFFLINE_MARGIN_S=300, OFFLINE_CEILING_CENTS=20_000)
-    app.config.update({k[len("GUICHET_"):]: v for k, v in os.environ.items()
-                       if k in ("GUICHET_DB", "GUICHET_MESSAGE_QUEUE",
-                                "GUICHET_MESSAGE_QUEUE_CHANNEL")})
-    for name in ("OFFLINE_MARGIN_S", "OFFLINE_CEILING_CENTS"):
-        if os.environ.get(f"GUICHET_{name}", "").isdigit():
-            app.config[name] = int(os.environ[f"GUICHET_{name}"])
-    app.config.update(config or {})
+    settings = load_config(app.config, config)
+    app.extensions["guichet.config"] = settings
 
-    store = Store(app.config["DB"])
+    if settings.db == default_server_db():
+        ensure_parent(settings.db)
+    store = Store(settings.db)
     app.extensions["guichet.store"] = store
-    app.extensions["guichet.rates"] = load_rates()
+    app.extensions["guichet.rates"] = load_rates(settings.rates)
     with store.transaction() as db:
         fleet.reset_connections(db)
 
     socketio = SocketIO(
         app,
-        message_queue=app.config["MESSAGE_QUEUE"],
-        channel=app.config["MESSAGE_QUEUE_CHANNEL"],  # one per deployment sharing a Redis
+        message_queue=settings.message_queue,
+        channel=settings.message_queue_channel,  # one per deployment sharing a Redis
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         serializer=GuardedPacket,  # unreadable JSON: dropped, one log line (server/socket_packets.py)
         cors_allowed_origins="*",  # terminals authenticate by signature, not origin
         ping_interval=5,
         ping_timeout=5,
     )
-    policy = {"offline_margin_s": int(app.config["OFFLINE_MARGIN_S"]),
-              "offline_ceiling_cents": int(app.config["OFFLINE_CEILING_CENTS"])}
+    policy = {"offline_margin_s": settings.offline_margin_s,
+              "offline_ceiling_cents": settings.offline_ceiling_cents}
     namespace = TerminalNamespace(NAMESPACE, store, policy)
     socketio.on_namespace(namespace)
     app.register_blueprint(api_bp)
@@ -85,9 +82,9 @@ def create_app(config: dict | None = None) -> Flask:
     def internal(_exc):
         return jsonify(ok=False, error="internal_error", message="internal error"), 500
 
-    interval = app.config["AUTO_CLOSE_INTERVAL_S"]
-    if interval:
-        socketio.start_background_task(_watch, socketio, store, namespace, float(interval))
+    if settings.auto_close_interval_s:
+        socketio.start_background_task(_watch, socketio, store, namespace,
+                                       settings.auto_close_interval_s)
     return app
 
 

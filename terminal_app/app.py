@@ -5,7 +5,7 @@ import secrets
 
 from flask import Flask, jsonify
 
-from guichet.cli_common import DEFAULT_TERMINAL_PORT
+from guichet import __version__ as VERSION
 from guichet.paths import STATIC, TEMPLATES
 from guichet.web_security import FRENCH
 from guichet.web_security import install as install_web_security
@@ -13,7 +13,7 @@ from guichet.web_security import install as install_web_security
 from .api import bp as api_bp
 from .api_diagnostics import bp as api_diagnostics_bp
 from .api_tickets import bp as api_tickets_bp
-from .guard import LISTEN_KEY
+from .config import load as load_config
 from .guard import install as install_guard
 from .service import Terminal
 from .store import TerminalStore
@@ -21,22 +21,22 @@ from .ui import bp as ui_bp
 from .ui_diagnostics import bp as ui_diagnostics_bp
 from .ui_tickets import bp as ui_tickets_bp
 
-VERSION = "0.1.0"
-
 
 def create_app(data_dir: str, config: dict | None = None) -> Flask:
+    """The terminal app on `data_dir`; `config` wins over `GUICHET_*` in the
+    environment, and a bad setting raises `ConfigError` (terminal_app/config.py)."""
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
+    settings = load_config(app.config, config)
     store = TerminalStore(data_dir)
-    secret = store.get("session_secret")
+    secret = store.get("session_secret")  # the store's, whatever the environment says
     if not secret:
         secret = secrets.token_hex(32)
         store.set(session_secret=secret)
     app.config.update(SECRET_KEY=secret, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_HTTPONLY=True)
-    app.config.update(config or {})
     # Host, Origin and CSRF checks before anything else (terminal_app/guard.py); the
     # address the terminal listens on comes from `guichet terminal --host/--port`.
-    install_guard(app, *app.config.get(LISTEN_KEY, ("127.0.0.1", DEFAULT_TERMINAL_PORT)))
+    install_guard(app, settings.host, settings.port)
     # Security headers, a 64 KB body cap checked before the guard reads any form
     # (256 KB for the setup form, which may carry a CA bundle), and 400 bad_json
     # for unreadable JSON: guichet/web_security.py.

@@ -13,6 +13,7 @@ from guichet.web_security import QuietRequestHandler
 from device_drivers.scanner import open_scanner
 
 from .app import create_app
+from .config import ConfigError
 from .guard import LISTEN_KEY
 from .store import TerminalStoreError
 
@@ -49,7 +50,7 @@ def run_terminal(data: str, host: str, port: int, printer: str | None,
         app = create_app(data, {LISTEN_KEY: (host, port)})
         terminal = app.extensions["guichet.terminal"]
         terminal.store.lock_exclusive()
-    except TerminalStoreError as exc:
+    except (ConfigError, TerminalStoreError) as exc:
         raise TerminalRunError(str(exc)) from None
     settings = {k: v for k, v in (("printer", printer), ("scanner", scanner),
                                   ("drawer", drawer)) if v}
