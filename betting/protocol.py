@@ -20,8 +20,6 @@ NAMESPACE = "/terminal"
 MAX_BETS_PER_MESSAGE = 500
 AUTH_MAX_SKEW_S = 300  # a connect signature older or newer than this is refused
 
-ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
-
 
 def ack_ok(**fields) -> dict:
     return {"ok": True, **fields}

@@ -287,6 +287,7 @@ def admin_review(ticket: str | None, refund_cents: int | None, void: bool, note:
     Example: guichet admin review 000001000000042123456784 --refund 300
     """
     from server.review import ReviewError, decide, review_queue
+    from betting.states import ReviewState
     from server.store import utcnow
 
     store = open_store(db)
@@ -306,7 +307,8 @@ def admin_review(ticket: str | None, refund_cents: int | None, void: bool, note:
         raise click.ClickException("give exactly one of --refund CENTS or --void")
     try:
         with store.transaction() as tx:
-            done = decide(tx, ticket, "void" if void else "refund", refund_cents, utcnow(), note)
+            done = decide(tx, ticket, ReviewState.VOID if void else ReviewState.REFUND, refund_cents,
+                          utcnow(), note)
     except ReviewError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"{done['ticket']}: {done['review']} {done['refund_cents']} cents "

@@ -25,10 +25,11 @@ from betting.bets import price_bet, running_numbers
 from betting.catalogue import CHAMP_TOTAL
 from betting.errors import BettingError, ClosedPool, ProtocolError, UnknownRace, WrongTotal
 from betting.programme import Race, iso_utc
-from betting.protocol import ACCEPTED, DUPLICATE, REJECTED, WireBet, parse_wire_bet
+from betting.protocol import WireBet, parse_wire_bet
+from betting.states import Answer, BetStatus, RaceState, ReviewState
 from betting.tickets import make_ticket_code
 
-from .races import OPEN, RaceRecord, get_race
+from .races import RaceRecord, get_race
 
 log = logging.getLogger("guichet.server")
 
@@ -37,21 +38,18 @@ DEFAULT_OFFLINE_CEILING_CENTS = 20_000
 DEFAULT_OFFLINE_MARGIN_S = 300
 # How far a terminal's sale stamp may run ahead of the server's clock.
 CLOCK_SLACK = timedelta(seconds=120)
-# `bets.review`: NULL (nothing to review) · open (waiting for the operator) ·
-# refund / void (the operator's decision). See server/review.py.
-REVIEW_OPEN = "open"
 
 
 def _answer(row: sqlite3.Row, first_time: bool) -> dict:
     status = row["status"]
-    if status == ACCEPTED and not first_time:
-        status = DUPLICATE
+    if status == BetStatus.ACCEPTED and not first_time:
+        status = Answer.DUPLICATE
     return {"uuid": row["uuid"], "status": status, "ticket": row["ticket"],
             "reason": row["reason"], "message": row["message"], "seq": row["seq"]}
 
 
 def _rejection(uuid: object, exc: BettingError) -> dict:
-    return {"uuid": uuid if isinstance(uuid, str) else None, "status": REJECTED,
+    return {"uuid": uuid if isinstance(uuid, str) else None, "status": Answer.REJECTED,
             "ticket": None, "reason": exc.code, "message": exc.message}
 
 
@@ -60,7 +58,7 @@ def _validate(bet: WireBet, record: RaceRecord | None, now: datetime) -> int:
 
     if record is None:
         raise UnknownRace(f"Course inconnue : {bet.request.race[:40]}.")
-    if record.state_at(now) != OPEN:
+    if record.state_at(now) != RaceState.OPEN:
         raise ClosedPool(f"Les paris sont fermés pour {record.race.race_id}.")
     priced = price_bet(bet.request, record.race)
     if priced.total_cents != bet.total_cents:
@@ -91,7 +89,7 @@ class OfflineRule:
 
 
 def offline_refund(bet: WireBet, record: RaceRecord | None, exc: BettingError,
-                   rule: OfflineRule, now: datetime) -> tuple[int, str | None]:
+                   rule: OfflineRule, now: datetime) -> tuple[int, ReviewState | None]:
     """(refund owed, review state) for a refused offline bet.
 
     Only an honest late bet is refunded at once: refused because its pool
@@ -102,10 +100,10 @@ def offline_refund(bet: WireBet, record: RaceRecord | None, exc: BettingError,
     """
     if not isinstance(exc, ClosedPool) or record is None \
             or not 0 < bet.total_cents <= rule.ceiling_cents:
-        return 0, REVIEW_OPEN
+        return 0, ReviewState.OPEN
     latest_sale = record.race.post_time - timedelta(seconds=rule.margin_s) + CLOCK_SLACK
     if not bet.placed_at <= min(latest_sale, now + CLOCK_SLACK):
-        return 0, REVIEW_OPEN
+        return 0, ReviewState.OPEN
     for card in (record.race, _all_declared(record.race)):
         try:
             priced = price_bet(bet.request, card)
@@ -113,7 +111,17 @@ def offline_refund(bet: WireBet, record: RaceRecord | None, exc: BettingError,
             continue
         if priced.total_cents == bet.total_cents:
             return priced.total_cents, None
-    return 0, REVIEW_OPEN
+    return 0, ReviewState.OPEN
+
+
+def _refunds_owed_today(db: sqlite3.Connection, terminal_id: str, now: datetime) -> int:
+    """The refunds this terminal's refused provisional tickets were granted on
+    arrival since midnight UTC (operator decisions not counted)."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return db.execute(
+        "SELECT COALESCE(SUM(refund_cents), 0) FROM bets WHERE terminal_id = ? "
+        "AND review IS NULL AND refund_cents > 0 AND received_at >= ?",
+        (terminal_id, iso_utc(midnight))).fetchone()[0]
 
 
 def place_one(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
@@ -133,7 +141,7 @@ def place_one(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
         db.execute("RELEASE place_one")
         log.exception("bet from %s could not be placed", terminal_id)
         uuid = raw.get("uuid") if isinstance(raw, dict) else None
-        return {"uuid": uuid if isinstance(uuid, str) else None, "status": REJECTED,
+        return {"uuid": uuid if isinstance(uuid, str) else None, "status": Answer.REJECTED,
                 "ticket": None, "reason": "internal_error",
                 "message": "Erreur du serveur central sur ce pari : il n'est pas enregistré.",
                 "seq": raw.get("seq") if isinstance(raw, dict) else None}
@@ -165,7 +173,7 @@ def _place(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
     refund = review = review_max = None
     try:
         combinations = _validate(bet, races[race_id], now)
-        status, reason, message = ACCEPTED, None, None
+        status, reason, message = BetStatus.ACCEPTED, None, None
         ticket = make_ticket_code(terminal_id, bet.seq, key)
         if bet.request.formula == CHAMP_TOTAL:
             # The horses that complete the bases now; a later non-runner is
@@ -173,13 +181,18 @@ def _place(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
             partners = json.dumps([n for n in running_numbers(races[race_id].race)
                                    if n not in bet.request.bases])
     except BettingError as exc:
-        combinations, status, reason, message, ticket = 0, REJECTED, exc.code, exc.message, None
+        combinations, status, reason, message, ticket = (0, BetStatus.REJECTED, exc.code,
+                                                         exc.message, None)
         if bet.offline:
             # Its provisional ticket is already in the customer's hands: keep
             # the code so that scanning it says what is owed, which the
             # server decides here, not the terminal's claim.
             ticket = make_ticket_code(terminal_id, bet.seq, key)
             refund, review = offline_refund(bet, races[race_id], exc, rule, now)
+            if refund and _refunds_owed_today(db, terminal_id, now) + refund > rule.ceiling_cents:
+                # One terminal's refunds paid on its own word stay within one
+                # offline ceiling a day; past it, a person looks.
+                refund, review = 0, ReviewState.OPEN
             if review is not None:
                 review_max = min(bet.total_cents, rule.ceiling_cents)
 
@@ -195,14 +208,14 @@ def _place(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
          combinations, iso_utc(bet.placed_at), iso_utc(now), int(bet.offline), status,
          reason, message, ticket, partners, refund, review, review_max),
     )
-    if status == ACCEPTED:
+    if status == BetStatus.ACCEPTED:
         db.execute(
             """INSERT INTO pools (race_id, bet_type, total_cents, bets) VALUES (?, ?, ?, 1)
                ON CONFLICT (race_id, bet_type) DO UPDATE SET
                  total_cents = total_cents + excluded.total_cents, bets = bets + 1""",
             (r.race, r.bet_type, bet.total_cents),
         )
-    return {"uuid": bet.uuid, "status": status, "ticket": ticket, "reason": reason,
+    return {"uuid": bet.uuid, "status": Answer(status), "ticket": ticket, "reason": reason,
             "message": message, "seq": bet.seq}
 
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from betting.programme import Race, iso_utc, parse_utc
+from betting.states import BetStatus, RaceState
 
 from .store import bump_version
 
 log = logging.getLogger("guichet.server")
 
-OPEN, CLOSED, REMOVED = "open", "closed", "removed"
 # Cards already reported unreadable, by (race id, version): logged once, not every second.
 _reported: set[tuple[str, int]] = set()
 
@@ -39,13 +39,13 @@ class RaceRemovalRefused(Exception):
 @dataclass(frozen=True)
 class RaceRecord:
     race: Race
-    state: str  # as stored: open / closed
+    state: RaceState  # as stored: open / closed
     closed_at: str | None
     version: int
 
-    def state_at(self, now: datetime) -> str:
-        if self.state == OPEN and now >= self.race.post_time:
-            return CLOSED
+    def state_at(self, now: datetime) -> RaceState:
+        if self.state == RaceState.OPEN and now >= self.race.post_time:
+            return RaceState.CLOSED
         return self.state
 
     def to_dict(self, now: datetime) -> dict:
@@ -59,7 +59,7 @@ def _record(row: sqlite3.Row) -> RaceRecord | None:
         if race.race_id != row["race_id"]:
             raise ValueError(f"card names {race.race_id[:40]!r}")
         iso_utc(race.post_time)
-        return RaceRecord(race, row["state"], row["closed_at"], row["version"])
+        return RaceRecord(race, RaceState(row["state"]), row["closed_at"], row["version"])
     except Exception as exc:  # any damage: skip this row, never the others
         mark = (str(row["race_id"]), row["version"])
         if mark not in _reported:
@@ -86,10 +86,11 @@ def import_races(db: sqlite3.Connection, races: list[Race]) -> int:
                ON CONFLICT (race_id) DO UPDATE SET
                  post_time = excluded.post_time, card = excluded.card,
                  version = excluded.version,
-                 closed_at = CASE WHEN races.state = 'removed' THEN NULL ELSE races.closed_at END,
-                 state = CASE WHEN races.state = 'removed' THEN 'open' ELSE races.state END""",
+                 closed_at = CASE WHEN races.state = ? THEN NULL ELSE races.closed_at END,
+                 state = CASE WHEN races.state = ? THEN ? ELSE races.state END""",
             (race.race_id, race.race_id[:10], race.meeting, race.number,
-             iso_utc(race.post_time), json.dumps(race.to_dict()), version),
+             iso_utc(race.post_time), json.dumps(race.to_dict()), version,
+             RaceState.REMOVED, RaceState.REMOVED, RaceState.OPEN),
         )
     return version
 
@@ -97,23 +98,23 @@ def import_races(db: sqlite3.Connection, races: list[Race]) -> int:
 def get_race(db: sqlite3.Connection, race_id: str) -> RaceRecord | None:
     """The race, or None when unknown, removed or unreadable."""
     row = db.execute("SELECT * FROM races WHERE race_id = ? AND state != ?",
-                     (race_id, REMOVED)).fetchone()
+                     (race_id, RaceState.REMOVED)).fetchone()
     return _record(row) if row else None
 
 
 def list_races(db: sqlite3.Connection, day: str | None = None) -> list[RaceRecord]:
     if day:
         rows = db.execute("SELECT * FROM races WHERE day = ? AND state != ? "
-                          "ORDER BY post_time, race_id", (day, REMOVED))
+                          "ORDER BY post_time, race_id", (day, RaceState.REMOVED))
     else:
         rows = db.execute("SELECT * FROM races WHERE state != ? ORDER BY post_time, race_id",
-                          (REMOVED,))
+                          (RaceState.REMOVED,))
     return _records(rows)
 
 
 def races_since(db: sqlite3.Connection, version: int) -> list[RaceRecord]:
     rows = db.execute("SELECT * FROM races WHERE version > ? AND state != ? "
-                      "ORDER BY post_time, race_id", (version, REMOVED))
+                      "ORDER BY post_time, race_id", (version, RaceState.REMOVED))
     return _records(rows)
 
 
@@ -121,7 +122,7 @@ def removed_since(db: sqlite3.Connection, version: int) -> list[str]:
     """Ids of the races removed after `version`: terminals drop them."""
     return [row[0] for row in db.execute(
         "SELECT race_id FROM races WHERE version > ? AND state = ? ORDER BY race_id",
-        (version, REMOVED))]
+        (version, RaceState.REMOVED))]
 
 
 def remove_race(db: sqlite3.Connection, race_id: str) -> int | None:
@@ -132,17 +133,17 @@ def remove_race(db: sqlite3.Connection, race_id: str) -> int | None:
     on rows whose id or card is malformed, since those are the ones to remove.
     """
     row = db.execute("SELECT state FROM races WHERE race_id = ?", (race_id,)).fetchone()
-    if row is None or row["state"] == REMOVED:
+    if row is None or row["state"] == RaceState.REMOVED:
         return None
-    taken = db.execute("SELECT COUNT(*) FROM bets WHERE race_id = ? AND status != 'rejected'",
-                       (race_id,)).fetchone()[0]
+    taken = db.execute("SELECT COUNT(*) FROM bets WHERE race_id = ? AND status != ?",
+                       (race_id, BetStatus.REJECTED)).fetchone()[0]
     if taken:
         raise RaceRemovalRefused(
             f"{race_id} cannot be removed: {taken} bet(s) were taken on it; "
             "close it instead (POST /api/races/<race>/close or guichet admin close)")
     version = bump_version(db)
     db.execute("UPDATE races SET state = ?, closed_at = NULL, version = ? WHERE race_id = ?",
-               (REMOVED, version, race_id))
+               (RaceState.REMOVED, version, race_id))
     for table in ("pools", "pool_results", "results"):
         db.execute(f"DELETE FROM {table} WHERE race_id = ?", (race_id,))
     log.info("race %.60r removed from the programme (version %s)", race_id, version)
@@ -156,7 +157,7 @@ def current_version(db: sqlite3.Connection) -> int:
 def close_race(db: sqlite3.Connection, race_id: str, now: datetime) -> RaceRecord | None:
     """Stop betting now. Closing a closed race changes nothing and is not an error."""
     record = get_race(db, race_id)
-    if record is None or record.state == CLOSED:
+    if record is None or record.state == RaceState.CLOSED:
         return record
     _mark_closed(db, race_id, now)
     return get_race(db, race_id)
@@ -165,7 +166,7 @@ def close_race(db: sqlite3.Connection, race_id: str, now: datetime) -> RaceRecor
 def _mark_closed(db: sqlite3.Connection, race_id: str, now: datetime) -> None:
     version = bump_version(db)
     db.execute("UPDATE races SET state = ?, closed_at = ?, version = ? WHERE race_id = ?",
-               (CLOSED, iso_utc(now), version, race_id))
+               (RaceState.CLOSED, iso_utc(now), version, race_id))
 
 
 def close_due_races(db: sqlite3.Connection, now: datetime) -> list[RaceRecord]:
@@ -176,7 +177,7 @@ def close_due_races(db: sqlite3.Connection, now: datetime) -> list[RaceRecord]:
     it; an error on one race is logged and the others are closed all the same.
     """
     due = db.execute("SELECT race_id FROM races WHERE state = ? AND post_time <= ?",
-                     (OPEN, iso_utc(now))).fetchall()
+                     (RaceState.OPEN, iso_utc(now))).fetchall()
     closed = []
     for (race_id,) in due:
         try:

@@ -16,10 +16,10 @@ from datetime import datetime
 
 from betting.errors import InvalidTicketCode
 from betting.programme import iso_utc
+from betting.states import ReviewState
 from betting.tickets import parse_ticket_code
 
-OPEN, REFUND, VOID = "open", "refund", "void"
-DECISIONS = (REFUND, VOID)
+DECISIONS = (ReviewState.REFUND, ReviewState.VOID)
 MAX_NOTE = 500
 
 
@@ -48,8 +48,10 @@ def _item(row: sqlite3.Row) -> dict:
 
 def review_queue(db: sqlite3.Connection, include_decided: bool = False) -> list[dict]:
     """The tickets waiting for a decision (and, on request, those decided), oldest first."""
-    where = "review IS NOT NULL" if include_decided else "review = 'open'"
-    rows = db.execute(f"SELECT * FROM bets WHERE {where} ORDER BY received_at, terminal_id, seq")
+    where, args = (("review IS NOT NULL", ()) if include_decided
+                   else ("review = ?", (ReviewState.OPEN,)))
+    rows = db.execute(f"SELECT * FROM bets WHERE {where} ORDER BY received_at, terminal_id, seq",
+                      args)
     return [_item(row) for row in rows]
 
 
@@ -66,16 +68,17 @@ def decide(db: sqlite3.Connection, code: object, decision: object, amount_cents:
         raise ReviewError(404, "unknown_ticket", "no such ticket")
     if row["review"] is None:
         raise ReviewError(409, "not_under_review", "this ticket is not waiting for a review")
-    if row["review"] != OPEN:
+    if row["review"] != ReviewState.OPEN:
         raise ReviewError(409, "already_decided",
                           f"this ticket was already decided ({row['review']}, "
                           f"{row['reviewed_at']})")
     if decision not in DECISIONS:
         raise ReviewError(400, "bad_decision", 'decision must be "refund" or "void"')
+    decision = ReviewState(decision)
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
         raise ReviewError(400, "bad_note", f"note must be a string of at most {MAX_NOTE} characters")
     ceiling = row["review_max_cents"] or 0
-    if decision == REFUND:
+    if decision == ReviewState.REFUND:
         if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) \
                 or not 0 < amount_cents <= ceiling:
             raise ReviewError(400, "bad_amount",
@@ -87,6 +90,6 @@ def decide(db: sqlite3.Connection, code: object, decision: object, amount_cents:
             raise ReviewError(400, "bad_amount", "a void decision takes no amount")
         owed = 0
     db.execute("UPDATE bets SET review = ?, refund_cents = ?, reviewed_at = ?, review_note = ? "
-               "WHERE uuid = ? AND review = 'open'",
-               (decision, owed, iso_utc(now), note, row["uuid"]))
+               "WHERE uuid = ? AND review = ?",
+               (decision, owed, iso_utc(now), note, row["uuid"], ReviewState.OPEN))
     return _item(db.execute("SELECT * FROM bets WHERE uuid = ?", (row["uuid"],)).fetchone())

@@ -22,8 +22,9 @@ from betting.pools import PoolResult, pool_stakes, settle_pool
 from betting.programme import iso_utc
 from betting.rates import DEFAULT_RATES, Rates
 from betting.results import OfficialResult, make_result
+from betting.states import BetStatus, RaceState
 
-from .races import CLOSED, RaceRecord, get_race, import_races
+from .races import RaceRecord, get_race, import_races
 
 
 class SettlementError(Exception):
@@ -72,8 +73,9 @@ def race_stakes(db: sqlite3.Connection, race_id: str) -> dict[str, dict]:
     rows = db.execute(
         """SELECT bet_type, formula, selections, bases, partners,
                   SUM(unit_stake_cents) AS stake
-           FROM bets INDEXED BY bets_shape WHERE race_id = ? AND status = 'accepted'
-           GROUP BY bet_type, formula, selections, bases, partners""", (race_id,))
+           FROM bets INDEXED BY bets_shape WHERE race_id = ? AND status = ?
+           GROUP BY bet_type, formula, selections, bases, partners""",
+        (race_id, BetStatus.ACCEPTED))
     for row in rows:
         combos = bet_combinations(row)
         pools.setdefault(row["bet_type"], []).append((combos, row["stake"]))
@@ -91,7 +93,7 @@ def enter_result(db: sqlite3.Connection, race_id: str, body: dict, now: datetime
     record = get_race(db, race_id)
     if record is None:
         raise SettlementError("unknown_race", f"no race {race_id} in the programme", 404)
-    if record.state_at(now) != CLOSED:
+    if record.state_at(now) != RaceState.CLOSED:
         raise SettlementError("race_open", f"{race_id} is still open: close it first")
     current = db.execute("SELECT official FROM results WHERE race_id = ?", (race_id,)).fetchone()
     if current is not None and current["official"]:

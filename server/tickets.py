@@ -14,23 +14,20 @@ from datetime import datetime, timedelta
 from betting.errors import InvalidTicketCode
 from betting.pools import bet_payout
 from betting.programme import iso_utc, parse_utc
+from betting.states import BetStatus, RaceState, ReviewState, TicketValue
 from betting.tickets import parse_ticket_code, verify_ticket_code
 
-from .races import OPEN, get_race
+from .races import get_race
 from .settlement import bet_combinations, is_official, pool_result
 
 CANCEL_WINDOW = timedelta(minutes=10)
 
-PENDING, WON, LOST, REFUND, PAID, CANCELLED = (
-    "pending", "won", "lost", "refund", "paid", "cancelled")
 # A refused offline bet the operator must look at (server/review.py), and one
 # the operator voided: nothing payable at a counter.
-REVIEW, VOID = "review", "void"
-
 MESSAGES = {
-    REVIEW: "Ticket à faire vérifier par le centre : ne payez rien, le client sera "
+    TicketValue.REVIEW: "Ticket à faire vérifier par le centre : ne payez rien, le client sera "
             "remboursé après contrôle.",
-    VOID: "Ticket annulé par le centre après contrôle : rien à payer.",
+    TicketValue.VOID: "Ticket annulé par le centre après contrôle : rien à payer.",
 }
 
 
@@ -66,33 +63,33 @@ def find_bet(db: sqlite3.Connection, code: object) -> tuple[sqlite3.Row, str]:
     return bet, ref.code
 
 
-def value(db: sqlite3.Connection, bet: sqlite3.Row, code: str) -> tuple[str, int]:
+def value(db: sqlite3.Connection, bet: sqlite3.Row, code: str) -> tuple[TicketValue, int]:
     """(status, amount in cents) of a bet as the server knows it now."""
-    if bet["status"] == "cancelled":
-        return CANCELLED, 0
+    if bet["status"] == BetStatus.CANCELLED:
+        return TicketValue.CANCELLED, 0
     paid = db.execute("SELECT amount_cents FROM payments WHERE ticket = ?", (code,)).fetchone()
     if paid is not None:
-        return PAID, paid["amount_cents"]
-    if bet["status"] == "rejected":
+        return TicketValue.PAID, paid["amount_cents"]
+    if bet["status"] == BetStatus.REJECTED:
         # A provisional ticket the server refused: what the server itself
         # decided it owes (its own price, or the operator's decision).
-        if bet["review"] == "open":
-            return REVIEW, 0
-        if bet["review"] == "void":
-            return VOID, 0
+        if bet["review"] == ReviewState.OPEN:
+            return TicketValue.REVIEW, 0
+        if bet["review"] == ReviewState.VOID:
+            return TicketValue.VOID, 0
         owed = bet["refund_cents"] or 0
-        return (REFUND, owed) if owed > 0 else (VOID, 0)
+        return (TicketValue.REFUND, owed) if owed > 0 else (TicketValue.VOID, 0)
     if not is_official(db, bet["race_id"]):
-        return PENDING, 0
+        return TicketValue.PENDING, 0
     pool = pool_result(db, bet["race_id"], bet["bet_type"])
     if pool is None:
-        return LOST, 0
+        return TicketValue.LOST, 0
     payout = bet_payout(pool, bet_combinations(bet), bet["unit_stake_cents"])
     if payout.amount_cents:
-        return WON, payout.amount_cents + payout.refund_cents
+        return TicketValue.WON, payout.amount_cents + payout.refund_cents
     if payout.refund_cents:
-        return REFUND, payout.refund_cents
-    return LOST, 0
+        return TicketValue.REFUND, payout.refund_cents
+    return TicketValue.LOST, 0
 
 
 def inquire(db: sqlite3.Connection, code: object) -> dict:
@@ -125,13 +122,13 @@ def pay(db: sqlite3.Connection, code: object, payment_uuid: object, terminal_id:
                           "Identifiant de paiement déjà utilisé pour un autre ticket : "
                           "paiement refusé, rien n'a été payé.")
     status, amount = value(db, bet, code)
-    if status == PENDING:
+    if status == TicketValue.PENDING:
         raise TicketError("not_official", "Résultat pas encore officiel : paiement impossible.")
-    if status == REVIEW:
-        raise TicketError("under_review", MESSAGES[REVIEW])
-    if status == VOID:
-        raise TicketError("not_payable", MESSAGES[VOID])
-    if status in (LOST, CANCELLED) or amount <= 0:
+    if status == TicketValue.REVIEW:
+        raise TicketError("under_review", MESSAGES[TicketValue.REVIEW])
+    if status == TicketValue.VOID:
+        raise TicketError("not_payable", MESSAGES[TicketValue.VOID])
+    if status in (TicketValue.LOST, TicketValue.CANCELLED) or amount <= 0:
         raise TicketError("not_payable", "Ce ticket n'est pas gagnant : rien à payer.")
     db.execute("INSERT INTO payments (ticket, payment_uuid, terminal_id, amount_cents, paid_at) "
                "VALUES (?, ?, ?, ?, ?)", (code, payment_uuid, terminal_id, amount,
@@ -141,21 +138,21 @@ def pay(db: sqlite3.Connection, code: object, payment_uuid: object, terminal_id:
 
 def cancel(db: sqlite3.Connection, code: object, terminal_id: str, now: datetime) -> dict:
     bet, _ = find_bet(db, code)
-    if bet["status"] == "cancelled":
+    if bet["status"] == BetStatus.CANCELLED:
         raise TicketError("already_cancelled", "Ce ticket est déjà annulé.")
-    if bet["status"] != "accepted":
+    if bet["status"] != BetStatus.ACCEPTED:
         raise TicketError("not_cancellable", "Ce pari n'a pas été accepté : rien à annuler.")
     if bet["terminal_id"] != terminal_id:
         raise TicketError("wrong_terminal", "Un ticket s'annule sur le terminal qui l'a vendu.")
     record = get_race(db, bet["race_id"])
-    if record is None or record.state_at(now) != OPEN:
+    if record is None or record.state_at(now) != RaceState.OPEN:
         raise TicketError("pool_closed", "Les paris sont fermés : annulation impossible.")
     if now - parse_utc(bet["received_at"]) > CANCEL_WINDOW:
         minutes = int(CANCEL_WINDOW.total_seconds() // 60)
         raise TicketError("cancel_window_closed",
                           f"Annulation possible seulement dans les {minutes} minutes après la vente.")
-    db.execute("UPDATE bets SET status = 'cancelled', cancelled_at = ? WHERE uuid = ?",
-               (iso_utc(now), bet["uuid"]))
+    db.execute("UPDATE bets SET status = ?, cancelled_at = ? WHERE uuid = ?",
+               (BetStatus.CANCELLED, iso_utc(now), bet["uuid"]))
     db.execute("UPDATE pools SET total_cents = total_cents - ?, bets = bets - 1 "
                "WHERE race_id = ? AND bet_type = ?",
                (bet["total_cents"], bet["race_id"], bet["bet_type"]))

@@ -6,6 +6,7 @@ import functools
 from flask import Blueprint, current_app, jsonify, request, session
 
 from betting.errors import BettingError
+from betting.states import SaleStatus
 
 from .guard import bearer_ok
 from .print_jobs import PrintRefused
@@ -51,16 +52,17 @@ def races():
 def sell():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return jsonify(ok=False, uuid=None, status="rejected", reason="bad_request",
+        return jsonify(ok=False, uuid=None, status=SaleStatus.REJECTED, reason="bad_request",
                        message="Corps JSON attendu."), 400
     try:
         bet = terminal().sell(body)
     except BettingError as exc:
-        return jsonify(ok=False, uuid=None, status="rejected", ticket=None,
+        return jsonify(ok=False, uuid=None, status=SaleStatus.REJECTED, ticket=None,
                        reason=exc.code, message=exc.message), 422
     view = bet_view(bet)
-    code = {"accepted": 201, "provisional": 201, "pending": 202}.get(view["status"], 422)
-    return jsonify(ok=view["status"] != "rejected", **view), code
+    code = {SaleStatus.ACCEPTED: 201, SaleStatus.PROVISIONAL: 201,
+            SaleStatus.PENDING: 202}.get(view["status"], 422)
+    return jsonify(ok=view["status"] != SaleStatus.REJECTED, **view), code
 
 
 @bp.get("/bets/<uuid>")

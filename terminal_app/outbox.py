@@ -1,10 +1,9 @@
 """The outbox: every bet, durable before anything else happens to it.
 
 The `Outbox` methods are part of `TerminalStore` (terminal_app/store.py):
-they share its per-thread connections and its transactions. Entry states:
-pending (written, never sent) · sent (sent, no answer stored yet) ·
-accepted / rejected (the server's answer) · corrupt (unreadable, set aside;
-the server sees its sequence number missing). docs/offline.md tells more.
+they share its per-thread connections and its transactions. Entry states are
+`OutboxState` (betting/states.py); a corrupt entry is set aside and the server
+sees its sequence number missing. docs/offline.md tells more.
 """
 from __future__ import annotations
 
@@ -20,13 +19,9 @@ from betting.bets import PricedBet
 from betting.errors import BettingError
 from betting.programme import iso_utc
 from betting.protocol import parse_wire_bet
+from betting.states import UNANSWERED, OutboxState
 
 log = logging.getLogger("guichet.terminal.outbox")
-
-PENDING, SENT, ACCEPTED, REJECTED, CORRUPT = "pending", "sent", "accepted", "rejected", "corrupt"
-UNANSWERED = (PENDING, SENT)
-
-
 
 
 def utcnow() -> datetime:
@@ -81,7 +76,8 @@ class Outbox:
                     "bases": json.dumps(list(r.bases)),
                     "unit_stake_cents": r.unit_stake_cents, "total_cents": priced.total_cents,
                     "combinations": priced.combinations, "offline": int(offline),
-                    "status": PENDING, "ticket": ticket_code(seq) if ticket_code else None,
+                    "status": OutboxState.PENDING,
+                    "ticket": ticket_code(seq) if ticket_code else None,
                 }
                 cols = ", ".join(entry)
                 conn.execute(f"INSERT INTO outbox ({cols}) VALUES ({', '.join('?' * len(entry))})",
@@ -120,10 +116,11 @@ class Outbox:
         with self.transaction() as conn:
             conn.execute("UPDATE outbox SET status = ?, message = ? WHERE rowid = "
                          "(SELECT rowid FROM outbox WHERE seq = ?)",
-                         (CORRUPT, f"Entrée illisible : {str(exc)[:120]}", row.get("seq")))
+                         (OutboxState.CORRUPT, f"Entrée illisible : {str(exc)[:120]}",
+                          row.get("seq")))
             conn.execute("INSERT INTO outbox_attempts (uuid, at, outcome, detail) "
                          "VALUES (?, ?, ?, ?)", (str(row.get("uuid")), iso_utc(utcnow()),
-                                                 CORRUPT, str(exc)[:200]))
+                                                 OutboxState.CORRUPT, str(exc)[:200]))
 
     def queue_depth(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM outbox WHERE status IN (?, ?)",
@@ -139,7 +136,8 @@ class Outbox:
                                    THEN total_cents END), 0),
                  COALESCE(SUM(offline = 1 AND status = ?), 0),
                  COALESCE(SUM(status = ?), 0)
-               FROM outbox""", [*UNANSWERED, *UNANSWERED, REJECTED, CORRUPT]).fetchone()
+               FROM outbox""", [*UNANSWERED, *UNANSWERED, OutboxState.REJECTED,
+                                OutboxState.CORRUPT]).fetchone()
         return {"provisional": row[0], "provisional_cents": row[1], "refunds_due": row[2],
                 "corrupt": row[3]}
 
@@ -149,9 +147,9 @@ class Outbox:
             conn.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?, "
                 "status = CASE status WHEN ? THEN ? ELSE status END WHERE uuid = ?",
-                [(now, PENDING, SENT, u) for u in uuids])
+                [(now, OutboxState.PENDING, OutboxState.SENT, u) for u in uuids])
             conn.executemany("INSERT INTO outbox_attempts (uuid, at, outcome) VALUES (?, ?, ?)",
-                             [(u, now, SENT) for u in uuids])
+                             [(u, now, OutboxState.SENT) for u in uuids])
 
     def record_failure(self, uuids: list[str], outcome: str, detail: str) -> None:
         """A send that got no usable answer; the entries stay unanswered and go again."""
@@ -169,7 +167,7 @@ class Outbox:
         now = iso_utc(utcnow())
         with self.transaction() as conn:
             for a in answers:
-                status = ACCEPTED if a["status"] in ("accepted", "duplicate") else REJECTED
+                status = OutboxState.from_answer(a["status"])
                 conn.execute(
                     "UPDATE outbox SET status = ?, ticket = COALESCE(?, ticket), reason = ?, "
                     "message = ?, answered_at = ? WHERE uuid = ? AND status IN (?, ?)",
@@ -194,8 +192,8 @@ class Outbox:
 
 def printable(bet: dict) -> bool:
     """Accepted, or sold offline and not yet answered (a provisional ticket)."""
-    return bet["status"] == ACCEPTED or (bool(bet["offline"]) and bet["status"] in UNANSWERED
-                                         and bool(bet["ticket"]))
+    return bet["status"] == OutboxState.ACCEPTED or (
+        bool(bet["offline"]) and bet["status"] in UNANSWERED and bool(bet["ticket"]))
 
 
 def wire_bet(entry: dict) -> dict:

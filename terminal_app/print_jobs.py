@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 
+from betting.states import PrintState
 from device_drivers.errors import DeviceError
 
 from . import records
@@ -71,7 +72,7 @@ def held_reason(store, bet: dict) -> str:
     last = records.last_attempt(store, bet["uuid"])
     if last is None:
         return "Ticket pas encore imprimé."
-    if last["result"] == records.SENDING:
+    if last["result"] == PrintState.SENDING:
         return ("Le terminal s'est arrêté pendant l'impression : vérifiez si le ticket est "
                 "sorti avant de l'imprimer.")
     return last["error"] or bet.get("print_error") or "Ticket non imprimé."

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from betting.catalogue import BET_TYPES
 from betting.money import format_euros
 from betting.programme import Race, parse_utc
+from betting.states import UNANSWERED
 from device_drivers.ticket import TicketLayout
 
 try:
@@ -59,7 +60,7 @@ def ticket_layout(bet: dict, race: Race | None, terminal_id: str, outlet: str,
                       f"Départ {local_time(race.post_time)}"]
     # Provisional while the server has not answered an offline sale; once
     # accepted, the same code is a confirmed ticket.
-    provisional = bool(bet.get("offline")) and bet.get("status") in ("pending", "sent")
+    provisional = bool(bet.get("offline")) and bet.get("status") in UNANSWERED
     banner = "DUPLICATA" if reprint else ("PROVISOIRE" if provisional else None)
     return TicketLayout(
         header=(OPERATOR_HEADER, outlet, f"Terminal {terminal_id}"),

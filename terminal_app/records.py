@@ -1,8 +1,8 @@
 """The terminal's journal of print jobs and ticket operations (tables of migration 2).
 
-`prints`: one row per attempt to print a ticket. A row is written as
-"sending" before the bytes go out and becomes "printed" or "failed" after, so
-a terminal that stopped in the middle of a job knows it on restart. A retry
+`prints`: one row per attempt to print a ticket, its `PrintState` written
+before the bytes go out and updated after, so a terminal that stopped in the
+middle of a job knows it on restart. A retry
 of the original ticket keeps its job id; a reprint has its own.
 
 `ticket_ops`: every payment and cancellation asked of the server. A payment
@@ -14,11 +14,11 @@ from __future__ import annotations
 import uuid as uuidlib
 
 from betting.programme import iso_utc
+from betting.states import UNANSWERED, OpResult, OutboxState, PrintState
 
 from .store import TerminalStore, utcnow
 
 ORIGINAL, REPRINT = "original", "reprint"
-SENDING, PRINTED, FAILED = "sending", "printed", "failed"
 
 
 def assign_job(store: TerminalStore, bet_uuid: str) -> str:
@@ -34,7 +34,7 @@ def start_print(store: TerminalStore, bet_uuid: str, job_id: str, kind: str) -> 
     with store.transaction() as conn:
         cur = conn.execute("INSERT INTO prints (job_id, bet_uuid, kind, at, result) "
                            "VALUES (?, ?, ?, ?, ?)",
-                           (job_id, bet_uuid, kind, iso_utc(utcnow()), SENDING))
+                           (job_id, bet_uuid, kind, iso_utc(utcnow()), PrintState.SENDING))
         return cur.lastrowid
 
 
@@ -42,7 +42,8 @@ def finish_print(store: TerminalStore, row_id: int, error_code: str | None = Non
                  error: str | None = None) -> None:
     with store.transaction() as conn:
         conn.execute("UPDATE prints SET result = ?, error_code = ?, error = ? WHERE id = ?",
-                     (FAILED if error else PRINTED, error_code, error, row_id))
+                     (PrintState.FAILED if error else PrintState.PRINTED, error_code, error,
+                      row_id))
 
 
 def prints_for(store: TerminalStore, bet_uuid: str) -> list[dict]:
@@ -61,9 +62,9 @@ def held_bets(store: TerminalStore, limit: int = 20) -> list[dict]:
     """Sales with a ticket due (accepted, or provisional offline) that is not printed
     and that were not cancelled."""
     rows = store.db.execute(
-        "SELECT uuid FROM outbox WHERE (status = 'accepted' OR (offline = 1 AND ticket IS NOT NULL "
-        "AND status IN ('pending', 'sent'))) AND printed_at IS NULL AND cancelled_at IS NULL "
-        "ORDER BY seq DESC LIMIT ?", [limit]).fetchall()
+        "SELECT uuid FROM outbox WHERE (status = ? OR (offline = 1 AND ticket IS NOT NULL "
+        "AND status IN (?, ?))) AND printed_at IS NULL AND cancelled_at IS NULL "
+        "ORDER BY seq DESC LIMIT ?", [OutboxState.ACCEPTED, *UNANSWERED, limit]).fetchall()
     return [store.bet(r[0]) for r in rows]
 
 
@@ -81,13 +82,14 @@ def open_op(store: TerminalStore, op: str, ticket: str) -> dict:
         if op == "pay":
             last = conn.execute("SELECT payment_uuid, result FROM ticket_ops WHERE op = 'pay' "
                                 "AND ticket = ? ORDER BY id DESC LIMIT 1", (ticket,)).fetchone()
-            payment_uuid = last[0] if last and last[1] in (None, "no_answer") else str(uuidlib.uuid4())
+            no_answer_yet = last and last[1] in (None, OpResult.NO_ANSWER)
+            payment_uuid = last[0] if no_answer_yet else str(uuidlib.uuid4())
         cur = conn.execute("INSERT INTO ticket_ops (op, ticket, payment_uuid, requested_at) "
                            "VALUES (?, ?, ?, ?)", (op, ticket, payment_uuid, iso_utc(utcnow())))
         return {"id": cur.lastrowid, "payment_uuid": payment_uuid}
 
 
-def close_op(store: TerminalStore, op_id: int, result: str, amount_cents: int | None = None,
+def close_op(store: TerminalStore, op_id: int, result: OpResult, amount_cents: int | None = None,
              error: str | None = None, message: str | None = None) -> None:
     with store.transaction() as conn:
         conn.execute("UPDATE ticket_ops SET answered_at = ?, result = ?, amount_cents = ?, "

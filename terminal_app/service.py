@@ -12,13 +12,14 @@ import threading
 
 from betting.bets import make_request, price_bet
 from betting.errors import BettingError, ClosedPool, UnknownRace
+from betting.states import UNANSWERED, OutboxState, RaceState, SaleStatus
 from betting.tickets import make_ticket_code
 
 from . import print_jobs, records
 from .devices import Devices
 from .printing import ticket_layout
 from .offline import OfflineRefused, check_offline_sale
-from .store import ACCEPTED, REJECTED, UNANSWERED, TerminalStore, printable
+from .store import TerminalStore, printable
 from .sync import SyncClient
 
 log = logging.getLogger("guichet.terminal")
@@ -115,7 +116,7 @@ class Terminal:
         if cached is None:
             raise UnknownRace(f"Course inconnue : {request.race[:40]}.")
         race, state = cached
-        if state != "open":
+        if state != RaceState.OPEN:
             raise ClosedPool(f"Les paris sont fermés pour {race.race_id}.")
         priced = price_bet(request, race)
         if not self.online:
@@ -158,7 +159,7 @@ class Terminal:
         """Print an accepted bet's ticket (print_jobs.py): one job id for the original
         and its retries; a reprint says DUPLICATA. Raises print_jobs.PrintRefused."""
         bet = print_jobs.print_bet(self, uuid, reprint=reprint)
-        if bet is not None and bet["status"] == ACCEPTED and bet["print_error"] \
+        if bet is not None and bet["status"] == OutboxState.ACCEPTED and bet["print_error"] \
                 and not bet["printed_at"]:
             log.warning("ticket of bet %s not printed: %s", uuid, bet["print_error"])
         return bet
@@ -170,18 +171,16 @@ class Terminal:
 
 
 def bet_view(bet: dict) -> dict:
-    """The public shape of a bet for the JSON API.
-
-    `status`: accepted, rejected, provisional (sold offline, not answered yet),
-    pending (sent, no answer yet, no ticket), corrupt (unreadable entry)."""
+    """The public shape of a bet for the JSON API; `status` is a `SaleStatus`
+    (an unanswered outbox entry is `provisional` or `pending`)."""
     status = bet["status"]
     message = bet["message"]
-    refused_offline = bool(bet["offline"]) and status == REJECTED
+    refused_offline = bool(bet["offline"]) and status == OutboxState.REJECTED
     # Only a provisional bet that arrived after the off is refunded at the
     # counter; any other refusal of a provisional ticket is the centre's to review.
     refund_due = refused_offline and bet["reason"] == "pool_closed"
     if status in UNANSWERED:
-        status = "provisional" if bet["offline"] else "pending"
+        status = SaleStatus.PROVISIONAL if bet["offline"] else SaleStatus.PENDING
         message = ("Pari vendu hors ligne : ticket provisoire, confirmation au retour de la "
                    "connexion." if bet["offline"] else
                    "En attente de la réponse du serveur central.")
@@ -192,7 +191,7 @@ def bet_view(bet: dict) -> dict:
         message = (f"Pari provisoire refusé par le serveur central ({bet['message'] or bet['reason']}) : "
                    "ticket à faire vérifier par le centre, ne remboursez pas sans son accord.")
     return {
-        "uuid": bet["uuid"], "seq": bet["seq"], "status": status,
+        "uuid": bet["uuid"], "seq": bet["seq"], "status": SaleStatus(status),
         "ticket": bet["ticket"], "race": bet["race"], "bet_type": bet["bet_type"],
         "formula": bet["formula"], "selections": bet["selections"], "bases": bet["bases"],
         "unit_stake_cents": bet["unit_stake_cents"], "total_cents": bet["total_cents"],

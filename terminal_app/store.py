@@ -24,12 +24,6 @@ from guichet.private_files import private_dir, private_file, private_sqlite
 
 # Names the rest of the terminal imports from here.
 from .outbox import (  # noqa: F401
-    ACCEPTED,
-    CORRUPT,
-    PENDING,
-    REJECTED,
-    SENT,
-    UNANSWERED,
     Outbox,
     StorageFailure,
     StorageFull,

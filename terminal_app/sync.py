@@ -19,10 +19,11 @@ from typing import Callable
 import socketio
 
 from betting.protocol import NAMESPACE, connect_signature
+from betting.states import UNANSWERED, Answer, RaceState
 
 from .enrolment import socket_tls_options
 from .offline import Policy, ServerClock
-from .store import UNANSWERED, TerminalStore, wire_bet
+from .store import TerminalStore, wire_bet
 
 log = logging.getLogger("guichet.terminal.sync")
 
@@ -290,7 +291,7 @@ class SyncClient:
 
     def _on_pool_state(self, data=None) -> None:
         if isinstance(data, dict) and isinstance(data.get("race"), str) \
-                and data.get("state") in ("open", "closed"):
+                and data.get("state") in (RaceState.OPEN, RaceState.CLOSED):
             self._pushes.put(("pool_state", (data["race"], data["state"])))
             self._wake.set()
 
@@ -338,7 +339,7 @@ def _answers(ack: object, batch: list[dict]) -> list[dict]:
         raise RuntimeError("place_bets answer does not match the batch")
     answers = [r for r, b in zip(results, batch)
                if isinstance(r, dict) and r.get("uuid") == b["uuid"]
-               and r.get("status") in ("accepted", "duplicate", "rejected")]
+               and r.get("status") in tuple(Answer)]
     if len(answers) != len(batch):
         raise RuntimeError("place_bets answer names other bets")
     return answers

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from betting.errors import InvalidTicketCode
 from betting.money import format_euros
+from betting.states import OpResult, OutboxState, TicketValue
 from betting.tickets import parse_ticket_code
 
 from . import records
@@ -19,14 +20,15 @@ from .sync import ServerUnavailable
 REQUEST_TIMEOUT_S = 8.0
 
 STATUS_LABELS = {
-    "pending": "En attente du résultat de la course.",
-    "won": "Gagnant : {amount} à payer.",
-    "lost": "Perdant : rien à payer.",
-    "refund": "Remboursement : {amount} à rendre au client.",
-    "paid": "Déjà payé ({amount}).",
-    "cancelled": "Pari annulé.",
-    "review": "Ticket à faire vérifier par le centre : rien à payer au guichet pour l'instant.",
-    "void": "Ticket annulé par le centre après vérification : rien à payer.",
+    TicketValue.PENDING: "En attente du résultat de la course.",
+    TicketValue.WON: "Gagnant : {amount} à payer.",
+    TicketValue.LOST: "Perdant : rien à payer.",
+    TicketValue.REFUND: "Remboursement : {amount} à rendre au client.",
+    TicketValue.PAID: "Déjà payé ({amount}).",
+    TicketValue.CANCELLED: "Pari annulé.",
+    TicketValue.REVIEW: "Ticket à faire vérifier par le centre : rien à payer au guichet pour "
+                        "l'instant.",
+    TicketValue.VOID: "Ticket annulé par le centre après vérification : rien à payer.",
 }
 
 # Refusals the server may answer; its own French message is used for any other code.
@@ -102,13 +104,14 @@ def _cents(value: object) -> int:
 def inquire(terminal, text: object) -> dict:
     code = check_code(text)
     ack = _ask(terminal, "inquire", "inquire_ticket", {"ticket": code})
-    status = ack.get("status") if ack.get("status") in STATUS_LABELS else "pending"
+    answered = ack.get("status")
+    status = TicketValue(answered) if answered in STATUS_LABELS else TicketValue.PENDING
     amount = _cents(ack.get("amount_cents"))
     local = terminal.store.db.execute("SELECT uuid FROM outbox WHERE ticket = ?", [code]).fetchone()
     return {"ok": True, "ticket": code, "status": status, "amount_cents": amount,
             "message": STATUS_LABELS[status].format(amount=format_euros(amount)),
-            "can_pay": status in ("won", "refund") and amount > 0,
-            "can_cancel": status == "pending",
+            "can_pay": status in (TicketValue.WON, TicketValue.REFUND) and amount > 0,
+            "can_cancel": status == TicketValue.PENDING,
             "race": ack.get("race"), "bet_type": ack.get("bet_type"),
             "total_cents": ack.get("total_cents"),
             "local_bet": local[0] if local else None}
@@ -123,7 +126,7 @@ def pay(terminal, text: object) -> dict:
         _close(terminal, op, exc)
         raise
     amount = _cents(ack.get("amount_cents"))
-    records.close_op(terminal.store, op["id"], "ok", amount)
+    records.close_op(terminal.store, op["id"], OpResult.OK, amount)
     drawer = terminal.devices.kick_drawer("payment")
     return {"ok": True, "ticket": code, "amount_cents": amount, "payment_uuid": op["payment_uuid"],
             "message": f"Payé : {format_euros(amount)}. Remettez la somme au client.",
@@ -139,7 +142,7 @@ def cancel(terminal, text: object) -> dict:
         _close(terminal, op, exc)
         raise
     refund = _cents(ack.get("refund_cents"))
-    records.close_op(terminal.store, op["id"], "ok", refund)
+    records.close_op(terminal.store, op["id"], OpResult.OK, refund)
     records.mark_cancelled(terminal.store, code)
     drawer = terminal.devices.kick_drawer("refund") if refund else None
     return {"ok": True, "ticket": code, "refund_cents": refund,
@@ -151,7 +154,7 @@ def void_held(terminal, uuid: str) -> dict:
     bet = terminal.store.bet(uuid)
     if bet is None:
         raise TicketRefused("unknown_bet", "Pari inconnu sur ce terminal.", 404)
-    if bet["status"] != "accepted" or not bet["ticket"]:
+    if bet["status"] != OutboxState.ACCEPTED or not bet["ticket"]:
         raise TicketRefused("not_accepted", "Seul un pari accepté peut être annulé.", 409)
     if bet.get("cancelled_at"):
         raise TicketRefused("already_cancelled", REFUSALS["already_cancelled"], 409)
@@ -161,5 +164,5 @@ def void_held(terminal, uuid: str) -> dict:
 
 
 def _close(terminal, op: dict, exc: TicketRefused) -> None:
-    result = "no_answer" if exc.code in ("timeout", "bad_answer") else "refused"
+    result = OpResult.NO_ANSWER if exc.code in ("timeout", "bad_answer") else OpResult.REFUSED
     records.close_op(terminal.store, op["id"], result, None, exc.code, exc.message)

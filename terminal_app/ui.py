@@ -7,6 +7,7 @@ from betting.catalogue import BET_TYPES, FORMULAS
 from betting.errors import BettingError
 from betting.money import format_euros, parse_euros
 from betting.tickets import group_code
+from betting.states import PrintState
 from device_drivers.preview import barcode_svg, layout_text
 
 from . import records
@@ -132,7 +133,7 @@ def _bet_result(bet: dict, reprinted: bool = False):
     reprint_error = None
     if reprinted:
         last = records.prints_for(terminal().store, bet["uuid"])[-1:]
-        reprint_error = last[0]["error"] if last and last[0]["result"] == "failed" else None
+        reprint_error = last[0]["error"] if last and last[0]["result"] == PrintState.FAILED else None
     html = render_template("terminal/_result.html", bet=bet, view=view, preview=preview, barcode=svg,
                            held=held, held_reason=reason, reprinted=reprinted,
                            reprint_error=reprint_error)

@@ -183,6 +183,19 @@ def test_offline_bet_stamped_inside_the_margin_or_ahead_of_the_clock_goes_to_rev
         assert (value["status"], value["amount_cents"]) == ("review", 0)
 
 
+def test_refunds_granted_on_a_terminals_word_stay_within_one_ceiling_a_day(world):
+    """Each late bet is honest-looking on its own; together they pass the offline
+    ceiling, so the one that would pass it waits for the operator."""
+    client = world.client()
+    world.close()
+    first, second = place(client, world.bet(offline=True, unit_stake_cents=15_000,
+                                            total_cents=15_000),
+                          world.bet(offline=True, unit_stake_cents=15_000, total_cents=15_000))
+    values = [ask(client, "inquire_ticket", {"ticket": r["ticket"]}) for r in (first, second)]
+    assert [(v["status"], v["amount_cents"]) for v in values] == [("refund", 15_000),
+                                                                  ("review", 0)]
+
+
 def test_online_refused_bet_has_no_ticket_worth_anything(world):
     """A code computed (with the terminal's key) for a bet refused online is not a ticket."""
     client = world.client()
