@@ -5,7 +5,7 @@ Race identifier: `YYYY-MM-DD/R<meeting>C<race>` (CONTRACT.md).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from .errors import UnknownRace
@@ -53,7 +53,6 @@ class Race:
     post_time: datetime  # UTC, aware
     runners: tuple[Runner, ...]
     offers: tuple[Offer, ...]
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def declared_runners(self) -> int:

@@ -70,22 +70,6 @@ class WireBet:
     total_cents: int
     offline: bool
 
-    def to_wire(self) -> dict:
-        r = self.request
-        return {
-            "uuid": self.uuid,
-            "seq": self.seq,
-            "placed_at": self.placed_at.isoformat().replace("+00:00", "Z"),
-            "race": r.race,
-            "bet_type": r.bet_type,
-            "formula": r.formula,
-            "selections": list(r.selections),
-            "bases": list(r.bases),
-            "unit_stake_cents": r.unit_stake_cents,
-            "total_cents": self.total_cents,
-            "offline": self.offline,
-        }
-
 
 def parse_wire_bet(data: object) -> WireBet:
     if not isinstance(data, dict):

@@ -41,10 +41,6 @@ _FALLBACK = {
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u202f\u2009\u2007\u2002\u2003\t"), " ")
 
 
-def make_job(profile: str = DEFAULT_PROFILE, code_page: str | None = None) -> "JobWriter":
-    return JobWriter(profile, code_page)
-
-
 def choose_code_page(supported: dict[str, int], wanted: str | None = None) -> str:
     """The first code page with "€" that the profile knows; CP437 (no €) as a last resort."""
     if wanted:

@@ -36,18 +36,6 @@ class DeviceUri:
             raise bad(f"{name}={value} n'est pas permis (valeurs : {choices}).")
         return value
 
-    def float_param(self, name: str, default: float, low: float, high: float) -> float:
-        raw = self.params.get(name)
-        if raw is None:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise bad(f"le paramètre {name}={raw!r} doit être un nombre.") from None
-        if not low <= value <= high:
-            raise bad(f"{name}={value} hors limites ({low} à {high}).")
-        return value
-
 
 def bad(detail: str, code: str = "bad_device_uri") -> DeviceConfigError:
     return DeviceConfigError(f"Adresse de périphérique invalide : {detail}", code=code)
