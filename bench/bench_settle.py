@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sqlite3
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from server import races, tickets  # noqa: E402
 from server.programme_import import parse_programme, sample_programme  # noqa: E402
 from server.settlement import enter_result  # noqa: E402
-from server.store import Store, utcnow  # noqa: E402
+from server.store import open_store, utcnow  # noqa: E402
 
 
 def shapes(rng: random.Random, runners: list[int]):
@@ -54,52 +55,60 @@ def main() -> None:
     ap.add_argument("--bets", type=int, default=1_000_000)
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="guichet-settle-"))
-    store = Store(str(folder / "server.db"))
+    store = open_store(str(folder / "server.db"))
     now = utcnow()
-    with store.transaction() as db:
+    with store.unit_of_work() as uow:
         programme = parse_programme(sample_programme(now.date(), now + timedelta(hours=2)))
-        races.import_races(db, programme)
-        db.execute("INSERT INTO terminals (terminal_id, outlet, key_hex, enrolled_at) "
-                   "VALUES ('T000001', 'bench', ?, ?)", ("11" * 32, now.isoformat()))
+        races.import_races(uow, programme)
+        uow.commit()
+    # The bulk load writes the SQLite file directly: a generator, not a service.
+    db = sqlite3.connect(folder / "server.db", isolation_level=None, timeout=30)
+    db.execute("INSERT INTO terminals (terminal_id, outlet, key_hex, enrolled_at) "
+               "VALUES ('T000001', 'bench', ?, ?)", ("11" * 32, now.isoformat()))
     race = next(r for r in programme if r.offer("QUINTE_PLUS"))
     runners = [r.number for r in race.runners]
     rng = random.Random(7)
     t0 = time.perf_counter()
-    with store.transaction() as db:
-        rows = []
-        for seq in range(1, args.bets + 1):
-            bt, formula, sel, bases, stake, n, partners = shapes(rng, runners)
-            rows.append((str(uuid.UUID(int=rng.getrandbits(128))), "T000001", seq, race.race_id,
-                         bt, formula, json.dumps(sel), json.dumps(bases), stake, stake * n, n,
-                         now.isoformat(), now.isoformat(), 0, "accepted",
-                         f"{seq:024d}", json.dumps(partners) if partners else None))
-            if len(rows) == 50_000:
-                db.executemany("INSERT INTO bets (uuid, terminal_id, seq, race_id, bet_type, "
-                               "formula, selections, bases, unit_stake_cents, total_cents, "
-                               "combinations, placed_at, received_at, offline, status, ticket, "
-                               "partners) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-                rows.clear()
-        if rows:
+    db.execute("BEGIN")
+    rows = []
+    for seq in range(1, args.bets + 1):
+        bt, formula, sel, bases, stake, n, partners = shapes(rng, runners)
+        rows.append((str(uuid.UUID(int=rng.getrandbits(128))), "T000001", seq, race.race_id,
+                     bt, formula, json.dumps(sel), json.dumps(bases), stake, stake * n, n,
+                     now.isoformat(), now.isoformat(), 0, "accepted",
+                     f"{seq:024d}", json.dumps(partners) if partners else None))
+        if len(rows) == 50_000:
             db.executemany("INSERT INTO bets (uuid, terminal_id, seq, race_id, bet_type, "
                            "formula, selections, bases, unit_stake_cents, total_cents, "
                            "combinations, placed_at, received_at, offline, status, ticket, "
                            "partners) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-        races.close_race(db, race.race_id, now)
+            rows.clear()
+    if rows:
+        db.executemany("INSERT INTO bets (uuid, terminal_id, seq, race_id, bet_type, "
+                       "formula, selections, bases, unit_stake_cents, total_cents, "
+                       "combinations, placed_at, received_at, offline, status, ticket, "
+                       "partners) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.execute("COMMIT")
+    with store.unit_of_work() as uow:
+        races.close_race(uow, race.race_id, now)
+        uow.commit()
     load = time.perf_counter() - t0
     arrival = [[h] for h in rng.sample(runners, 6)]
     t0 = time.perf_counter()
-    with store.transaction() as db:
-        published = enter_result(db, race.race_id, {"arrival": arrival, "official": True},
+    with store.unit_of_work() as uow:
+        published = enter_result(uow, race.race_id, {"arrival": arrival, "official": True},
                                  now + timedelta(hours=3))
+        uow.commit()
     settle = time.perf_counter() - t0
-    with store.read() as db:
-        shapes_count = db.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM bets WHERE race_id = ? GROUP BY bet_type, "
-            "formula, selections, bases, partners)", (race.race_id,)).fetchone()[0]
-        bet = db.execute("SELECT * FROM bets WHERE bet_type = 'SIMPLE_GAGNANT' "
-                         "AND selections = ? LIMIT 1", (json.dumps(arrival[0]),)).fetchone()
+    shapes_count = db.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM bets WHERE race_id = ? GROUP BY bet_type, "
+        "formula, selections, bases, partners)", (race.race_id,)).fetchone()[0]
+    code = db.execute("SELECT ticket FROM bets WHERE bet_type = 'SIMPLE_GAGNANT' "
+                      "AND selections = ? LIMIT 1", (json.dumps(arrival[0]),)).fetchone()[0]
+    db.close()
+    with store.unit_of_work(read_only=True) as uow:
         t1 = time.perf_counter()
-        status, amount = tickets.value(db, bet, bet["ticket"])
+        status, amount = tickets.value(uow, uow.bets.by_ticket(code), code)
         one = time.perf_counter() - t1
     staked = sum(p["total_cents"] for p in published["pools"])
     print(f"bets={args.bets:,} distinct shapes={shapes_count:,} pools={len(published['pools'])} "

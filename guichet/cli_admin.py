@@ -5,7 +5,7 @@ import json
 
 import click
 
-from .cli_common import db_option, load_rates_or_exit, open_store
+from .cli_common import db_option, in_store, load_rates_or_exit
 
 
 @click.group()
@@ -26,9 +26,7 @@ def admin_token(db: str) -> None:
     from server.fleet import create_admin_token
     from server.store import utcnow
 
-    store = open_store(db)
-    with store.transaction() as tx:
-        click.echo(create_admin_token(tx, utcnow()))
+    click.echo(in_store(db, lambda uow: create_admin_token(uow, utcnow())))
 
 
 @admin.command("import")
@@ -50,9 +48,7 @@ def admin_import(file, db: str) -> None:
         races = parse_programme(doc)
     except ProgrammeError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None
-    store = open_store(db)
-    with store.transaction() as tx:
-        version = import_races(tx, races)
+    version = in_store(db, lambda uow: import_races(uow, races))
     click.echo(f"imported {len(races)} races (programme version {version})")
 
 
@@ -69,9 +65,7 @@ def admin_enrolment_code(outlet: str, db: str) -> None:
 
     if not outlet.strip():
         raise click.ClickException("--outlet must not be empty")
-    store = open_store(db)
-    with store.transaction() as tx:
-        created = create_enrolment_code(tx, outlet.strip(), utcnow())
+    created = in_store(db, lambda uow: create_enrolment_code(uow, outlet.strip(), utcnow()))
     click.echo(f"{created['code']} (expires {created['expires_at']})")
 
 
@@ -86,9 +80,7 @@ def admin_close(race: str, db: str) -> None:
     from server.races import close_race
     from server.store import utcnow
 
-    store = open_store(db)
-    with store.transaction() as tx:
-        record = close_race(tx, race, utcnow())
+    record = in_store(db, lambda uow: close_race(uow, race, utcnow()))
     if record is None:
         raise click.ClickException(f"no race {race} in the programme")
     click.echo(f"{race} closed")
@@ -107,10 +99,8 @@ def admin_remove_race(race: str, db: str) -> None:
     """
     from server.races import RaceRemovalRefused, remove_race
 
-    store = open_store(db)
     try:
-        with store.transaction() as tx:
-            version = remove_race(tx, race)
+        version = in_store(db, lambda uow: remove_race(uow, race))
     except RaceRemovalRefused as exc:
         raise click.ClickException(str(exc)) from None
     if version is None:
@@ -130,10 +120,8 @@ def _settle(db: str, action):
     from server.settlement import SettlementError
     from server.store import utcnow
 
-    store = open_store(db)
     try:
-        with store.transaction() as tx:
-            return action(tx, utcnow())
+        return in_store(db, lambda uow: action(uow, utcnow()))
     except SettlementError as exc:
         raise click.ClickException(exc.message) from None
 
@@ -169,7 +157,7 @@ def admin_result(race: str, arrival: str, non_runners: str, official: bool, db: 
         raise click.BadParameter("expected horse numbers like 3,11", param_hint="--non-runners")
     body = {"arrival": _arrival(arrival), "non_runners": nps, "official": official}
     rates = load_rates_or_exit()
-    _print_dividends(_settle(db, lambda tx, now: enter_result(tx, race, body, now, rates)))
+    _print_dividends(_settle(db, lambda uow, now: enter_result(uow, race, body, now, rates)))
 
 
 @admin.command("official")
@@ -182,7 +170,7 @@ def admin_official(race: str, db: str) -> None:
     """
     from server.settlement import declare_official
 
-    _print_dividends(_settle(db, lambda tx, now: declare_official(tx, race, now)))
+    _print_dividends(_settle(db, lambda uow, now: declare_official(uow, race, now)))
 
 
 @admin.command("non-runners")
@@ -196,7 +184,7 @@ def admin_non_runners(race: str, horses: tuple[int, ...], db: str) -> None:
     """
     from server.settlement import declare_non_runners
 
-    record = _settle(db, lambda tx, now: declare_non_runners(tx, race, list(horses), now))
+    record = _settle(db, lambda uow, now: declare_non_runners(uow, race, list(horses), now))
     gone = [r.number for r in record.race.runners if r.non_runner]
     click.echo(f"{race}: non-runners {gone}")
 
@@ -212,10 +200,9 @@ def admin_races(db: str) -> None:
     from server.store import utcnow
 
     now = utcnow()
-    with open_store(db).read() as tx:
-        for r in list_races(tx):
-            click.echo(f"{r.race.race_id}\t{r.race.post_time:%Y-%m-%dT%H:%MZ}\t{r.state_at(now)}"
-                       f"\t{r.race.name}")
+    for r in in_store(db, list_races, read_only=True):
+        click.echo(f"{r.race.race_id}\t{r.race.post_time:%Y-%m-%dT%H:%MZ}\t{r.state_at(now)}"
+                   f"\t{r.race.name}")
 
 
 @admin.command("terminals")
@@ -226,19 +213,17 @@ def admin_terminals(db: str) -> None:
     Example: guichet admin terminals
     """
     from server.fleet import list_terminals
+    from server.store import utcnow
 
-    with open_store(db).read() as tx:
-        for t in list_terminals(tx):
-            state = "disabled" if t["disabled"] else ("connected" if t["connected"] else "away")
-            click.echo(f"{t['terminal_id']}\t{state}\t{t['last_seen'] or '-'}\t{t['outlet']}")
+    for t in in_store(db, lambda uow: list_terminals(uow, utcnow()), read_only=True):
+        state = "disabled" if t["disabled"] else ("connected" if t["connected"] else "away")
+        click.echo(f"{t['terminal_id']}\t{state}\t{t['last_seen'] or '-'}\t{t['outlet']}")
 
 
 def _set_disabled(db: str, terminal: str, disabled: bool) -> None:
     from server.fleet import set_disabled
 
-    store = open_store(db)
-    with store.transaction() as tx:
-        done = set_disabled(tx, terminal.strip().upper(), disabled)
+    done = in_store(db, lambda uow: set_disabled(uow, terminal.strip().upper(), disabled))
     if done is None:
         raise click.ClickException(f"no terminal {terminal[:20]} in this store "
                                    "(see `guichet admin terminals`)")
@@ -290,12 +275,10 @@ def admin_review(ticket: str | None, refund_cents: int | None, void: bool, note:
     from betting.states import ReviewState
     from server.store import utcnow
 
-    store = open_store(db)
     if ticket is None:
         if refund_cents is not None or void or note is not None:
             raise click.ClickException("--refund, --void and --note need a TICKET")
-        with store.read() as tx:
-            items = review_queue(tx, include_decided)
+        items = in_store(db, lambda uow: review_queue(uow, include_decided), read_only=True)
         for t in items:
             click.echo(f"{t['ticket']}\t{t['review']}\t{t['terminal_id']}#{t['seq']}\t{t['race']}"
                        f"\t{t['bet_type']}\tclaimed {t['claimed_cents']}\tmax {t['max_refund_cents']}"
@@ -306,9 +289,9 @@ def admin_review(ticket: str | None, refund_cents: int | None, void: bool, note:
     if (refund_cents is None) == (not void):
         raise click.ClickException("give exactly one of --refund CENTS or --void")
     try:
-        with store.transaction() as tx:
-            done = decide(tx, ticket, ReviewState.VOID if void else ReviewState.REFUND, refund_cents,
-                          utcnow(), note)
+        done = in_store(db, lambda uow: decide(
+            uow, ticket, ReviewState.VOID if void else ReviewState.REFUND, refund_cents,
+            utcnow(), note))
     except ReviewError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"{done['ticket']}: {done['review']} {done['refund_cents']} cents "

@@ -44,14 +44,28 @@ def check_server_config(db: str, message_queue: str | None) -> None:
 
 
 def open_store(db: str):
-    from server.store import Store, StoreError
+    from server.store import StoreError, open_store as open_server_store
 
     if db == default_db():
         ensure_parent(db)
     try:
-        return Store(db)
+        return open_server_store(db)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def in_store(db: str, action, read_only: bool = False):
+    """Run `action(uow)` in one unit of work of the store `db`, committed unless
+    `read_only` or `action` raises; its result is returned."""
+    store = open_store(db)
+    try:
+        with store.unit_of_work(read_only=read_only) as uow:
+            result = action(uow)
+            if not read_only:
+                uow.commit()
+        return result
+    finally:
+        store.close()
 
 
 db_option = click.option("--db", default=default_db, show_default="~/.config/guichet/server.db",

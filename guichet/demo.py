@@ -48,14 +48,15 @@ def prepare(folder: Path, server_port: int) -> str:
     from server.fleet import create_enrolment_code
     from server.programme_import import parse_programme, sample_programme
     from server.races import import_races
-    from server.store import Store, utcnow
+    from server.store import open_store, utcnow
 
     now = utcnow()
     first = (now + timedelta(minutes=20)).replace(second=0, microsecond=0)
-    store = Store(str(folder / "server.db"))
-    with store.transaction() as db:
-        import_races(db, parse_programme(sample_programme(now.date(), first)))
-        code = create_enrolment_code(db, "Démo — Bar du Centre", now)["code"]
+    store = open_store(str(folder / "server.db"))
+    with store.unit_of_work() as uow:
+        import_races(uow, parse_programme(sample_programme(now.date(), first)))
+        code = create_enrolment_code(uow, "Démo — Bar du Centre", now)["code"]
+        uow.commit()
     store.close()
     return code
 

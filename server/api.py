@@ -10,7 +10,7 @@ from betting.programme import parse_race_id
 from betting.tickets import parse_ticket_code
 
 from . import fleet, races
-from .bets import bet_by_ticket, bet_to_dict
+from .bets import bet_to_dict
 from .programme_import import ProgrammeError, parse_programme
 from .review import ReviewError, decide, review_queue
 from .settlement import (
@@ -56,8 +56,8 @@ def admin_required(view):
     def wrapper(*args, **kwargs):
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else ""
-        with _store().read() as db:
-            allowed = bool(token) and fleet.check_admin_token(db, token)
+        with _store().unit_of_work(read_only=True) as uow:
+            allowed = bool(token) and fleet.check_admin_token(uow, token)
         if not allowed:
             raise ApiError(401, "unauthorized",
                            "admin token required: Authorization: Bearer <token> "
@@ -79,8 +79,8 @@ def _race_record(race_id: str):
     except UnknownRace:
         raise ApiError(400, "bad_race_id",
                        f"not a race identifier: {race_id[:40]!r} (expected YYYY-MM-DD/R1C1)")
-    with _store().read() as db:
-        record = races.get_race(db, race_id)
+    with _store().unit_of_work(read_only=True) as uow:
+        record = races.get_race(uow, race_id)
     if record is None:
         raise ApiError(404, "unknown_race", f"no race {race_id} in the programme")
     return record
@@ -100,8 +100,9 @@ def import_programme():
         parsed = parse_programme(request.get_json(silent=True))
     except ProgrammeError as exc:
         raise ApiError(400, "bad_programme", str(exc))
-    with _store().transaction() as db:
-        version = races.import_races(db, parsed)
+    with _store().unit_of_work() as uow:
+        version = races.import_races(uow, parsed)
+        uow.commit()
     return jsonify(ok=True, races=len(parsed), version=version)
 
 
@@ -109,18 +110,16 @@ def import_programme():
 def list_races():
     day = request.args.get("day")
     now = utcnow()
-    with _store().read() as db:
-        records = races.list_races(db, day)
+    with _store().unit_of_work(read_only=True) as uow:
+        records = races.list_races(uow, day)
     return jsonify(ok=True, races=[r.to_dict(now) for r in records])
 
 
 @bp.get("/api/races/<path:race_id>")
 def race_card(race_id: str):
     record = _race_record(race_id)
-    with _store().read() as db:
-        pools = [dict(r) for r in db.execute(
-            "SELECT bet_type, total_cents, bets FROM pools WHERE race_id = ? ORDER BY bet_type",
-            (race_id,))]
+    with _store().unit_of_work(read_only=True) as uow:
+        pools = uow.pools.totals(race_id)
     return jsonify(ok=True, **record.to_dict(utcnow()), pools=pools)
 
 
@@ -129,8 +128,9 @@ def race_card(race_id: str):
 def close_race(race_id: str):
     _race_record(race_id)
     now = utcnow()
-    with _store().transaction() as db:
-        record = races.close_race(db, race_id, now)
+    with _store().unit_of_work() as uow:
+        record = races.close_race(uow, race_id, now)
+        uow.commit()
     push_pool_states(_socketio(), [record], now)
     return jsonify(ok=True, race=race_id, state=record.state_at(now), closed_at=record.closed_at)
 
@@ -144,8 +144,9 @@ def remove_race(race_id: str):
     if len(race_id) > 100:
         raise ApiError(404, "unknown_race", f"no race {race_id[:40]!r}… in the programme")
     try:
-        with _store().transaction() as db:
-            version = races.remove_race(db, race_id)
+        with _store().unit_of_work() as uow:
+            version = races.remove_race(uow, race_id)
+            uow.commit()
     except races.RaceRemovalRefused as exc:
         raise ApiError(409, exc.code, str(exc))
     if version is None:
@@ -159,8 +160,9 @@ def enrolment_code():
     outlet = _json_body().get("outlet")
     if not isinstance(outlet, str) or not outlet.strip() or len(outlet) > 100:
         raise ApiError(400, "bad_outlet", "outlet must be a non-empty string of at most 100 characters")
-    with _store().transaction() as db:
-        created = fleet.create_enrolment_code(db, outlet.strip(), utcnow())
+    with _store().unit_of_work() as uow:
+        created = fleet.create_enrolment_code(uow, outlet.strip(), utcnow())
+        uow.commit()
     return jsonify(ok=True, **created), 201
 
 
@@ -189,8 +191,9 @@ def enrol():
     if not isinstance(code, str) or not code.strip():
         raise ApiError(400, "bad_code", "code must be the enrolment code, as a string")
     try:
-        with _store().transaction() as db:
-            enrolled = fleet.enrol(db, code, utcnow())
+        with _store().unit_of_work() as uow:
+            enrolled = fleet.enrol(uow, code, utcnow())
+            uow.commit()
     except fleet.EnrolmentError as exc:
         _enrol_throttle().fail(address)
         raise ApiError(409 if exc.code == "code_used" else 403, exc.code, str(exc))
@@ -200,13 +203,15 @@ def enrol():
 @bp.get("/api/terminals")
 @admin_required
 def terminals():
-    with _store().read() as db:
-        return jsonify(ok=True, terminals=fleet.list_terminals(db))
+    with _store().unit_of_work(read_only=True) as uow:
+        listed = fleet.list_terminals(uow, utcnow())
+    return jsonify(ok=True, terminals=listed)
 
 
 def _set_disabled(terminal_id: str, disabled: bool):
-    with _store().transaction() as db:
-        changed = fleet.set_disabled(db, terminal_id, disabled)
+    with _store().unit_of_work() as uow:
+        changed = fleet.set_disabled(uow, terminal_id, disabled)
+        uow.commit()
     if changed is None:
         raise ApiError(404, "unknown_terminal", f"no terminal {terminal_id[:20]}")
     if disabled and changed["live_sid"]:
@@ -234,13 +239,11 @@ def enable_terminal(terminal_id: str):
 @bp.get("/api/terminals/<terminal_id>/gaps")
 @admin_required
 def terminal_gaps(terminal_id: str):
-    with _store().read() as db:
-        known = db.execute("SELECT 1 FROM terminals WHERE terminal_id = ?",
-                           (terminal_id,)).fetchone()
-        if known is None:
-            raise ApiError(404, "unknown_terminal", f"no terminal {terminal_id[:20]}")
-        return jsonify(ok=True, terminal_id=terminal_id,
-                       gaps=fleet.sequence_gaps(db, terminal_id))
+    with _store().unit_of_work(read_only=True) as uow:
+        gaps = fleet.sequence_gaps(uow, terminal_id)
+    if gaps is None:
+        raise ApiError(404, "unknown_terminal", f"no terminal {terminal_id[:20]}")
+    return jsonify(ok=True, terminal_id=terminal_id, gaps=gaps)
 
 
 @bp.get("/api/tickets/<code>")
@@ -250,15 +253,15 @@ def ticket(code: str):
         ref = parse_ticket_code(code)
     except InvalidTicketCode as exc:
         raise ApiError(400, exc.code, "not a valid ticket code (length or check digit)")
-    with _store().read() as db:
-        row = bet_by_ticket(db, ref.code)
-        if row is None:
+    with _store().unit_of_work(read_only=True) as uow:
+        bet = uow.bets.by_ticket(ref.code)
+        if bet is None:
             raise ApiError(404, "unknown_ticket", "no such ticket")
         try:
-            state = inquire(db, ref.code)
+            state = inquire(uow, ref.code)
         except TicketError as exc:
             raise ApiError(404, exc.code, "no such ticket")
-    return jsonify(ok=True, bet=bet_to_dict(row), value={
+    return jsonify(ok=True, bet=bet_to_dict(bet), value={
         "status": state["status"], "amount_cents": state["amount_cents"]})
 
 
@@ -267,8 +270,9 @@ def ticket(code: str):
 def review_list():
     """Refused offline tickets waiting for the operator (`?all=1`: decided ones too)."""
     include_decided = request.args.get("all", "") in ("1", "true", "yes")
-    with _store().read() as db:
-        return jsonify(ok=True, tickets=review_queue(db, include_decided))
+    with _store().unit_of_work(read_only=True) as uow:
+        queue = review_queue(uow, include_decided)
+    return jsonify(ok=True, tickets=queue)
 
 
 @bp.post("/api/tickets/<code>/review")
@@ -277,9 +281,10 @@ def review_decide(code: str):
     """The operator's decision on one ticket under review: refund an amount, or void."""
     body = _json_body()
     try:
-        with _store().transaction() as db:
-            decided = decide(db, code, body.get("decision"), body.get("amount_cents"),
+        with _store().unit_of_work() as uow:
+            decided = decide(uow, code, body.get("decision"), body.get("amount_cents"),
                              utcnow(), body.get("note"))
+            uow.commit()
     except ReviewError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
     return jsonify(ok=True, **decided)
@@ -290,9 +295,10 @@ def review_decide(code: str):
 def result(race_id: str):
     body = _json_body()
     _race_record(race_id)
-    with _store().transaction() as db:
-        published = enter_result(db, race_id, body, utcnow(),
+    with _store().unit_of_work() as uow:
+        published = enter_result(uow, race_id, body, utcnow(),
                                  current_app.extensions["guichet.rates"])
+        uow.commit()
     return jsonify(ok=True, **published)
 
 
@@ -300,16 +306,18 @@ def result(race_id: str):
 @admin_required
 def official(race_id: str):
     _race_record(race_id)
-    with _store().transaction() as db:
-        published = declare_official(db, race_id, utcnow())
+    with _store().unit_of_work() as uow:
+        published = declare_official(uow, race_id, utcnow())
+        uow.commit()
     return jsonify(ok=True, **published)
 
 
 @bp.get("/api/races/<path:race_id>/dividends")
 def race_dividends(race_id: str):
     _race_record(race_id)
-    with _store().read() as db:
-        return jsonify(ok=True, **dividends(db, race_id))
+    with _store().unit_of_work(read_only=True) as uow:
+        published = dividends(uow, race_id)
+    return jsonify(ok=True, **published)
 
 
 @bp.post("/api/races/<path:race_id>/non-runners")
@@ -317,7 +325,8 @@ def race_dividends(race_id: str):
 def non_runners(race_id: str):
     numbers = _json_body().get("non_runners")
     _race_record(race_id)
-    with _store().transaction() as db:
-        record = declare_non_runners(db, race_id, numbers, utcnow())
+    with _store().unit_of_work() as uow:
+        record = declare_non_runners(uow, race_id, numbers, utcnow())
+        uow.commit()
     return jsonify(ok=True, race=race_id,
                    non_runners=[r.number for r in record.race.runners if r.non_runner])

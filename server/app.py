@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
 
 from flask import Flask, jsonify, render_template
 from flask_socketio import SocketIO
@@ -18,11 +22,15 @@ from .rates_config import load_rates
 from .settlement import dividends
 from .socket_ns import TerminalNamespace, push_pool_states, push_programme, push_results
 from .socket_packets import GuardedPacket
-from .store import Store, utcnow
+from .store import Store, open_store, utcnow
 
 log = logging.getLogger("guichet.server")
 
 MAX_MESSAGE_BYTES = 1_000_000
+# The periodic work's lease: renewed every pass, lost after three missed passes
+# (at least this many seconds, so a slow pass does not hand it over).
+WATCH_LEASE = "watch"
+WATCH_LEASE_MIN_S = 5.0
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -35,11 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     if settings.db == default_server_db():
         ensure_parent(settings.db)
-    store = Store(settings.db)
+    store = open_store(settings.db)
     app.extensions["guichet.store"] = store
     app.extensions["guichet.rates"] = load_rates(settings.rates)
-    with store.transaction() as db:
-        fleet.reset_connections(db)
 
     socketio = SocketIO(
         app,
@@ -63,10 +69,10 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get("/")
     def overview():
         now = utcnow()
-        with store.read() as db:
-            records = races.list_races(db)
-            pools = {(r["race_id"], r["bet_type"]): r for r in db.execute("SELECT * FROM pools")}
-            terminals = fleet.list_terminals(db)
+        with store.unit_of_work(read_only=True) as uow:
+            records = races.list_races(uow)
+            pools = uow.pools.all_totals()
+            terminals = fleet.list_terminals(uow, now)
         return render_template("server/overview.html", races=records, pools=pools,
                                terminals=terminals, now=now)
 
@@ -84,15 +90,41 @@ def create_app(config: dict | None = None) -> Flask:
 
     if settings.auto_close_interval_s:
         socketio.start_background_task(_watch, socketio, store, namespace,
-                                       settings.auto_close_interval_s)
+                                       settings.auto_close_interval_s, _process_name())
     return app
 
 
+def _process_name() -> str:
+    """Who holds the watch lease: readable in the store, unique per app."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _owns_watch(store: Store, holder: str, interval: float) -> bool:
+    """Take or renew the lease on the periodic work for one more pass; False
+    when another process holds it (or the store does not answer)."""
+    now = utcnow()
+    until = now + timedelta(seconds=max(WATCH_LEASE_MIN_S, 3 * interval))
+    try:
+        with store.unit_of_work() as uow:
+            held = uow.leases.take(WATCH_LEASE, holder, now, until)
+            uow.commit()
+        return held
+    except Exception:
+        log.exception("watch lease not taken")
+        return False
+
+
 def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
-           interval: float) -> None:
+           interval: float, holder: str) -> None:
     """Close pools at the off by the server's clock, tell every terminal of
     changes made by any process sharing the store (`guichet admin …` included),
     and write the heartbeats received since the last pass.
+
+    Closing and pushing belong to the one process holding the `watch` lease
+    (renewed every pass, taken over when its holder stops renewing), so every
+    push reaches a terminal once; the others keep track of what changed, to
+    push nothing twice when they take over, and each still writes its own
+    sockets' heartbeats and drops its own sockets of disabled terminals.
 
     Each step, and each race within a step, fails on its own: a race that
     cannot be read or pushed is logged and skipped, never stopping the others.
@@ -100,13 +132,17 @@ def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
     version = seen = None
     while True:
         socketio.sleep(interval)
+        owner = _owns_watch(store, holder, interval)
         try:
             if seen is None:  # first pass, or the store did not answer before
-                with store.read() as db:
-                    version, seen = races.current_version(db), _result_marks(db)
+                with store.unit_of_work(read_only=True) as uow:
+                    version, seen = races.current_version(uow), uow.results.marks()
             now = utcnow()
-            with store.transaction() as db:
-                closed = races.close_due_races(db, now)  # each race on its own
+            closed = []
+            if owner:
+                with store.unit_of_work() as uow:
+                    closed = races.close_due_races(uow, now)  # each race on its own
+                    uow.commit()
             if closed:
                 log.info("closed at the off: %s", ", ".join(r.race.race_id for r in closed))
             for record in closed:
@@ -119,21 +155,21 @@ def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
         try:
             if seen is None:
                 raise RuntimeError("the store did not answer yet")
-            with store.read() as db:
-                latest = races.current_version(db)
-                marks = _result_marks(db)
+            with store.unit_of_work(read_only=True) as uow:
+                latest = races.current_version(uow)
+                marks = uow.results.marks()
                 published = []
                 for race, mark in marks.items():
-                    if seen.get(race) == mark:
+                    if not owner or seen.get(race) == mark:
                         continue
                     try:
-                        published.append(dividends(db, race))
+                        published.append(dividends(uow, race))
                     except Exception:  # logged once: its mark is seen below
                         log.exception("result of race %.60r cannot be read: not pushed", race)
             seen = marks
-            if latest != version:
+            if latest != version and owner:
                 push_programme(socketio, latest)
-                version = latest
+            version = latest
             for item in published:
                 try:
                     push_results(socketio, item)
@@ -147,7 +183,3 @@ def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
         except Exception:
             log.exception("watch pass failed")
 
-
-def _result_marks(db) -> dict:
-    return {row[0]: (row[1], row[2]) for row in
-            db.execute("SELECT race_id, entered_at, official FROM results")}

@@ -15,9 +15,7 @@ is left for the operator's review (server/review.py), never payable at a counter
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +28,8 @@ from betting.states import Answer, BetStatus, RaceState, ReviewState
 from betting.tickets import make_ticket_code
 
 from .races import RaceRecord, get_race
+from .records import NewBet, StoredBet
+from .store import UnitOfWork
 
 log = logging.getLogger("guichet.server")
 
@@ -40,12 +40,12 @@ DEFAULT_OFFLINE_MARGIN_S = 300
 CLOCK_SLACK = timedelta(seconds=120)
 
 
-def _answer(row: sqlite3.Row, first_time: bool) -> dict:
-    status = row["status"]
+def _answer(bet: StoredBet, first_time: bool) -> dict:
+    status = bet.status
     if status == BetStatus.ACCEPTED and not first_time:
         status = Answer.DUPLICATE
-    return {"uuid": row["uuid"], "status": status, "ticket": row["ticket"],
-            "reason": row["reason"], "message": row["message"], "seq": row["seq"]}
+    return {"uuid": bet.uuid, "status": status, "ticket": bet.ticket,
+            "reason": bet.reason, "message": bet.message, "seq": bet.seq}
 
 
 def _rejection(uuid: object, exc: BettingError) -> dict:
@@ -114,61 +114,44 @@ def offline_refund(bet: WireBet, record: RaceRecord | None, exc: BettingError,
     return 0, ReviewState.OPEN
 
 
-def _refunds_owed_today(db: sqlite3.Connection, terminal_id: str, now: datetime) -> int:
+def _refunds_owed_today(uow: UnitOfWork, terminal_id: str, now: datetime) -> int:
     """The refunds this terminal's refused provisional tickets were granted on
     arrival since midnight UTC (operator decisions not counted)."""
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return db.execute(
-        "SELECT COALESCE(SUM(refund_cents), 0) FROM bets WHERE terminal_id = ? "
-        "AND review IS NULL AND refund_cents > 0 AND received_at >= ?",
-        (terminal_id, iso_utc(midnight))).fetchone()[0]
+    return uow.bets.refunds_granted_since(terminal_id, midnight)
 
 
-def place_one(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
+def place_one(uow: UnitOfWork, terminal_id: str, key: bytes, raw: object,
               now: datetime, races: dict[str, RaceRecord | None],
               rule: OfflineRule = OfflineRule()) -> dict:
-    """Decide one bet inside the caller's transaction.
+    """Decide one bet inside the caller's unit of work.
 
     The bet is written under its own savepoint: an unexpected failure (a
     bug, an integer the store cannot hold) rejects this bet alone and undoes
     only its writes, never the rest of the batch.
     """
-    db.execute("SAVEPOINT place_one")
     try:
-        answer = _place(db, terminal_id, key, raw, now, races, rule)
+        with uow.savepoint():
+            return _place(uow, terminal_id, key, raw, now, races, rule)
     except Exception:
-        db.execute("ROLLBACK TO place_one")
-        db.execute("RELEASE place_one")
         log.exception("bet from %s could not be placed", terminal_id)
         uuid = raw.get("uuid") if isinstance(raw, dict) else None
         return {"uuid": uuid if isinstance(uuid, str) else None, "status": Answer.REJECTED,
                 "ticket": None, "reason": "internal_error",
                 "message": "Erreur du serveur central sur ce pari : il n'est pas enregistré.",
                 "seq": raw.get("seq") if isinstance(raw, dict) else None}
-    db.execute("RELEASE place_one")
-    return answer
 
 
-def _place(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
+def _place(uow: UnitOfWork, terminal_id: str, key: bytes, raw: object,
            now: datetime, races: dict[str, RaceRecord | None], rule: OfflineRule) -> dict:
     try:
         bet = parse_wire_bet(raw)
     except ProtocolError as exc:
         return _rejection(raw.get("uuid") if isinstance(raw, dict) else None, exc)
 
-    row = db.execute("SELECT * FROM bets WHERE uuid = ?", (bet.uuid,)).fetchone()
-    if row is not None:
-        if row["terminal_id"] != terminal_id or row["seq"] != bet.seq:
-            return _rejection(bet.uuid, ProtocolError("uuid already used by another bet"))
-        return _answer(row, first_time=False)
-    clash = db.execute("SELECT uuid FROM bets WHERE terminal_id = ? AND seq = ?",
-                       (terminal_id, bet.seq)).fetchone()
-    if clash is not None:
-        return _rejection(bet.uuid, ProtocolError(f"sequence {bet.seq} already used"))
-
     race_id = bet.request.race
     if race_id not in races:
-        races[race_id] = get_race(db, race_id)
+        races[race_id] = get_race(uow, race_id)
     partners = None
     refund = review = review_max = None
     try:
@@ -178,8 +161,8 @@ def _place(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
         if bet.request.formula == CHAMP_TOTAL:
             # The horses that complete the bases now; a later non-runner is
             # refunded at settlement, not removed from the bet.
-            partners = json.dumps([n for n in running_numbers(races[race_id].race)
-                                   if n not in bet.request.bases])
+            partners = [n for n in running_numbers(races[race_id].race)
+                        if n not in bet.request.bases]
     except BettingError as exc:
         combinations, status, reason, message, ticket = (0, BetStatus.REJECTED, exc.code,
                                                          exc.message, None)
@@ -189,7 +172,7 @@ def _place(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
             # server decides here, not the terminal's claim.
             ticket = make_ticket_code(terminal_id, bet.seq, key)
             refund, review = offline_refund(bet, races[race_id], exc, rule, now)
-            if refund and _refunds_owed_today(db, terminal_id, now) + refund > rule.ceiling_cents:
+            if refund and _refunds_owed_today(uow, terminal_id, now) + refund > rule.ceiling_cents:
                 # One terminal's refunds paid on its own word stay within one
                 # offline ceiling a day; past it, a person looks.
                 refund, review = 0, ReviewState.OPEN
@@ -197,41 +180,37 @@ def _place(db: sqlite3.Connection, terminal_id: str, key: bytes, raw: object,
                 review_max = min(bet.total_cents, rule.ceiling_cents)
 
     r = bet.request
-    db.execute(
-        """INSERT INTO bets (uuid, terminal_id, seq, race_id, bet_type, formula, selections,
-             bases, unit_stake_cents, total_cents, combinations, placed_at, received_at,
-             offline, status, reason, message, ticket, partners, refund_cents, review,
-             review_max_cents)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (bet.uuid, terminal_id, bet.seq, r.race[:40], r.bet_type[:40], r.formula[:40],
-         json.dumps(r.selections), json.dumps(r.bases), r.unit_stake_cents, bet.total_cents,
-         combinations, iso_utc(bet.placed_at), iso_utc(now), int(bet.offline), status,
-         reason, message, ticket, partners, refund, review, review_max),
-    )
+    stored, new = uow.bets.add_or_get(NewBet(
+        uuid=bet.uuid, terminal_id=terminal_id, seq=bet.seq, race_id=r.race[:40],
+        bet_type=r.bet_type[:40], formula=r.formula[:40], selections=r.selections,
+        bases=r.bases, partners=partners, unit_stake_cents=r.unit_stake_cents,
+        total_cents=bet.total_cents, combinations=combinations,
+        placed_at=iso_utc(bet.placed_at), received_at=iso_utc(now), offline=bet.offline,
+        status=status, reason=reason, message=message, ticket=ticket, refund_cents=refund,
+        review=review, review_max_cents=review_max))
+    if not new:
+        # Sent before: the unique uuid and (terminal, seq) decide, and the
+        # first answer is given again.
+        if stored.uuid != bet.uuid:
+            return _rejection(bet.uuid, ProtocolError(f"sequence {bet.seq} already used"))
+        if stored.terminal_id != terminal_id or stored.seq != bet.seq:
+            return _rejection(bet.uuid, ProtocolError("uuid already used by another bet"))
+        return _answer(stored, first_time=False)
     if status == BetStatus.ACCEPTED:
-        db.execute(
-            """INSERT INTO pools (race_id, bet_type, total_cents, bets) VALUES (?, ?, ?, 1)
-               ON CONFLICT (race_id, bet_type) DO UPDATE SET
-                 total_cents = total_cents + excluded.total_cents, bets = bets + 1""",
-            (r.race, r.bet_type, bet.total_cents),
-        )
+        uow.pools.add(r.race, r.bet_type, bet.total_cents)
     return {"uuid": bet.uuid, "status": Answer(status), "ticket": ticket, "reason": reason,
             "message": message, "seq": bet.seq}
 
 
-def bet_by_ticket(db: sqlite3.Connection, ticket: str) -> sqlite3.Row | None:
-    return db.execute("SELECT * FROM bets WHERE ticket = ?", (ticket,)).fetchone()
-
-
-def bet_to_dict(row: sqlite3.Row) -> dict:
+def bet_to_dict(bet: StoredBet) -> dict:
     return {
-        "uuid": row["uuid"], "terminal_id": row["terminal_id"], "seq": row["seq"],
-        "race": row["race_id"], "bet_type": row["bet_type"], "formula": row["formula"],
-        "selections": json.loads(row["selections"]), "bases": json.loads(row["bases"]),
-        "unit_stake_cents": row["unit_stake_cents"], "total_cents": row["total_cents"],
-        "combinations": row["combinations"], "placed_at": row["placed_at"],
-        "received_at": row["received_at"], "offline": bool(row["offline"]),
-        "status": row["status"], "reason": row["reason"], "ticket": row["ticket"],
-        "refund_cents": row["refund_cents"], "review": row["review"],
-        "review_max_cents": row["review_max_cents"], "reviewed_at": row["reviewed_at"],
+        "uuid": bet.uuid, "terminal_id": bet.terminal_id, "seq": bet.seq,
+        "race": bet.race_id, "bet_type": bet.bet_type, "formula": bet.formula,
+        "selections": bet.selections, "bases": bet.bases,
+        "unit_stake_cents": bet.unit_stake_cents, "total_cents": bet.total_cents,
+        "combinations": bet.combinations, "placed_at": bet.placed_at,
+        "received_at": bet.received_at, "offline": bet.offline,
+        "status": bet.status, "reason": bet.reason, "ticket": bet.ticket,
+        "refund_cents": bet.refund_cents, "review": bet.review,
+        "review_max_cents": bet.review_max_cents, "reviewed_at": bet.reviewed_at,
     }

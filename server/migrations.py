@@ -153,3 +153,15 @@ MIGRATIONS.append((
     ALTER TABLE terminals ADD COLUMN live_sid TEXT
     """,
 ))
+
+MIGRATIONS.append((
+    6,
+    "periodic work has one owner among the server processes sharing the store",
+    """
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    )
+    """,
+))

@@ -10,14 +10,14 @@ on the bet; it is final, since a refund may be paid as soon as it is decided.
 """
 from __future__ import annotations
 
-import json
-import sqlite3
 from datetime import datetime
 
 from betting.errors import InvalidTicketCode
-from betting.programme import iso_utc
 from betting.states import ReviewState
 from betting.tickets import parse_ticket_code
+
+from .records import StoredBet
+from .store import UnitOfWork
 
 DECISIONS = (ReviewState.REFUND, ReviewState.VOID)
 MAX_NOTE = 500
@@ -31,31 +31,27 @@ class ReviewError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def _item(row: sqlite3.Row) -> dict:
+def _item(bet: StoredBet) -> dict:
     return {
-        "ticket": row["ticket"], "uuid": row["uuid"], "terminal_id": row["terminal_id"],
-        "seq": row["seq"], "race": row["race_id"], "bet_type": row["bet_type"],
-        "formula": row["formula"], "selections": json.loads(row["selections"]),
-        "bases": json.loads(row["bases"]), "unit_stake_cents": row["unit_stake_cents"],
-        "claimed_cents": row["total_cents"], "reason": row["reason"],
-        "message": row["message"], "placed_at": row["placed_at"],
-        "received_at": row["received_at"], "review": row["review"],
-        "max_refund_cents": row["review_max_cents"] or 0,
-        "refund_cents": row["refund_cents"] or 0, "reviewed_at": row["reviewed_at"],
-        "note": row["review_note"],
+        "ticket": bet.ticket, "uuid": bet.uuid, "terminal_id": bet.terminal_id,
+        "seq": bet.seq, "race": bet.race_id, "bet_type": bet.bet_type,
+        "formula": bet.formula, "selections": bet.selections,
+        "bases": bet.bases, "unit_stake_cents": bet.unit_stake_cents,
+        "claimed_cents": bet.total_cents, "reason": bet.reason,
+        "message": bet.message, "placed_at": bet.placed_at,
+        "received_at": bet.received_at, "review": bet.review,
+        "max_refund_cents": bet.review_max_cents or 0,
+        "refund_cents": bet.refund_cents or 0, "reviewed_at": bet.reviewed_at,
+        "note": bet.review_note,
     }
 
 
-def review_queue(db: sqlite3.Connection, include_decided: bool = False) -> list[dict]:
+def review_queue(uow: UnitOfWork, include_decided: bool = False) -> list[dict]:
     """The tickets waiting for a decision (and, on request, those decided), oldest first."""
-    where, args = (("review IS NOT NULL", ()) if include_decided
-                   else ("review = ?", (ReviewState.OPEN,)))
-    rows = db.execute(f"SELECT * FROM bets WHERE {where} ORDER BY received_at, terminal_id, seq",
-                      args)
-    return [_item(row) for row in rows]
+    return [_item(bet) for bet in uow.bets.under_review(include_decided)]
 
 
-def decide(db: sqlite3.Connection, code: object, decision: object, amount_cents: object,
+def decide(uow: UnitOfWork, code: object, decision: object, amount_cents: object,
            now: datetime, note: object = None) -> dict:
     """Record the operator's decision on one ticket under review; changes nothing when refused."""
     try:
@@ -63,21 +59,21 @@ def decide(db: sqlite3.Connection, code: object, decision: object, amount_cents:
     except InvalidTicketCode:
         raise ReviewError(400, "invalid_ticket_code",
                           "not a valid ticket code (24 digits with a check digit)") from None
-    row = db.execute("SELECT * FROM bets WHERE ticket = ?", (ref.code,)).fetchone()
+    row = uow.bets.by_ticket(ref.code)
     if row is None:
         raise ReviewError(404, "unknown_ticket", "no such ticket")
-    if row["review"] is None:
+    if row.review is None:
         raise ReviewError(409, "not_under_review", "this ticket is not waiting for a review")
-    if row["review"] != ReviewState.OPEN:
+    if row.review != ReviewState.OPEN:
         raise ReviewError(409, "already_decided",
-                          f"this ticket was already decided ({row['review']}, "
-                          f"{row['reviewed_at']})")
+                          f"this ticket was already decided ({row.review}, "
+                          f"{row.reviewed_at})")
     if decision not in DECISIONS:
         raise ReviewError(400, "bad_decision", 'decision must be "refund" or "void"')
     decision = ReviewState(decision)
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
         raise ReviewError(400, "bad_note", f"note must be a string of at most {MAX_NOTE} characters")
-    ceiling = row["review_max_cents"] or 0
+    ceiling = row.review_max_cents or 0
     if decision == ReviewState.REFUND:
         if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) \
                 or not 0 < amount_cents <= ceiling:
@@ -89,7 +85,6 @@ def decide(db: sqlite3.Connection, code: object, decision: object, amount_cents:
         if amount_cents not in (None, 0) or isinstance(amount_cents, bool):
             raise ReviewError(400, "bad_amount", "a void decision takes no amount")
         owed = 0
-    db.execute("UPDATE bets SET review = ?, refund_cents = ?, reviewed_at = ?, review_note = ? "
-               "WHERE uuid = ? AND review = ?",
-               (decision, owed, iso_utc(now), note, row["uuid"], ReviewState.OPEN))
-    return _item(db.execute("SELECT * FROM bets WHERE uuid = ?", (row["uuid"],)).fetchone())
+    if not uow.bets.decide_review(row.uuid, decision, owed, now, note):
+        raise ReviewError(409, "already_decided", "this ticket was decided meanwhile")
+    return _item(uow.bets.by_uuid(row.uuid))

@@ -130,8 +130,8 @@ class TerminalNamespace(Namespace):
         terminal_id = self.sessions.get(request.sid)
         if terminal_id is None:
             raise ProtocolError("not authenticated")
-        with self.store.read() as db:
-            if fleet.is_disabled(db, terminal_id):
+        with self.store.unit_of_work(read_only=True) as uow:
+            if fleet.is_disabled(uow, terminal_id):
                 raise TerminalDisabled()
         return terminal_id
 
@@ -140,18 +140,19 @@ class TerminalNamespace(Namespace):
         # would take a TypeError for a handler without `auth` and call again.
         sid = request.sid
         try:
-            with self.store.read() as db:
+            with self.store.unit_of_work(read_only=True) as uow:
                 terminal_id = check_connect_auth(
-                    auth, lambda t: fleet.terminal_secret(db, t), utcnow().timestamp()
+                    auth, lambda t: fleet.terminal_secret(uow, t), utcnow().timestamp()
                 )
-            with self.store.transaction() as db:
-                if fleet.is_disabled(db, terminal_id):
+            with self.store.unit_of_work() as uow:
+                if fleet.is_disabled(uow, terminal_id):
                     raise ConnectRefused("terminal_disabled", "terminal disabled by the operator")
-                accepted, previous = fleet.claim_connection(db, terminal_id, auth["ts"], sid,
+                accepted, previous = fleet.claim_connection(uow, terminal_id, auth["ts"], sid,
                                                             utcnow())
                 if not accepted:
                     raise ConnectRefused("replayed_signature",
                                          "signature already used: ts must grow at each connection")
+                uow.commit()
         except ProtocolError as exc:
             log.info("refused a terminal connection: %s", exc)
             raise ConnectionRefusedError(str(exc), {"error": "bad_auth"}) from None
@@ -176,8 +177,9 @@ class TerminalNamespace(Namespace):
         if terminal_id:
             if self.by_terminal.get(terminal_id) == sid:
                 del self.by_terminal[terminal_id]
-            with self.store.transaction() as db:
-                fleet.mark_disconnected(db, terminal_id, sid, utcnow())
+            with self.store.unit_of_work() as uow:
+                fleet.mark_disconnected(uow, terminal_id, sid, utcnow())
+                uow.commit()
             log.info("terminal %s disconnected", terminal_id)
 
     def drop_disabled(self) -> int:
@@ -185,8 +187,8 @@ class TerminalNamespace(Namespace):
         `guichet admin disable` writes only the store."""
         if not self.sessions:
             return 0
-        with self.store.read() as db:
-            disabled = fleet.disabled_terminals(db)
+        with self.store.unit_of_work(read_only=True) as uow:
+            disabled = fleet.disabled_terminals(uow)
         doomed = [sid for sid, t in list(self.sessions.items()) if t in disabled]
         for sid in doomed:
             log.warning("terminal %s is disabled: dropping its socket", self.sessions.get(sid))
@@ -214,13 +216,14 @@ class TerminalNamespace(Namespace):
         raw_bets = parse_place_bets(payload)
         now = utcnow()
         cache: dict = {}
-        with self.store.transaction() as db:
-            key = fleet.terminal_key(db, terminal_id)
+        with self.store.unit_of_work() as uow:
+            key = fleet.terminal_key(uow, terminal_id)
             if key is None:
                 raise TerminalDisabled()
             rule = OfflineRule.from_policy(self.policy)
-            results = [place_one(db, terminal_id, key, raw, now, cache, rule)
+            results = [place_one(uow, terminal_id, key, raw, now, cache, rule)
                        for raw in raw_bets]
+            uow.commit()
         return ack_ok(results=results)
 
     @_safe
@@ -244,9 +247,10 @@ class TerminalNamespace(Namespace):
         with self._beats_lock:
             beats, self.beats = self.beats, {}
         if beats:
-            with self.store.transaction() as db:
+            with self.store.unit_of_work() as uow:
                 for terminal_id, (now, depth, printer, version) in beats.items():
-                    fleet.record_heartbeat(db, terminal_id, depth, printer, version, now)
+                    fleet.record_heartbeat(uow, terminal_id, depth, printer, version, now)
+                uow.commit()
         return len(beats)
 
     @_safe
@@ -257,10 +261,10 @@ class TerminalNamespace(Namespace):
                 or not 0 <= since <= MAX_SINCE_VERSION:
             raise ProtocolError("since_version must be an integer from 0 to 2^63-1")
         now = utcnow()
-        with self.store.read() as db:
-            version = races.current_version(db)
-            changed = races.races_since(db, since)
-            removed = races.removed_since(db, since)  # ids to drop (older terminals ignore it)
+        with self.store.unit_of_work(read_only=True) as uow:
+            version = races.current_version(uow)
+            changed = races.races_since(uow, since)
+            removed = races.removed_since(uow, since)  # ids to drop (older terminals ignore it)
         return ack_ok(version=version, races=[r.to_dict(now) for r in changed],
                       removed=removed, server_time=iso_utc(now))
 
@@ -270,8 +274,8 @@ class TerminalNamespace(Namespace):
         ticket = payload.get("ticket") if isinstance(payload, dict) else None
 
         def inquire():
-            with self.store.read() as db:
-                return tickets.inquire(db, ticket)
+            with self.store.unit_of_work(read_only=True) as uow:
+                return tickets.inquire(uow, ticket)
         return ack_ok(**self._ticket_lookup(terminal_id, inquire))
 
     @_safe
@@ -280,9 +284,11 @@ class TerminalNamespace(Namespace):
         payload = payload if isinstance(payload, dict) else {}
 
         def pay():
-            with self.store.transaction() as db:
-                return tickets.pay(db, payload.get("ticket"), payload.get("payment_uuid"),
+            with self.store.unit_of_work() as uow:
+                paid = tickets.pay(uow, payload.get("ticket"), payload.get("payment_uuid"),
                                    terminal_id, utcnow())
+                uow.commit()
+            return paid
         return ack_ok(**self._ticket_lookup(terminal_id, pay))
 
     @_safe
@@ -291,8 +297,10 @@ class TerminalNamespace(Namespace):
         ticket = payload.get("ticket") if isinstance(payload, dict) else None
 
         def cancel():
-            with self.store.transaction() as db:
-                return tickets.cancel(db, ticket, terminal_id, utcnow())
+            with self.store.unit_of_work() as uow:
+                cancelled = tickets.cancel(uow, ticket, terminal_id, utcnow())
+                uow.commit()
+            return cancelled
         return ack_ok(**self._ticket_lookup(terminal_id, cancel))
 
 

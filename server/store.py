@@ -1,30 +1,44 @@
-"""The central store: one SQLite database (WAL, synchronous=FULL).
+"""The central store's seam: open a store by URL, then work in units of work.
 
-A unit of work is `with store.transaction() as db:`; it commits when the
-block ends normally and rolls back on any exception, so a handler cannot
-half-write. The ack to a terminal is sent only after that commit returns.
-PostgreSQL stores are named in the contract for large deployments; this
-version refuses them with a clear message rather than pretending.
+    with store.unit_of_work() as uow:
+        stored, new = uow.bets.add_or_get(bet)
+        uow.commit()
+
+Leaving the block without `commit()` rolls everything back, so a handler
+cannot half-write; the ack to a terminal is sent only after the commit. The
+repositories hanging off a unit of work (`uow.bets`, `uow.payments`,
+`uow.races`, `uow.pools`, `uow.results`, `uow.terminals`, `uow.enrolment`,
+`uow.admin_tokens`, `uow.meta`, `uow.leases`) speak the services' terms and
+return `server.records` values. All SQL lives in one adapter per kind of
+store (server/adapters/); SQLite is the one this version ships.
 """
 from __future__ import annotations
 
-import logging
-import sqlite3
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Protocol
 
-from guichet.private_files import private_sqlite
+from .adapters.sqlite import SqliteStore, SqliteStoreError, SqliteUnitOfWork
 
-from .migrations import MIGRATIONS
-
-log = logging.getLogger("guichet.server")
+# The unit of work the services are written against (the SQLite adapter's
+# shape: a second adapter provides the same repositories and methods).
+UnitOfWork = SqliteUnitOfWork
 
 
 class StoreError(Exception):
     """A store that cannot be opened or used; the message is for the operator."""
+
+
+class Store(Protocol):
+    """What the edges hold: a source of units of work."""
+
+    path: Path
+
+    def unit_of_work(self, read_only: bool = False) -> UnitOfWork: ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 def utcnow() -> datetime:
@@ -49,72 +63,10 @@ def resolve_db_url(url: str) -> Path:
     return path
 
 
-class Store:
-    def __init__(self, url: str) -> None:
-        self.path = resolve_db_url(url)
-        try:
-            # every terminal's key is in here: 0600, -wal/-shm alike (guichet/private_files.py)
-            private_sqlite(self.path, log)
-            self._conn = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=10
-            )
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute("PRAGMA busy_timeout=10000")
-        except OSError as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc.strerror or exc}") from None
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from None
-        self._lock = threading.RLock()
-        self._migrate()
-
-    def _migrate(self) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            done = {r[0] for r in db.execute("SELECT version FROM schema_migrations")}
-            for version, name, sql in MIGRATIONS:
-                if version in done:
-                    continue
-                for statement in filter(str.strip, sql.split(";")):
-                    db.execute(statement)
-                db.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, utcnow().isoformat()),
-                )
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._conn
-
-    def ping(self) -> bool:
-        try:
-            with self.read() as db:
-                db.execute("SELECT 1").fetchone()
-            return True
-        except sqlite3.Error:
-            return False
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-
-def bump_version(db: sqlite3.Connection) -> int:
-    db.execute("UPDATE meta SET value = value + 1 WHERE name = 'programme_version'")
-    return db.execute("SELECT value FROM meta WHERE name = 'programme_version'").fetchone()[0]
+def open_store(url: str) -> Store:
+    """The store named by `url` (a SQLite path or `sqlite:///path`), migrated; StoreError if not."""
+    path = resolve_db_url(url)
+    try:
+        return SqliteStore(path)
+    except SqliteStoreError as exc:
+        raise StoreError(str(exc)) from None

@@ -8,7 +8,6 @@ the operator's review is worth nothing at a counter until decided.
 """
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 
 from betting.errors import InvalidTicketCode
@@ -18,7 +17,9 @@ from betting.states import BetStatus, RaceState, ReviewState, TicketValue
 from betting.tickets import parse_ticket_code, verify_ticket_code
 
 from .races import get_race
+from .records import Payment, StoredBet
 from .settlement import bet_combinations, is_official, pool_result
+from .store import UnitOfWork
 
 CANCEL_WINDOW = timedelta(minutes=10)
 
@@ -39,23 +40,21 @@ class TicketError(Exception):
         self.code, self.message = code, message
 
 
-def find_bet(db: sqlite3.Connection, code: object) -> tuple[sqlite3.Row, str]:
+def find_bet(uow: UnitOfWork, code: object) -> tuple[StoredBet, str]:
     """The bet behind a genuine ticket code, and the code in canonical form."""
     try:
         ref = parse_ticket_code(code)
     except InvalidTicketCode as exc:
         raise TicketError(exc.code, exc.message) from None
-    row = db.execute("SELECT key_hex FROM terminals WHERE terminal_id = ?",
-                     (ref.terminal_id,)).fetchone()
-    key = bytes.fromhex(row["key_hex"]) if row else None
+    terminal = uow.terminals.get(ref.terminal_id)
+    key = bytes.fromhex(terminal.key_hex) if terminal else None
     if key is None or not verify_ticket_code(ref, key):
         raise TicketError("unknown_ticket", "Ticket inconnu : ce code n'a pas été émis.")
-    bet = db.execute("SELECT * FROM bets WHERE terminal_id = ? AND seq = ?",
-                     (ref.terminal_id, ref.seq)).fetchone()
+    bet = uow.bets.by_seq(ref.terminal_id, ref.seq)
     if bet is None:
         raise TicketError("unknown_ticket",
                           "Ticket inconnu du serveur central : le pari n'est jamais arrivé.")
-    if bet["ticket"] != ref.code:
+    if bet.ticket != ref.code:
         # A bet refused online never had a ticket: a code computed for its
         # sequence number is worth nothing.
         raise TicketError("unknown_ticket",
@@ -63,28 +62,30 @@ def find_bet(db: sqlite3.Connection, code: object) -> tuple[sqlite3.Row, str]:
     return bet, ref.code
 
 
-def value(db: sqlite3.Connection, bet: sqlite3.Row, code: str) -> tuple[TicketValue, int]:
+def value(uow: UnitOfWork, bet: StoredBet, code: str) -> tuple[TicketValue, int]:
     """(status, amount in cents) of a bet as the server knows it now."""
-    if bet["status"] == BetStatus.CANCELLED:
+    if bet.status == BetStatus.CANCELLED:
         return TicketValue.CANCELLED, 0
-    paid = db.execute("SELECT amount_cents FROM payments WHERE ticket = ?", (code,)).fetchone()
+    paid = uow.payments.get(code)
     if paid is not None:
-        return TicketValue.PAID, paid["amount_cents"]
-    if bet["status"] == BetStatus.REJECTED:
+        return TicketValue.PAID, paid.amount_cents
+    if bet.status == BetStatus.REJECTED:
         # A provisional ticket the server refused: what the server itself
         # decided it owes (its own price, or the operator's decision).
-        if bet["review"] == ReviewState.OPEN:
+        if bet.review == ReviewState.OPEN:
             return TicketValue.REVIEW, 0
-        if bet["review"] == ReviewState.VOID:
+        if bet.review == ReviewState.VOID:
             return TicketValue.VOID, 0
-        owed = bet["refund_cents"] or 0
+        owed = bet.refund_cents or 0
         return (TicketValue.REFUND, owed) if owed > 0 else (TicketValue.VOID, 0)
-    if not is_official(db, bet["race_id"]):
+    if not is_official(uow, bet.race_id):
         return TicketValue.PENDING, 0
-    pool = pool_result(db, bet["race_id"], bet["bet_type"])
+    pool = pool_result(uow, bet.race_id, bet.bet_type)
     if pool is None:
         return TicketValue.LOST, 0
-    payout = bet_payout(pool, bet_combinations(bet), bet["unit_stake_cents"])
+    combinations = bet_combinations(bet.bet_type, bet.formula, bet.selections, bet.bases,
+                                    bet.partners)
+    payout = bet_payout(pool, combinations, bet.unit_stake_cents)
     if payout.amount_cents:
         return TicketValue.WON, payout.amount_cents + payout.refund_cents
     if payout.refund_cents:
@@ -92,36 +93,45 @@ def value(db: sqlite3.Connection, bet: sqlite3.Row, code: str) -> tuple[TicketVa
     return TicketValue.LOST, 0
 
 
-def inquire(db: sqlite3.Connection, code: object) -> dict:
-    bet, code = find_bet(db, code)
-    status, amount = value(db, bet, code)
+def inquire(uow: UnitOfWork, code: object) -> dict:
+    bet, code = find_bet(uow, code)
+    status, amount = value(uow, bet, code)
     answer = {"ticket": code, "status": status, "amount_cents": amount,
-              "race": bet["race_id"], "bet_type": bet["bet_type"],
-              "total_cents": bet["total_cents"]}
+              "race": bet.race_id, "bet_type": bet.bet_type,
+              "total_cents": bet.total_cents}
     if status in MESSAGES:
         answer["message"] = MESSAGES[status]
     return answer
 
 
-def pay(db: sqlite3.Connection, code: object, payment_uuid: object, terminal_id: str,
+def _already_paid(done: Payment, payment_uuid: str, terminal_id: str) -> dict:
+    """The same payment asked again (a lost ack) by the terminal that made it
+    gets the same answer; anyone else learns only that the ticket is paid."""
+    if done.payment_uuid == payment_uuid and done.terminal_id == terminal_id:
+        return {"amount_cents": done.amount_cents, "paid_at": done.paid_at}
+    raise TicketError("already_paid",
+                      f"Ticket déjà payé le {done.paid_at[:16].replace('T', ' ')} UTC.")
+
+
+def _uuid_reused() -> TicketError:
+    return TicketError("payment_uuid_reused",
+                       "Identifiant de paiement déjà utilisé pour un autre ticket : "
+                       "paiement refusé, rien n'a été payé.")
+
+
+def pay(uow: UnitOfWork, code: object, payment_uuid: object, terminal_id: str,
         now: datetime) -> dict:
+    """Pay a ticket once: the store's unique ticket and payment uuid decide,
+    so two counters paying the same ticket at once cannot both pay it."""
     if not isinstance(payment_uuid, str) or not 8 <= len(payment_uuid) <= 64:
         raise TicketError("bad_request", "Identifiant de paiement manquant.")
-    bet, code = find_bet(db, code)
-    done = db.execute("SELECT * FROM payments WHERE ticket = ?", (code,)).fetchone()
+    bet, code = find_bet(uow, code)
+    done = uow.payments.get(code)
     if done is not None:
-        # The same payment asked again (a lost ack) by the terminal that made
-        # it; anyone else learns only that the ticket is paid.
-        if done["payment_uuid"] == payment_uuid and done["terminal_id"] == terminal_id:
-            return {"amount_cents": done["amount_cents"], "paid_at": done["paid_at"]}
-        raise TicketError("already_paid",
-                          f"Ticket déjà payé le {done['paid_at'][:16].replace('T', ' ')} UTC.")
-    if db.execute("SELECT 1 FROM payments WHERE payment_uuid = ?",
-                  (payment_uuid,)).fetchone() is not None:
-        raise TicketError("payment_uuid_reused",
-                          "Identifiant de paiement déjà utilisé pour un autre ticket : "
-                          "paiement refusé, rien n'a été payé.")
-    status, amount = value(db, bet, code)
+        return _already_paid(done, payment_uuid, terminal_id)
+    if uow.payments.by_uuid(payment_uuid) is not None:
+        raise _uuid_reused()
+    status, amount = value(uow, bet, code)
     if status == TicketValue.PENDING:
         raise TicketError("not_official", "Résultat pas encore officiel : paiement impossible.")
     if status == TicketValue.REVIEW:
@@ -130,30 +140,31 @@ def pay(db: sqlite3.Connection, code: object, payment_uuid: object, terminal_id:
         raise TicketError("not_payable", MESSAGES[TicketValue.VOID])
     if status in (TicketValue.LOST, TicketValue.CANCELLED) or amount <= 0:
         raise TicketError("not_payable", "Ce ticket n'est pas gagnant : rien à payer.")
-    db.execute("INSERT INTO payments (ticket, payment_uuid, terminal_id, amount_cents, paid_at) "
-               "VALUES (?, ?, ?, ?, ?)", (code, payment_uuid, terminal_id, amount,
-                                         iso_utc(now)))
-    return {"amount_cents": amount, "paid_at": iso_utc(now)}
+    stored, new = uow.payments.add_once(Payment(code, payment_uuid, terminal_id, amount,
+                                                iso_utc(now)))
+    if not new:  # another counter paid it (or used this payment uuid) just now
+        if stored.ticket != code:
+            raise _uuid_reused()
+        return _already_paid(stored, payment_uuid, terminal_id)
+    return {"amount_cents": amount, "paid_at": stored.paid_at}
 
 
-def cancel(db: sqlite3.Connection, code: object, terminal_id: str, now: datetime) -> dict:
-    bet, _ = find_bet(db, code)
-    if bet["status"] == BetStatus.CANCELLED:
+def cancel(uow: UnitOfWork, code: object, terminal_id: str, now: datetime) -> dict:
+    bet, _ = find_bet(uow, code)
+    if bet.status == BetStatus.CANCELLED:
         raise TicketError("already_cancelled", "Ce ticket est déjà annulé.")
-    if bet["status"] != BetStatus.ACCEPTED:
+    if bet.status != BetStatus.ACCEPTED:
         raise TicketError("not_cancellable", "Ce pari n'a pas été accepté : rien à annuler.")
-    if bet["terminal_id"] != terminal_id:
+    if bet.terminal_id != terminal_id:
         raise TicketError("wrong_terminal", "Un ticket s'annule sur le terminal qui l'a vendu.")
-    record = get_race(db, bet["race_id"])
+    record = get_race(uow, bet.race_id)
     if record is None or record.state_at(now) != RaceState.OPEN:
         raise TicketError("pool_closed", "Les paris sont fermés : annulation impossible.")
-    if now - parse_utc(bet["received_at"]) > CANCEL_WINDOW:
+    if now - parse_utc(bet.received_at) > CANCEL_WINDOW:
         minutes = int(CANCEL_WINDOW.total_seconds() // 60)
         raise TicketError("cancel_window_closed",
                           f"Annulation possible seulement dans les {minutes} minutes après la vente.")
-    db.execute("UPDATE bets SET status = ?, cancelled_at = ? WHERE uuid = ?",
-               (BetStatus.CANCELLED, iso_utc(now), bet["uuid"]))
-    db.execute("UPDATE pools SET total_cents = total_cents - ?, bets = bets - 1 "
-               "WHERE race_id = ? AND bet_type = ?",
-               (bet["total_cents"], bet["race_id"], bet["bet_type"]))
-    return {"refund_cents": bet["total_cents"]}
+    if not uow.bets.cancel(bet.uuid, now):
+        raise TicketError("already_cancelled", "Ce ticket est déjà annulé.")
+    uow.pools.remove(bet.race_id, bet.bet_type, bet.total_cents)
+    return {"refund_cents": bet.total_cents}

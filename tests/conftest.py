@@ -27,3 +27,13 @@ def terminal(workdir, server):
     term = start_terminal(workdir, server)
     yield term
     term.proc.stop()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fresh, migrated central store for one test (sqlite-utils' `fresh_db`)."""
+    from server.store import open_store
+
+    fresh = open_store(str(tmp_path / "server.db"))
+    yield fresh
+    fresh.close()

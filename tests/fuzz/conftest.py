@@ -25,6 +25,7 @@ from server import fleet
 from server.app import create_app as create_server_app
 from server.programme_import import sample_programme
 from server.store import utcnow
+from tests.server_store import committed
 
 # Bounded so that the whole folder runs in well under a minute on two cores.
 FUZZ = settings(max_examples=60, deadline=None, database=None,
@@ -170,7 +171,7 @@ def make_server(tmp: Path) -> ServerEnv:
     app = create_server_app({"DB": str(tmp / "s.db"), "AUTO_CLOSE_INTERVAL_S": 0})
     store = app.extensions["guichet.store"]
     now = utcnow()
-    with store.transaction() as db:
+    with committed(store) as db:
         token = fleet.create_admin_token(db, now)
         code = fleet.create_enrolment_code(db, "Fuzz", now)["code"]
     http = app.test_client()

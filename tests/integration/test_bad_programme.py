@@ -20,6 +20,7 @@ from server import fleet, races
 from server.app import create_app
 from server.programme_import import parse_programme, sample_programme
 from server.store import utcnow
+from tests.server_store import committed, damage
 from terminal_app.store import TerminalStore
 
 OPERATOR = Path(__file__).resolve().parents[1] / "data" / "pmu_programme_2021-01-01.json"
@@ -28,7 +29,7 @@ OPERATOR = Path(__file__).resolve().parents[1] / "data" / "pmu_programme_2021-01
 def _make(tmp_path: Path, interval: float = 0):
     app = create_app({"DB": str(tmp_path / "s.db"), "AUTO_CLOSE_INTERVAL_S": interval})
     store = app.extensions["guichet.store"]
-    with store.transaction() as db:
+    with committed(store) as db:
         token = fleet.create_admin_token(db, utcnow())
     return app, store, {"Authorization": f"Bearer {token}"}
 
@@ -48,13 +49,13 @@ def _store_unchecked(store, programme: dict, **changes) -> str:
     bad row (R100C1, R-1C0…) got into existing stores."""
     race = replace(parse_programme(programme)[0], **changes)
     race = replace(race, race_id=f"{race.race_id[:10]}/R{race.meeting}C{race.number}")
-    with store.transaction() as db:
+    with committed(store) as db:
         races.import_races(db, [race])
     return race.race_id
 
 
 def _socket(app, store):
-    with store.transaction() as db:
+    with committed(store) as db:
         code = fleet.create_enrolment_code(db, "Bar des tests", utcnow())["code"]
         enrolled = fleet.enrol(db, code, utcnow())
     terminal_id, key = enrolled["terminal_id"], bytes.fromhex(enrolled["key"])
@@ -120,16 +121,16 @@ def test_huge_numbers_and_dates_are_a_400_with_a_reason(server, doc, words):
 def test_a_stored_bad_race_hides_nothing_and_breaks_nothing(server):
     app, store, _ = server
     doc = _today_programme()
-    with store.transaction() as db:
+    with committed(store) as db:
         races.import_races(db, parse_programme(doc))
     good = _listed(app.test_client())
     assert len(good) == 2
     _store_unchecked(store, doc, meeting=1, number=100)
     _store_unchecked(store, doc, meeting=-1, number=0)
-    with store.transaction() as db:  # a row whose card is damaged
-        db.execute("INSERT INTO races (race_id, day, meeting, number, post_time, card, version) "
-                   "VALUES ('2030-01-01/R1C1', '2030-01-01', 1, 1, '2030-01-01T12:00:00Z', "
-                   "'{\"race\": 42}', 99)")
+    damage(store,  # a row whose card is damaged
+           "INSERT INTO races (race_id, day, meeting, number, post_time, card, version) "
+           "VALUES ('2030-01-01/R1C1', '2030-01-01', 1, 1, '2030-01-01T12:00:00Z', "
+           "'{\"race\": 42}', 99)")
 
     assert _listed(app.test_client()) == good
     assert app.test_client().get("/").status_code == 200
@@ -146,7 +147,7 @@ def test_the_watch_loop_closes_and_pushes_the_good_races_past_a_bad_one(tmp_path
     socketio = app.extensions["socketio"]
     past = _today_programme(minutes_ahead=-65)  # both races are due
     bad = _store_unchecked(store, past, meeting=1, number=100)
-    with store.transaction() as db:
+    with committed(store) as db:
         good = [r.race_id for r in parse_programme(past)]
         races.import_races(db, parse_programme(past))
     client = _socket(app, store)
@@ -158,8 +159,8 @@ def test_the_watch_loop_closes_and_pushes_the_good_races_past_a_bad_one(tmp_path
             if event["name"] == "pool_state":
                 states[event["args"][0]["race"]] = event["args"][0]["state"]
     assert states == {race: "closed" for race in good}
-    with store.read() as db:
-        stored = dict(db.execute("SELECT race_id, state FROM races").fetchall())
+    with store.unit_of_work(read_only=True) as uow:
+        stored = {race: uow.races.get(race).state for race in [*good, bad]}
     assert stored == {**{race: "closed" for race in good}, bad: "closed"}  # no bet gets in
     client.disconnect(NAMESPACE)
 
@@ -169,7 +170,7 @@ def test_the_watch_loop_closes_and_pushes_the_good_races_past_a_bad_one(tmp_path
 def test_a_bad_race_is_removed_and_terminals_are_told(server):
     app, store, admin_auth = server
     doc = _today_programme()
-    with store.transaction() as db:
+    with committed(store) as db:
         races.import_races(db, parse_programme(doc))
     bad = _store_unchecked(store, doc, meeting=-1, number=100)
     client = _socket(app, store)
@@ -188,7 +189,7 @@ def test_a_bad_race_is_removed_and_terminals_are_told(server):
                         namespace=NAMESPACE, callback=True)
     assert after["removed"] == [bad] and after["races"] == []
     assert after["version"] == answer.get_json()["version"]
-    with store.read() as db:
+    with store.unit_of_work(read_only=True) as db:
         assert races.get_race(db, bad) is None
     assert len(_listed(http)) == 2
     client.disconnect(NAMESPACE)
@@ -197,7 +198,7 @@ def test_a_bad_race_is_removed_and_terminals_are_told(server):
 def test_a_race_with_bets_cannot_be_removed_only_closed(server):
     app, store, admin_auth = server
     doc = _today_programme()
-    with store.transaction() as db:
+    with committed(store) as db:
         races.import_races(db, parse_programme(doc))
     race = _listed(app.test_client())[0]
     client = _socket(app, store)
@@ -226,7 +227,7 @@ def test_remove_race_on_the_command_line(server):
     result = CliRunner().invoke(admin, ["remove-race", bad, "--db", app.config["DB"]])
     assert result.exit_code == 0, result.output
     assert f"{bad} removed" in result.output
-    with store.read() as db:
+    with store.unit_of_work(read_only=True) as db:
         assert races.removed_since(db, 0) == [bad]
     result = CliRunner().invoke(admin, ["remove-race", bad, "--db", app.config["DB"]])
     assert result.exit_code != 0 and "no race" in result.output
@@ -236,9 +237,9 @@ def test_a_damaged_race_is_corrected_by_importing_it_again(server):
     app, store, admin_auth = server
     doc = _today_programme()
     race_id = parse_programme(doc)[0].race_id
-    with store.transaction() as db:
+    with committed(store) as db:
         races.import_races(db, parse_programme(doc))
-        db.execute("UPDATE races SET card = '{\"race\": \"?\"}' WHERE race_id = ?", (race_id,))
+    damage(store, "UPDATE races SET card = '{\"race\": \"?\"}' WHERE race_id = ?", race_id)
     assert race_id not in _listed(app.test_client())
     answer = app.test_client().post("/api/programme", json=doc, headers=admin_auth)
     assert answer.status_code == 200, answer.get_json()
@@ -257,8 +258,8 @@ def test_the_terminal_drops_the_races_the_server_removed(tmp_path):
     cards = [{**r.to_dict(), "state": "open", "version": 1}
              for r in parse_programme(sample_programme(day, utcnow().replace(
                  year=2030, month=1, day=1, hour=12), meetings=1, races_per_meeting=2))]
-    terminal.save_races(cards, 1)
-    assert len(terminal.races()) == 2
-    terminal.save_races([], 2, removed=[cards[0]["race"], 42])
-    assert [race.race_id for race, _ in terminal.races()] == [cards[1]["race"]]
-    assert terminal.get("programme_version") == "2"
+    terminal.programme.save(cards, 1)
+    assert len(terminal.programme.races()) == 2
+    terminal.programme.save([], 2, removed=[cards[0]["race"], 42])
+    assert [race.race_id for race, _ in terminal.programme.races()] == [cards[1]["race"]]
+    assert terminal.programme.version == 2

@@ -10,6 +10,7 @@ from betting.protocol import NAMESPACE, connect_signature
 from server import fleet
 from server.app import create_app
 from server.store import utcnow
+from tests.server_store import committed
 
 
 @pytest.fixture
@@ -26,13 +27,13 @@ def store(app):
 
 @pytest.fixture
 def admin(store):
-    with store.transaction() as db:
+    with committed(store) as db:
         return {"Authorization": f"Bearer {fleet.create_admin_token(db, utcnow())}"}
 
 
 @pytest.fixture
 def enrolled(store):
-    with store.transaction() as db:
+    with committed(store) as db:
         code = fleet.create_enrolment_code(db, "Bar du test", utcnow())["code"]
         done = fleet.enrol(db, code, utcnow())
     return done["terminal_id"], bytes.fromhex(done["key"])
@@ -63,10 +64,14 @@ def pushed(client, name):
             if m["namespace"] == NAMESPACE and m["name"] == name]
 
 
-def row(store, terminal_id):
-    with store.read() as db:
-        return dict(db.execute("SELECT * FROM terminals WHERE terminal_id = ?",
-                               (terminal_id,)).fetchone())
+def stored(store, terminal_id):
+    with store.unit_of_work(read_only=True) as uow:
+        return uow.terminals.get(terminal_id)
+
+
+def connected(store, terminal_id) -> bool:
+    """As the operator's terminal list says it."""
+    return fleet.is_connected(stored(store, terminal_id), utcnow())
 
 
 # -- disabling ------------------------------------------------------------
@@ -97,14 +102,14 @@ def test_disabling_tells_the_open_socket_and_drops_it(app, admin, store, enrolle
     assert pushed(client, "disabled") == [{"message": "Terminal désactivé par le centre : "
                                                       "appelez l'assistance."}]
     assert not client.is_connected(NAMESPACE)
-    assert row(store, enrolled[0])["connected"] == 0
+    assert not connected(store, enrolled[0])
 
 
 def test_a_disabled_terminal_is_refused_on_every_event_of_its_open_socket(app, store, enrolled):
     """As `guichet admin disable` does it: only the store changes, the socket stays
     open until a watch loop drops it; meanwhile nothing it asks is done."""
     client = connect(app, *enrolled)
-    with store.transaction() as db:
+    with committed(store) as db:
         fleet.set_disabled(db, enrolled[0], True)
     asks = [("heartbeat", {"queue_depth": 0}), ("get_programme", {"since_version": 0}),
             ("inquire_ticket", {"ticket": "1" * 24}),
@@ -140,7 +145,7 @@ def test_a_connect_signature_is_accepted_once(app, store, enrolled):
     assert not connect(app, *enrolled, ts=ts).is_connected(NAMESPACE)       # replayed
     assert not connect(app, *enrolled, ts=ts - 1).is_connected(NAMESPACE)   # older
     assert connect(app, *enrolled, ts=ts + 1).is_connected(NAMESPACE)       # fresh
-    assert row(store, enrolled[0])["last_auth_ts"] == ts + 1
+    assert stored(store, enrolled[0]).last_auth_ts == ts + 1
 
 
 def test_a_new_connection_replaces_the_old_one(app, store, enrolled):
@@ -150,7 +155,7 @@ def test_a_new_connection_replaces_the_old_one(app, store, enrolled):
     assert not old.is_connected(NAMESPACE)
     assert pushed(old, "replaced") and "assistance" in pushed(old, "replaced")[0]["message"]
     # the old socket's goodbye does not mark the terminal away: the new one holds it
-    assert row(store, enrolled[0])["connected"] == 1
+    assert connected(store, enrolled[0])
     assert call(new, "heartbeat", {"queue_depth": 0})["ok"] is True
     namespace = app.extensions["socketio"].server.namespace_handlers[NAMESPACE]
     assert list(namespace.sessions.values()) == [enrolled[0]]
@@ -176,7 +181,7 @@ def test_ticket_code_guessing_is_throttled_per_terminal(app, enrolled):
 
 def test_enrolment_codes_are_throttled_per_address(app, store):
     http = app.test_client()
-    with store.transaction() as db:
+    with committed(store) as db:
         good = fleet.create_enrolment_code(db, "Bar", utcnow())["code"]
     for _ in range(10):
         answer = http.post("/api/enrol", json={"code": "000000000000"})
@@ -185,9 +190,8 @@ def test_enrolment_codes_are_throttled_per_address(app, store):
     assert locked.status_code == 429
     assert locked.json["error"] == "too_many_attempts"
     assert 0 < int(locked.headers["Retry-After"]) <= 600
-    with store.read() as db:  # the right code was not even looked at
-        assert db.execute("SELECT used_at FROM enrolment_codes WHERE code = ?",
-                          (good,)).fetchone()[0] is None
+    with store.unit_of_work(read_only=True) as uow:  # the right code was not even looked at
+        assert uow.enrolment.get(good).used_at is None
     other = http.post("/api/enrol", json={"code": good},
                       environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert other.status_code == 201

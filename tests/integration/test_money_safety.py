@@ -21,7 +21,8 @@ from server.app import create_app
 from server.migrations import MIGRATIONS
 from server.programme_import import parse_programme, sample_programme
 from server.settlement import declare_non_runners
-from server.store import Store, utcnow
+from server.store import open_store, utcnow
+from tests.server_store import committed, damage
 
 CEILING = 20_000
 
@@ -39,7 +40,7 @@ class World:
         self.day = doc["date"]
         self.race = f"{self.day}/R1C1"
         self.other_race = f"{self.day}/R1C2"
-        with self.store.transaction() as db:
+        with committed(self.store) as db:
             races.import_races(db, parse_programme(doc))
             self.terminals = []
             for outlet in ("Bar A", "Bar B"):
@@ -71,7 +72,7 @@ class World:
         return bet
 
     def close(self, race: str | None = None) -> None:
-        with self.store.transaction() as db:
+        with committed(self.store) as db:
             races.close_race(db, race or self.race, utcnow())
 
     def admin(self, method: str, path: str, body: object = None, token: str | None = "admin"):
@@ -80,9 +81,10 @@ class World:
         answer = self.http.open(path, method=method, json=body, headers=headers)
         return answer.status_code, answer.get_json()
 
-    def rows(self, sql: str, *args) -> list[sqlite3.Row]:
-        with self.store.read() as db:
-            return db.execute(sql, args).fetchall()
+    def read(self, question):
+        """`question(uow)` answered from the store's repositories."""
+        with self.store.unit_of_work(read_only=True) as uow:
+            return question(uow)
 
 
 def ask(client, event: str, payload: object) -> dict:
@@ -118,13 +120,13 @@ def test_honest_late_offline_bet_is_refunded_its_price_once(world):
     assert paid["ok"] is True and paid["amount_cents"] == 300
     again = ask(client, "pay_ticket", {"ticket": late["ticket"], "payment_uuid": pay_id()})
     assert again["ok"] is False and again["error"] == "already_paid"
-    (row,) = world.rows("SELECT refund_cents, review FROM bets WHERE ticket = ?", late["ticket"])
-    assert (row["refund_cents"], row["review"]) == (300, None)
+    stored = world.read(lambda uow: uow.bets.by_ticket(late["ticket"]))
+    assert (stored.refund_cents, stored.review) == (300, None)
 
 
 def test_late_offline_bet_on_a_horse_withdrawn_since_is_refunded(world):
     client = world.client()
-    with world.store.transaction() as db:
+    with committed(world.store) as db:
         declare_non_runners(db, world.race, [3], utcnow())
     world.close()
     (late,) = place(client, world.bet(offline=True))
@@ -155,7 +157,7 @@ def test_offline_bet_that_does_not_add_up_goes_to_review(world, change, close, r
     assert "vérifier" in value["message"]
     paid = ask(client, "pay_ticket", {"ticket": refused["ticket"], "payment_uuid": pay_id()})
     assert paid["ok"] is False and paid["error"] == "under_review" and paid["message"]
-    assert world.rows("SELECT * FROM payments") == []
+    assert world.read(lambda uow: uow.payments.get(refused["ticket"])) is None
     # the operator sees it
     status, queue = world.admin("GET", "/api/review")
     assert status == 200
@@ -207,7 +209,7 @@ def test_online_refused_bet_has_no_ticket_worth_anything(world):
     assert value["ok"] is False and value["error"] == "unknown_ticket"
     paid = ask(client, "pay_ticket", {"ticket": forged, "payment_uuid": pay_id()})
     assert paid["ok"] is False and paid["error"] == "unknown_ticket"
-    assert world.rows("SELECT * FROM payments") == []
+    assert world.read(lambda uow: uow.payments.get(forged)) is None
 
 
 @pytest.mark.parametrize("change", [
@@ -221,7 +223,7 @@ def test_non_boolean_flags_are_a_bad_request_without_ticket(world, change):
     (refused,) = place(client, bet)
     assert refused["status"] == "rejected" and refused["reason"] == "bad_request"
     assert refused["ticket"] is None
-    assert world.rows("SELECT * FROM bets") == []
+    assert world.read(lambda uow: uow.bets.seq_summary()) == {}
     terminal_id, key = world.terminals[0]
     value = ask(client, "inquire_ticket",
                 {"ticket": make_ticket_code(terminal_id, bet["seq"], key)})
@@ -349,28 +351,26 @@ def test_a_huge_integer_rejects_only_its_bet(world, change):
     results = place(client, good, bad, other)
     assert [r["status"] for r in results] == ["accepted", "rejected", "accepted"]
     assert results[1]["reason"] == "bad_request" and results[1]["ticket"] is None
-    (pool,) = world.rows("SELECT total_cents, bets FROM pools WHERE race_id = ?", world.race)
+    (pool,) = world.read(lambda uow: uow.pools.totals(world.race))
     assert (pool["total_cents"], pool["bets"]) == (600, 2)
 
 
 def test_an_unexpected_failure_rejects_only_that_bet(world):
     """A store fault on one bet (here a trigger refusing its pool's update, after its
     row was written) undoes that bet's writes alone; the batch is committed."""
-    with world.store.transaction() as db:
-        db.execute(f"""CREATE TRIGGER refuse_pool BEFORE INSERT ON pools
-                       WHEN NEW.race_id = '{world.other_race}'
-                       BEGIN SELECT RAISE(ABORT, 'pool refused'); END""")
+    damage(world.store, f"""CREATE TRIGGER refuse_pool BEFORE INSERT ON pools
+                            WHEN NEW.race_id = '{world.other_race}'
+                            BEGIN SELECT RAISE(ABORT, 'pool refused'); END""")
     client = world.client()
     good, failing, other = world.bet(), world.bet(race=world.other_race), world.bet(selections=[5])
     results = place(client, good, failing, other)
     assert [r["status"] for r in results] == ["accepted", "rejected", "accepted"]
     assert results[1]["reason"] == "internal_error" and results[1]["message"]
     assert results[1]["uuid"] == failing["uuid"]
-    uuids = {r["uuid"] for r in world.rows("SELECT uuid FROM bets")}
-    assert uuids == {good["uuid"], other["uuid"]}
+    stored = world.read(lambda uow: [uow.bets.by_uuid(b["uuid"]) for b in (good, failing, other)])
+    assert [b is not None for b in stored] == [True, False, True]
     # the failed bet was not recorded: sent again once the fault is gone, it is accepted
-    with world.store.transaction() as db:
-        db.execute("DROP TRIGGER refuse_pool")
+    damage(world.store, "DROP TRIGGER refuse_pool")
     assert place(client, failing)[0]["status"] == "accepted"
 
 
@@ -394,8 +394,7 @@ def test_another_terminal_cannot_replay_a_payment_answer(world):
     assert ask(a, "pay_ticket", {"ticket": ticket, "payment_uuid": payment}) == first
     stolen = ask(b, "pay_ticket", {"ticket": ticket, "payment_uuid": payment})
     assert stolen["ok"] is False and stolen["error"] == "already_paid"
-    (row,) = world.rows("SELECT terminal_id FROM payments")
-    assert row["terminal_id"] == world.terminals[0][0]
+    assert world.read(lambda uow: uow.payments.get(ticket)).terminal_id == world.terminals[0][0]
 
 
 def test_a_payment_id_reused_on_another_ticket_is_refused(world):
@@ -406,7 +405,7 @@ def test_a_payment_id_reused_on_another_ticket_is_refused(world):
     reused = ask(client, "pay_ticket", {"ticket": second, "payment_uuid": payment})
     assert reused["ok"] is False and reused["error"] == "payment_uuid_reused"
     assert "paiement" in reused["message"]
-    assert len(world.rows("SELECT * FROM payments")) == 1
+    assert world.read(lambda uow: uow.payments.get(second)) is None
     value = ask(client, "inquire_ticket", {"ticket": second})
     assert (value["status"], value["amount_cents"]) == ("refund", 300)
     # from another terminal too
@@ -439,10 +438,9 @@ def test_migration_sends_earlier_refused_offline_tickets_to_review(tmp_path):
                "'wrong_total', NULL)")
     db.commit()
     db.close()
-    store = Store(str(path))
-    with store.read() as conn:
-        rows = {r["uuid"]: r for r in conn.execute("SELECT * FROM bets")}
+    store = open_store(str(path))
+    with store.unit_of_work(read_only=True) as uow:
+        u1, u2 = uow.bets.by_uuid("u1"), uow.bets.by_uuid("u2")
     store.close()
-    assert (rows["u1"]["review"], rows["u1"]["refund_cents"],
-            rows["u1"]["review_max_cents"]) == ("open", 0, 20_000)
-    assert rows["u2"]["review"] is None
+    assert (u1.review, u1.refund_cents, u1.review_max_cents) == ("open", 0, 20_000)
+    assert u2.review is None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from server.store import Store
+from server.store import open_store
 from terminal_app.store import TerminalStore
 
 from ..helpers import run_cli
@@ -39,9 +39,10 @@ def _companions(db: Path) -> list[Path]:
 
 def test_a_new_server_store_is_private(tmp_path):
     db = tmp_path / "server.db"
-    store = Store(str(db))
-    with store.transaction() as tx:  # a write, so the -wal and -shm files exist
-        tx.execute("UPDATE meta SET value = value WHERE name = 'programme_version'")
+    store = open_store(str(db))
+    with store.unit_of_work() as uow:  # a write, so the -wal and -shm files exist
+        uow.meta.bump_programme_version()
+        uow.commit()
     for path in [db, *_companions(db)]:
         assert path.exists(), path
         assert mode(path) == 0o600, (path, oct(mode(path)))
@@ -51,7 +52,7 @@ def test_a_new_server_store_is_private(tmp_path):
 def test_a_new_terminal_data_folder_is_private(tmp_path):
     data = tmp_path / "terminal"
     store = TerminalStore(data)
-    store.set(key="00" * 32)
+    store.settings.set(key="00" * 32)
     store.lock_exclusive()
     assert mode(data) == 0o700
     for path in [data / "terminal.db", *_companions(data / "terminal.db"),
@@ -62,18 +63,18 @@ def test_a_new_terminal_data_folder_is_private(tmp_path):
 
 def test_files_left_open_by_an_older_version_are_tightened_at_start(tmp_path, caplog):
     data = tmp_path / "terminal"
-    TerminalStore(data).set(key="00" * 32)
+    TerminalStore(data).settings.set(key="00" * 32)
     db = data / "terminal.db"
     os.chmod(data, 0o755)
     for path in [db, *_companions(db)]:
         os.chmod(path, 0o644)
     server_db = tmp_path / "server.db"
-    Store(str(server_db)).close()
+    open_store(str(server_db)).close()
     os.chmod(server_db, 0o644)
 
     with caplog.at_level(logging.WARNING):
         TerminalStore(data)
-        Store(str(server_db)).close()
+        open_store(str(server_db)).close()
 
     assert mode(data) == 0o700
     assert mode(db) == 0o600 and all(mode(p) == 0o600 for p in _companions(db) if p.exists())
@@ -97,7 +98,7 @@ def test_the_default_server_folder_is_private(tmp_path):
 
 def test_diagnose_names_each_open_file_and_its_fix(tmp_path):
     data = tmp_path / "terminal"
-    TerminalStore(data).set(key="00" * 32)
+    TerminalStore(data).settings.set(key="00" * 32)
     db = data / "terminal.db"
     os.chmod(data, 0o755)
     os.chmod(db, 0o644)
@@ -116,7 +117,7 @@ def test_diagnose_names_each_open_file_and_its_fix(tmp_path):
 
 def test_diagnose_is_quiet_about_a_private_folder(tmp_path):
     data = tmp_path / "terminal"
-    TerminalStore(data).set(key="00" * 32)
+    TerminalStore(data).settings.set(key="00" * 32)
     report = json.loads(run_cli("terminal", "diagnose", "--data", str(data), "--printer", "sim:",
                                 "--json").stdout)
     assert report["permissions"] == []

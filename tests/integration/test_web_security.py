@@ -14,6 +14,7 @@ from guichet.web_security import DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, PROGRAMME_B
 from server.app import create_app as create_server
 from server.fleet import create_admin_token
 from server.store import utcnow
+from tests.server_store import committed, count_rows
 from terminal_app.app import create_app as create_terminal
 
 PROGRAMME = Path(__file__).resolve().parents[1] / "data" / "pmu_programme_2021-01-01.json"
@@ -25,7 +26,7 @@ DEEP = "[" * 30_000 + "]" * 30_000  # 60 KB, under the cap; deeper than Python's
 def server(tmp_path):
     app = create_server({"DB": str(tmp_path / "s.db"), "AUTO_CLOSE_INTERVAL_S": 0})
     store = app.extensions["guichet.store"]
-    with store.transaction() as db:
+    with committed(store) as db:
         token = create_admin_token(db, utcnow())
     client = app.test_client()
     client.store, client.admin = store, {"Authorization": f"Bearer {token}"}
@@ -42,13 +43,8 @@ def terminal(tmp_path):
     return client
 
 
-def _count(store, table: str) -> int:
-    with store.read() as db:
-        return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-
-
 def _outbox(terminal) -> int:
-    return terminal.store.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    return len(terminal.store.outbox.recent(10_000))
 
 
 # -- headers -------------------------------------------------------------------
@@ -97,7 +93,7 @@ def test_server_refuses_unreadable_json_with_400_bad_json(server, body):
     assert response.status_code == 400, response.data[:200]
     assert response.json["ok"] is False and response.json["error"] == "bad_json"
     assert "JSON" in response.json["message"]
-    assert _count(server.store, "terminals") == 0
+    assert count_rows(server.store, "terminals") == 0
 
 
 def test_too_deep_json_from_an_operator_changes_nothing(server):
@@ -105,7 +101,7 @@ def test_too_deep_json_from_an_operator_changes_nothing(server):
                            headers=server.admin)
     assert response.status_code == 400 and response.json["error"] == "bad_json"
     assert "deep" in response.json["message"]
-    assert _count(server.store, "enrolment_codes") == 0
+    assert count_rows(server.store, "enrolment_codes") == 0
 
 
 def test_too_deep_json_on_the_programme_route_is_bad_json(server):
@@ -113,7 +109,7 @@ def test_too_deep_json_on_the_programme_route_is_bad_json(server):
     response = server.post("/api/programme", data=body, content_type="application/json",
                            headers=server.admin)
     assert response.status_code == 400 and response.json["error"] == "bad_json"
-    assert _count(server.store, "races") == 0
+    assert count_rows(server.store, "races") == 0
 
 
 def test_100000_levels_to_enrol_are_refused_by_size_not_a_crash(server):

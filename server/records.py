@@ -1,0 +1,110 @@
+"""What the central store hands to the services: plain values, never a store's rows.
+
+Every adapter (server/adapters/) reads its own rows into these, so a service
+reads `bet.status` whatever holds the data, and JSON columns arrive decoded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StoredRace:
+    """A race as stored: its card still as text, since a damaged one must be
+    reported and skipped by the reader (server/races.py), never crash the store."""
+
+    race_id: str
+    state: str
+    closed_at: str | None
+    version: int
+    card: str
+
+
+@dataclass(frozen=True)
+class NewBet:
+    """A decided bet, as the service writes it (accepted or rejected)."""
+
+    uuid: str
+    terminal_id: str
+    seq: int
+    race_id: str
+    bet_type: str
+    formula: str
+    selections: list
+    bases: list
+    partners: list | None
+    unit_stake_cents: int
+    total_cents: int
+    combinations: int
+    placed_at: str
+    received_at: str
+    offline: bool
+    status: str
+    reason: str | None
+    message: str | None
+    ticket: str | None
+    refund_cents: int | None
+    review: str | None
+    review_max_cents: int | None
+
+
+@dataclass(frozen=True)
+class StoredBet(NewBet):
+    """A bet as the store holds it, with what happened to it since."""
+
+    cancelled_at: str | None = None
+    reviewed_at: str | None = None
+    review_note: str | None = None
+
+
+@dataclass(frozen=True)
+class StakeGroup:
+    """The unit stakes of all accepted bets of one shape (settlement's aggregate)."""
+
+    bet_type: str
+    formula: str
+    selections: list
+    bases: list
+    partners: list | None
+    stake_cents: int
+
+
+@dataclass(frozen=True)
+class Payment:
+    ticket: str
+    payment_uuid: str
+    terminal_id: str
+    amount_cents: int
+    paid_at: str
+
+
+@dataclass(frozen=True)
+class StoredTerminal:
+    terminal_id: str
+    outlet: str
+    key_hex: str
+    enrolled_at: str
+    disabled: bool
+    live_sid: str | None
+    last_seen: str | None
+    queue_depth: int | None
+    printer: str | None
+    version: str | None
+    last_auth_ts: int
+
+
+@dataclass(frozen=True)
+class EnrolmentCode:
+    code: str
+    outlet: str
+    expires_at: str
+    used_at: str | None
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    race_id: str
+    result: dict
+    official: bool
+    entered_at: str
+    official_at: str | None

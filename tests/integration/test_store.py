@@ -1,0 +1,223 @@
+"""The central store's seam: units of work, exactly-once on unique keys, the
+watch lease and connection state, on a fresh store per test (in-process)."""
+from __future__ import annotations
+
+import time
+import uuid as uuidlib
+from datetime import timedelta
+
+import pytest
+
+from betting.programme import iso_utc
+from betting.protocol import NAMESPACE, connect_signature
+from server import fleet, races, tickets
+from server.app import create_app
+from server.bets import place_one
+from server.programme_import import parse_programme, sample_programme
+from server.records import NewBet, Payment
+from server.store import utcnow
+from tests.server_store import committed
+
+
+def _programme(store, minutes_ahead: int = 60) -> str:
+    now = utcnow()
+    doc = sample_programme(now.date(), now + timedelta(minutes=minutes_ahead),
+                           meetings=1, races_per_meeting=1)
+    with committed(store) as uow:
+        races.import_races(uow, parse_programme(doc))
+    return parse_programme(doc)[0].race_id
+
+
+def _terminal(store) -> tuple[str, bytes]:
+    with committed(store) as uow:
+        code = fleet.create_enrolment_code(uow, "Bar du test", utcnow())["code"]
+        got = fleet.enrol(uow, code, utcnow())
+    return got["terminal_id"], bytes.fromhex(got["key"])
+
+
+def _bet(race: str, seq: int, **change) -> dict:
+    bet = {"uuid": str(uuidlib.uuid4()), "seq": seq, "placed_at": iso_utc(utcnow()),
+           "race": race, "bet_type": "SIMPLE_GAGNANT", "formula": "UNITAIRE",
+           "selections": [3], "bases": [], "unit_stake_cents": 300, "total_cents": 300,
+           "offline": False}
+    return {**bet, **change}
+
+
+def _place(store, terminal_id: str, key: bytes, raw: dict) -> dict:
+    with committed(store) as uow:
+        return place_one(uow, terminal_id, key, raw, utcnow(), {})
+
+
+def _new_bet(seq: int, uuid: str = "u-1") -> NewBet:
+    return NewBet(uuid=uuid, terminal_id="T000001", seq=seq, race_id="2030-01-01/R1C1",
+                  bet_type="SIMPLE_GAGNANT", formula="UNITAIRE", selections=[3], bases=[],
+                  partners=None, unit_stake_cents=100, total_cents=100, combinations=1,
+                  placed_at="t", received_at="t", offline=False, status="accepted",
+                  reason=None, message=None, ticket=f"ticket-{seq}", refund_cents=None,
+                  review=None, review_max_cents=None)
+
+
+# -- unit of work ----------------------------------------------------------------
+
+def test_leaving_a_unit_of_work_without_commit_writes_nothing(store):
+    with store.unit_of_work() as uow:
+        uow.meta.bump_programme_version()
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.meta.programme_version() == 0
+
+
+def test_an_error_inside_a_unit_of_work_rolls_it_back(store):
+    try:
+        with store.unit_of_work() as uow:
+            uow.meta.bump_programme_version()
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.meta.programme_version() == 0
+
+
+# -- exactly once on unique keys -----------------------------------------------------
+
+def test_add_or_get_stores_a_bet_once_and_returns_the_first(store):
+    with committed(store) as uow:
+        first, new = uow.bets.add_or_get(_new_bet(1))
+        again, new_again = uow.bets.add_or_get(_new_bet(1))
+    assert (new, new_again) == (True, False)
+    assert again == first
+
+
+def test_add_or_get_answers_a_taken_sequence_with_the_bet_holding_it(store):
+    with committed(store) as uow:
+        uow.bets.add_or_get(_new_bet(1, uuid="u-1"))
+        held, new = uow.bets.add_or_get(_new_bet(1, uuid="u-2"))
+    assert new is False and held.uuid == "u-1"
+
+
+def test_a_resent_bet_gets_its_first_answer_and_joins_its_pool_once(store):
+    race = _programme(store)
+    terminal_id, key = _terminal(store)
+    bet = _bet(race, 1)
+    first = _place(store, terminal_id, key, bet)
+    again = _place(store, terminal_id, key, bet)
+    assert first["status"] == "accepted" and again["status"] == "duplicate"
+    assert again["ticket"] == first["ticket"]
+    with store.unit_of_work(read_only=True) as uow:
+        assert [(p["total_cents"], p["bets"]) for p in uow.pools.totals(race)] == [(300, 1)]
+
+
+def test_a_sequence_reused_by_another_uuid_is_rejected(store):
+    race = _programme(store)
+    terminal_id, key = _terminal(store)
+    _place(store, terminal_id, key, _bet(race, 1))
+    clash = _place(store, terminal_id, key, _bet(race, 1))
+    assert clash["status"] == "rejected" and "already used" in clash["message"]
+
+
+def test_add_once_pays_a_ticket_once(store):
+    paid = Payment("ticket-1", "pay-0001", "T000001", 500, "2030-01-01T12:00:00Z")
+    with committed(store) as uow:
+        assert uow.payments.add_once(paid) == (paid, True)
+        twice, new = uow.payments.add_once(Payment("ticket-1", "pay-0002", "T000002", 500, "x"))
+        reused, new_reused = uow.payments.add_once(
+            Payment("ticket-2", "pay-0001", "T000001", 500, "x"))
+    assert (new, new_reused) == (False, False)
+    assert twice == paid and reused == paid  # the caller tells already_paid from reused
+
+
+def test_a_payment_lost_between_check_and_insert_is_answered_already_paid(store, monkeypatch):
+    """Another process pays the same ticket between this one's checks and its
+    insert: the unique ticket decides, not a lock."""
+    race = _programme(store, minutes_ahead=1)
+    terminal_id, key = _terminal(store)
+    with committed(store) as uow:
+        races.close_race(uow, race, utcnow())
+    sold = iso_utc(utcnow() - timedelta(minutes=10))
+    late = _place(store, terminal_id, key, _bet(race, 1, offline=True, placed_at=sold))
+    assert late["status"] == "rejected" and late["ticket"]
+    with committed(store) as uow:
+        uow.payments.add_once(Payment(late["ticket"], "other-payment", "T000099", 300, "x"))
+    repository = type(store.unit_of_work().payments)
+    real_get, calls = repository.get, []
+
+    def racing_get(self, ticket):  # the checks run before the other payment commits
+        calls.append(ticket)
+        return None if len(calls) <= 2 else real_get(self, ticket)
+
+    monkeypatch.setattr(repository, "get", racing_get)
+    with store.unit_of_work() as uow, pytest.raises(tickets.TicketError) as refused:
+        tickets.pay(uow, late["ticket"], "mine-0001", terminal_id, utcnow())
+    assert refused.value.code == "already_paid"
+    assert len(calls) == 3  # checked twice, then read back after the insert lost
+
+
+# -- connection state ------------------------------------------------------------------
+
+def test_connected_is_derived_from_the_live_socket_and_last_seen(store):
+    terminal_id, _ = _terminal(store)
+    now = utcnow()
+    with committed(store) as uow:
+        assert fleet.claim_connection(uow, terminal_id, 1, "sid-1", now)[0]
+    with store.unit_of_work(read_only=True) as uow:
+        (listed,) = fleet.list_terminals(uow, now)
+        (stale,) = fleet.list_terminals(uow, now + fleet.CONNECTED_WITHIN + timedelta(seconds=1))
+    assert listed["connected"] is True and stale["connected"] is False
+
+
+def test_starting_a_server_process_leaves_other_processes_terminals_connected(tmp_path):
+    db = str(tmp_path / "s.db")
+    app = create_app({"DB": db, "AUTO_CLOSE_INTERVAL_S": 0})
+    terminal_id, key = _terminal(app.extensions["guichet.store"])
+    ts = int(time.time())
+    client = app.extensions["socketio"].test_client(
+        app, namespace=NAMESPACE,
+        auth={"terminal_id": terminal_id, "ts": ts, "sig": connect_signature(terminal_id, ts, key)})
+    assert client.is_connected(NAMESPACE)
+    other = create_app({"DB": db, "AUTO_CLOSE_INTERVAL_S": 0})
+    with other.extensions["guichet.store"].unit_of_work(read_only=True) as uow:
+        (listed,) = fleet.list_terminals(uow, utcnow())
+    assert listed["connected"] is True
+    client.disconnect(NAMESPACE)
+
+
+# -- one owner for the periodic work ------------------------------------------------------
+
+def test_a_lease_has_one_holder_until_it_runs_out(store):
+    now = utcnow()
+    later = now + timedelta(seconds=5)
+    with committed(store) as uow:
+        assert uow.leases.take("watch", "a", now, later) is True
+        assert uow.leases.take("watch", "b", now, later) is False
+        assert uow.leases.take("watch", "a", now, later) is True  # renewed
+        assert uow.leases.take("watch", "b", later, later + timedelta(seconds=5)) is True
+
+
+def test_two_server_processes_on_one_store_close_and_push_a_race_once(tmp_path):
+    """Each app stands for a process; without a message queue an app's pushes
+    reach only its own sockets, so the pushes counted show who did the work."""
+    db = str(tmp_path / "s.db")
+    apps = [create_app({"DB": db, "AUTO_CLOSE_INTERVAL_S": 0.05}) for _ in range(2)]
+    store = apps[0].extensions["guichet.store"]
+    clients = []
+    for app in apps:
+        terminal_id, key = _terminal(store)
+        ts = int(time.time())
+        clients.append(app.extensions["socketio"].test_client(
+            app, namespace=NAMESPACE, auth={"terminal_id": terminal_id, "ts": ts,
+                                            "sig": connect_signature(terminal_id, ts, key)}))
+    race = _programme(store, minutes_ahead=-5)  # due: the owner closes it at its next pass
+    socketio = apps[0].extensions["socketio"]
+    states: list[list] = [[], []]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        socketio.sleep(0.05)
+        for client, seen in zip(clients, states):
+            seen += [e["args"][0] for e in client.get_received(NAMESPACE)
+                     if e["name"] == "pool_state"]
+        if any(states) and time.monotonic() > deadline - 4:
+            break
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.races.get(race).state == "closed"
+    assert sorted(len(seen) for seen in states) == [0, 1], states
+    for client in clients:
+        client.disconnect(NAMESPACE)
