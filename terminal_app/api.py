@@ -9,14 +9,15 @@ from betting.errors import BettingError
 from betting.states import SaleStatus
 
 from .guard import bearer_ok
+from .bootstrap import Services
+from .outbox import printable
 from .print_jobs import PrintRefused
-from .service import Terminal, bet_view
-from .store import printable
+from .sales import bet_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def terminal() -> Terminal:
+def services() -> Services:
     return current_app.extensions["guichet.terminal"]
 
 
@@ -37,14 +38,14 @@ def local_auth(view):
 @bp.get("/status")
 @local_auth
 def status():
-    return jsonify(ok=True, **terminal().status())
+    return jsonify(ok=True, **services().status())
 
 
 @bp.get("/races")
 @local_auth
 def races():
     return jsonify(ok=True, races=[{**race.to_dict(), "state": state}
-                                   for race, state in terminal().store.races()])
+                                   for race, state in services().store.programme.races()])
 
 
 @bp.post("/bets")
@@ -55,7 +56,7 @@ def sell():
         return jsonify(ok=False, uuid=None, status=SaleStatus.REJECTED, reason="bad_request",
                        message="Corps JSON attendu."), 400
     try:
-        bet = terminal().sell(body)
+        bet = services().sales.sell(body)
     except BettingError as exc:
         return jsonify(ok=False, uuid=None, status=SaleStatus.REJECTED, ticket=None,
                        reason=exc.code, message=exc.message), 422
@@ -68,10 +69,11 @@ def sell():
 @bp.get("/bets/<uuid>")
 @local_auth
 def bet(uuid: str):
-    found = terminal().store.bet(uuid)
+    outbox = services().store.outbox
+    found = outbox.bet(uuid)
     if found is None:
         return jsonify(ok=False, error="unknown_bet", message="Pari inconnu sur ce terminal."), 404
-    return jsonify(ok=True, **bet_view(found), attempts=terminal().store.attempts(uuid))
+    return jsonify(ok=True, **bet_view(found), attempts=outbox.attempts(uuid))
 
 
 @bp.post("/bets/<uuid>/print")
@@ -80,7 +82,7 @@ def print_ticket(uuid: str):
     body = request.get_json(silent=True)
     reprint = isinstance(body, dict) and body.get("reprint") is True
     try:
-        found = terminal().print_bet(uuid, reprint=reprint)
+        found = services().printer.print_bet(uuid, reprint=reprint)
     except PrintRefused as exc:
         return jsonify(ok=False, error=exc.code, message=exc.message), 409
     if found is None:

@@ -6,19 +6,18 @@ and scans.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from device_drivers.errors import DeviceError
 
-from .api import local_auth
-from .service import Terminal
+from .api import local_auth, services
+from .devices import Devices
 
 bp = Blueprint("api_diagnostics", __name__, url_prefix="/api/diagnostics")
 
 
-def devices():
-    terminal: Terminal = current_app.extensions["guichet.terminal"]
-    return terminal.devices
+def devices() -> Devices:
+    return services().devices
 
 
 def _body() -> dict:
@@ -57,7 +56,7 @@ def drawer_setting():
     if not isinstance(enabled, bool):
         return jsonify(ok=False, error="bad_request",
                        message="Réglage attendu : {\"enabled\": true} ou false."), 400
-    devices().store.set(drawer="on" if enabled else "off")
+    devices().set_drawer_enabled(enabled)
     return jsonify(ok=True, enabled=enabled)
 
 

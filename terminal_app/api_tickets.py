@@ -5,68 +5,65 @@
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from . import records, tickets
-from .api import local_auth
-from .service import Terminal, bet_view
+from .api import local_auth, services
+from .sales import bet_view
+from .tickets import TicketRefused
 
 bp = Blueprint("api_tickets", __name__, url_prefix="/api")
 
 
-def terminal() -> Terminal:
-    return current_app.extensions["guichet.terminal"]
-
-
 def _answer(action, *args):
     try:
-        return jsonify(action(terminal(), *args))
-    except tickets.TicketRefused as exc:
+        return jsonify(action(*args))
+    except TicketRefused as exc:
         return jsonify(exc.to_dict()), exc.http_status
 
 
 @bp.post("/tickets/<code>/inquire")
 @local_auth
 def inquire(code: str):
-    return _answer(tickets.inquire, code)
+    return _answer(services().tickets.inquire, code)
 
 
 @bp.post("/tickets/<code>/pay")
 @local_auth
 def pay(code: str):
-    return _answer(tickets.pay, code)
+    return _answer(services().tickets.pay, code)
 
 
 @bp.post("/tickets/<code>/cancel")
 @local_auth
 def cancel(code: str):
-    return _answer(tickets.cancel, code)
+    return _answer(services().tickets.cancel, code)
 
 
 @bp.post("/bets/<uuid>/void")
 @local_auth
 def void(uuid: str):
-    return _answer(tickets.void_held, uuid)
+    return _answer(services().tickets.void_held, uuid)
 
 
 @bp.get("/bets/<uuid>/prints")
 @local_auth
 def prints(uuid: str):
-    if terminal().store.bet(uuid) is None:
+    store = services().store
+    if store.outbox.bet(uuid) is None:
         return jsonify(ok=False, error="unknown_bet", message="Pari inconnu sur ce terminal."), 404
-    return jsonify(ok=True, prints=records.prints_for(terminal().store, uuid))
+    return jsonify(ok=True, prints=store.prints.for_bet(uuid))
 
 
 @bp.get("/held")
 @local_auth
 def held():
-    return jsonify(ok=True, bets=[bet_view(b) for b in records.held_bets(terminal().store)])
+    return jsonify(ok=True, bets=[bet_view(b) for b in services().store.outbox.held()])
 
 
 @bp.get("/scans")
 @local_auth
 def scans():
-    feed = terminal().devices.feed
+    feed = services().devices.feed
     after = request.args.get("after", "")
     events = feed.since(int(after)) if after.isdigit() else feed.recent(20)[::-1]
     return jsonify(ok=True, last_id=feed.last_id, scans=[e.to_dict() for e in events])

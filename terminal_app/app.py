@@ -15,8 +15,7 @@ from .api_diagnostics import bp as api_diagnostics_bp
 from .api_tickets import bp as api_tickets_bp
 from .config import load as load_config
 from .guard import install as install_guard
-from .service import Terminal
-from .store import TerminalStore
+from .bootstrap import bootstrap
 from .ui import bp as ui_bp
 from .ui_diagnostics import bp as ui_diagnostics_bp
 from .ui_tickets import bp as ui_tickets_bp
@@ -27,11 +26,12 @@ def create_app(data_dir: str, config: dict | None = None) -> Flask:
     environment, and a bad setting raises `ConfigError` (terminal_app/config.py)."""
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
     settings = load_config(app.config, config)
-    store = TerminalStore(data_dir)
-    secret = store.get("session_secret")  # the store's, whatever the environment says
+    services = bootstrap(data_dir, version=VERSION)
+    saved = services.store.settings
+    secret = saved.get("session_secret")  # the store's, whatever the environment says
     if not secret:
         secret = secrets.token_hex(32)
-        store.set(session_secret=secret)
+        saved.set(session_secret=secret)
     app.config.update(SECRET_KEY=secret, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_HTTPONLY=True)
     # Host, Origin and CSRF checks before anything else (terminal_app/guard.py); the
@@ -41,8 +41,7 @@ def create_app(data_dir: str, config: dict | None = None) -> Flask:
     # (256 KB for the setup form, which may carry a CA bundle), and 400 bad_json
     # for unreadable JSON: guichet/web_security.py.
     install_web_security(app, FRENCH, {"ui.setup": 256 * 1024})
-    terminal = Terminal(store, version=VERSION)
-    app.extensions["guichet.terminal"] = terminal
+    app.extensions["guichet.terminal"] = services
     app.register_blueprint(ui_bp)
     app.register_blueprint(api_bp)
     for blueprint in (ui_tickets_bp, ui_diagnostics_bp, api_tickets_bp, api_diagnostics_bp):

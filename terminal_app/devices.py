@@ -16,7 +16,7 @@ from device_drivers.printer import open_printer
 from device_drivers.scanner import open_scanner
 
 from .scans import ScanFeed
-from .store import TerminalStore
+from .settings import Settings
 
 log = logging.getLogger("guichet.terminal.devices")
 
@@ -31,8 +31,8 @@ class NotSimulated(DeviceError):
 
 
 class Devices:
-    def __init__(self, store: TerminalStore) -> None:
-        self.store = store
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.feed = ScanFeed()
         self.printer = None
         self.printer_error: str | None = None
@@ -44,8 +44,12 @@ class Devices:
         self.open_printer()
 
     # -- printer -----------------------------------------------------------
+    @property
+    def printer_uri(self) -> str:
+        return self.settings.get("printer", "sim:")
+
     def open_printer(self) -> None:
-        uri = self.store.get("printer", "sim:")
+        uri = self.printer_uri
         old, self.printer = self.printer, None
         if old is not None:
             old.close()
@@ -101,7 +105,11 @@ class Devices:
     # -- cash drawer -------------------------------------------------------
     @property
     def drawer_enabled(self) -> bool:
-        return self.store.get("drawer", "on") != "off"
+        return self.settings.get("drawer", "on") != "off"
+
+    def set_drawer_enabled(self, enabled: bool) -> None:
+        """Open the drawer by itself on payments and cash sales, or not (kept on disk)."""
+        self.settings.set(drawer="on" if enabled else "off")
 
     def kick_drawer(self, reason: str, force: bool = False) -> dict:
         """Open the till through the printer's drawer kick (payments, cash sales; `force`
@@ -123,7 +131,7 @@ class Devices:
     # -- scanner -----------------------------------------------------------
     @property
     def scanner_uri(self) -> str:
-        return self.store.get("scanner") or DEFAULT_SCANNER
+        return self.settings.get("scanner") or DEFAULT_SCANNER
 
     def start_scanner(self) -> None:
         """Open the configured scanner and start its background reader; a port that does
@@ -190,7 +198,7 @@ class Devices:
 
     # -- all ---------------------------------------------------------------
     def diagnostics(self) -> dict:
-        return {"found": discover(), "printer": {"uri": self.store.get("printer", "sim:"),
+        return {"found": discover(), "printer": {"uri": self.printer_uri,
                                                  **self.printer_state()},
                 "scanner": self.scanner_state(),
                 "drawer": {"enabled": self.drawer_enabled},

@@ -15,6 +15,9 @@ from device_drivers.errors import DeviceError
 from device_drivers.printer import open_printer
 from guichet.private_files import PRIVATE_DIR, PRIVATE_FILE, SQLITE_COMPANIONS, loose
 
+from .database import DB_NAME, LOCK_NAME, Database, TerminalStoreError
+from .settings import Settings
+
 
 class DiagnoseError(Exception):
     """One line for the technician (English, the device's French message quoted)."""
@@ -22,17 +25,13 @@ class DiagnoseError(Exception):
 
 def configured(data: str) -> dict:
     """The saved device settings of the terminal in `data`, read-only ({} if none)."""
-    import sqlite3
-
-    path = Path(data).expanduser() / "terminal.db"
-    if not path.exists():
+    database = Database(data, read_only=True)
+    if not database.exists:
         return {}
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            return dict(db.execute("SELECT key, value FROM config WHERE key IN "
-                                   "('printer', 'scanner', 'drawer')").fetchall())
-    except sqlite3.Error as exc:
-        raise DiagnoseError(f"cannot read {path}: {exc}") from None
+        return Settings(database).get_many(("printer", "scanner", "drawer"))
+    except TerminalStoreError as exc:
+        raise DiagnoseError(str(exc)) from None
 
 
 def diagnose(data: str, printer_uri: str | None = None, test_page: bool = False,
@@ -64,10 +63,10 @@ def loose_permissions(data: str) -> list[dict]:
     session secret are in terminal.db): each with its mode and the `chmod` that fixes it.
     A running terminal tightens them itself at start; this tells the technician now."""
     folder = Path(data).expanduser()
-    db = folder / "terminal.db"
+    db = folder / DB_NAME
     return loose([(folder, PRIVATE_DIR), (db, PRIVATE_FILE)]
                  + [(db.with_name(db.name + suffix), PRIVATE_FILE) for suffix in SQLITE_COMPANIONS]
-                 + [(folder / "terminal.lock", PRIVATE_FILE)])
+                 + [(folder / LOCK_NAME, PRIVATE_FILE)])
 
 
 def _attempt(action, report: dict, what: str) -> bool:

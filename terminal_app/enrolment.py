@@ -114,9 +114,10 @@ def enrol(store: TerminalStore, server_url: str, code: str, timeout: float = 10,
 
     Nothing is saved unless the whole exchange succeeded; the CA, if given, is
     saved with the configuration so the sync client verifies the same server."""
-    if store.enrolled:
+    settings = store.settings
+    if settings.enrolled:
         raise EnrolError("already_enrolled",
-                         f"this terminal is already enrolled as {store.get('terminal_id')}")
+                         f"this terminal is already enrolled as {settings.get('terminal_id')}")
     url = (server_url or "").strip().rstrip("/")
     parsed = urlparse(url)
     try:
@@ -163,6 +164,6 @@ def enrol(store: TerminalStore, server_url: str, code: str, timeout: float = 10,
         raise EnrolError("unreachable", f"cannot reach {url}: {exc}") from None
     if not isinstance(answer, dict) or not answer.get("terminal_id") or not answer.get("key"):
         raise EnrolError("bad_answer", "the server's answer has no terminal id or key")
-    store.set(server_url=url, terminal_id=answer["terminal_id"], key=answer["key"],
-              outlet=answer.get("outlet", ""), server_ca_pem=ca_pem)
+    settings.set(server_url=url, terminal_id=answer["terminal_id"], key=answer["key"],
+                 outlet=answer.get("outlet", ""), server_ca_pem=ca_pem)
     return {"terminal_id": answer["terminal_id"], "outlet": answer.get("outlet", "")}

@@ -1,7 +1,7 @@
 """The outbox: every bet, durable before anything else happens to it.
 
-The `Outbox` methods are part of `TerminalStore` (terminal_app/store.py):
-they share its per-thread connections and its transactions. Entry states are
+`Outbox` alone reads and writes the `outbox` and `outbox_attempts` tables,
+on the terminal's `Database` (terminal_app/database.py). Entry states are
 `OutboxState` (betting/states.py); a corrupt entry is set aside and the server
 sees its sequence number missing. docs/offline.md tells more.
 """
@@ -10,22 +10,19 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import uuid as uuidlib
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from betting.bets import PricedBet
 from betting.errors import BettingError
-from betting.programme import iso_utc
 from betting.protocol import parse_wire_bet
 from betting.states import UNANSWERED, OutboxState
 
+from .database import Database, now_iso
+
 log = logging.getLogger("guichet.terminal.outbox")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class StorageFailure(BettingError):
@@ -57,9 +54,13 @@ def _storage_errors() -> Iterator[None]:
 
 
 class Outbox:
-    """Outbox methods of TerminalStore (needs `db`, `transaction`, `_write`, `_sale_lock`)."""
+    """Every bet sold here, in sequence order, and every send of it."""
 
-    def add_bet(self, priced: PricedBet, offline: bool = False,
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._sale_lock = threading.Lock()  # one sequence number per bet
+
+    def add(self, priced: PricedBet, offline: bool = False,
                 ticket_code: Callable[[int], str] | None = None) -> dict:
         """Write the bet durably with the next sequence number; nothing happens before this.
 
@@ -67,10 +68,10 @@ class Outbox:
         transaction (`ticket_code(seq)`), so its paper and its row agree."""
         r = priced.request
         with self._sale_lock, _storage_errors():
-            with self.transaction() as conn:
+            with self._db.transaction() as conn:
                 seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
                 entry = {
-                    "uuid": str(uuidlib.uuid4()), "seq": seq, "created_at": iso_utc(utcnow()),
+                    "uuid": str(uuidlib.uuid4()), "seq": seq, "created_at": now_iso(),
                     "race": r.race, "bet_type": r.bet_type, "formula": r.formula,
                     "selections": json.dumps(list(r.selections)),
                     "bases": json.dumps(list(r.bases)),
@@ -87,18 +88,18 @@ class Outbox:
     def make_provisional(self, uuid: str, ticket: str) -> dict | None:
         """The server did not answer in time: the bet becomes an offline sale
         with its provisional ticket (the server gives the same code later)."""
-        self._write("UPDATE outbox SET offline = 1, ticket = ? WHERE uuid = ? AND status IN (?, ?)",
+        self._db.write("UPDATE outbox SET offline = 1, ticket = ? WHERE uuid = ? AND status IN (?, ?)",
                     (ticket, uuid, *UNANSWERED))
         return self.bet(uuid)
 
     def bet(self, uuid: str) -> dict | None:
-        rows = list(self.db["outbox"].rows_where("uuid = ?", [uuid]))
+        rows = list(self._db.db["outbox"].rows_where("uuid = ?", [uuid]))
         return _decode(rows[0]) if rows else None
 
     def pending(self, limit: int = 200) -> list[dict]:
         """Unanswered entries in sequence order; an unreadable one is set aside."""
         out = []
-        for row in self.db["outbox"].rows_where("status IN (?, ?)", list(UNANSWERED),
+        for row in self._db.db["outbox"].rows_where("status IN (?, ?)", list(UNANSWERED),
                                                 order_by="seq", limit=limit):
             try:
                 bet = _decode(row)
@@ -113,23 +114,23 @@ class Outbox:
 
     def _quarantine(self, row: dict, exc: Exception) -> None:
         log.error("outbox entry seq %s is unreadable and set aside: %s", row.get("seq"), exc)
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute("UPDATE outbox SET status = ?, message = ? WHERE rowid = "
                          "(SELECT rowid FROM outbox WHERE seq = ?)",
                          (OutboxState.CORRUPT, f"Entrée illisible : {str(exc)[:120]}",
                           row.get("seq")))
             conn.execute("INSERT INTO outbox_attempts (uuid, at, outcome, detail) "
-                         "VALUES (?, ?, ?, ?)", (str(row.get("uuid")), iso_utc(utcnow()),
+                         "VALUES (?, ?, ?, ?)", (str(row.get("uuid")), now_iso(),
                                                  OutboxState.CORRUPT, str(exc)[:200]))
 
     def queue_depth(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE status IN (?, ?)",
+        return self._db.db.execute("SELECT COUNT(*) FROM outbox WHERE status IN (?, ?)",
                                list(UNANSWERED)).fetchone()[0]
 
     def counts(self) -> dict:
         """Provisional bets (offline, unanswered) and their stakes, refunds due
         (offline bets the server rejected), unreadable entries."""
-        row = self.db.execute(
+        row = self._db.db.execute(
             """SELECT
                  COALESCE(SUM(offline = 1 AND status IN (?, ?)), 0),
                  COALESCE(SUM(CASE WHEN offline = 1 AND status IN (?, ?)
@@ -142,8 +143,8 @@ class Outbox:
                 "corrupt": row[3]}
 
     def mark_attempt(self, uuids: list[str]) -> None:
-        now = iso_utc(utcnow())
-        with self.transaction() as conn:
+        now = now_iso()
+        with self._db.transaction() as conn:
             conn.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?, "
                 "status = CASE status WHEN ? THEN ? ELSE status END WHERE uuid = ?",
@@ -153,19 +154,19 @@ class Outbox:
 
     def record_failure(self, uuids: list[str], outcome: str, detail: str) -> None:
         """A send that got no usable answer; the entries stay unanswered and go again."""
-        now = iso_utc(utcnow())
-        with self.transaction() as conn:
+        now = now_iso()
+        with self._db.transaction() as conn:
             conn.executemany("INSERT INTO outbox_attempts (uuid, at, outcome, detail) "
                              "VALUES (?, ?, ?, ?)", [(u, now, outcome, detail[:200]) for u in uuids])
 
     def attempts(self, uuid: str) -> list[dict]:
-        return [dict(r) for r in self.db["outbox_attempts"].rows_where(
+        return [dict(r) for r in self._db.db["outbox_attempts"].rows_where(
             "uuid = ?", [uuid], order_by="id")]
 
     def record_answers(self, answers: list[dict]) -> None:
         """Store the server's answers; a bet leaves `pending`/`sent` only here."""
-        now = iso_utc(utcnow())
-        with self.transaction() as conn:
+        now = now_iso()
+        with self._db.transaction() as conn:
             for a in answers:
                 status = OutboxState.from_answer(a["status"])
                 conn.execute(
@@ -179,14 +180,41 @@ class Outbox:
 
     def record_print(self, uuid: str, job_id: str, error: str | None) -> None:
         if error:
-            self._write("UPDATE outbox SET print_job_id = ?, print_error = ? WHERE uuid = ?",
+            self._db.write("UPDATE outbox SET print_job_id = ?, print_error = ? WHERE uuid = ?",
                         (job_id, error, uuid))
         else:
-            self._write("UPDATE outbox SET print_job_id = ?, printed_at = ?, print_error = NULL "
-                        "WHERE uuid = ?", (job_id, iso_utc(utcnow()), uuid))
+            self._db.write("UPDATE outbox SET print_job_id = ?, printed_at = ?, print_error = NULL "
+                        "WHERE uuid = ?", (job_id, now_iso(), uuid))
 
-    def recent_bets(self, limit: int = 10) -> list[dict]:
-        return [_decode(r) for r in self.db["outbox"].rows_where(
+    def assign_job(self, uuid: str) -> str:
+        """The bet's original print job id, chosen once and stored before anything is
+        printed: every retry of the original uses it (terminal_app/print_jobs.py)."""
+        with self._db.transaction() as conn:
+            conn.execute("UPDATE outbox SET print_job_id = ? WHERE uuid = ? "
+                         "AND print_job_id IS NULL", (str(uuidlib.uuid4()), uuid))
+            return conn.execute("SELECT print_job_id FROM outbox WHERE uuid = ?",
+                                (uuid,)).fetchone()[0]
+
+    def mark_cancelled(self, ticket: str) -> None:
+        self._db.write("UPDATE outbox SET cancelled_at = ? WHERE ticket = ? "
+                       "AND cancelled_at IS NULL", (now_iso(), ticket))
+
+    def held(self, limit: int = 20) -> list[dict]:
+        """Sales with a ticket due (accepted, or provisional offline) that is not printed
+        and that were not cancelled."""
+        rows = self._db.query(
+            "SELECT uuid FROM outbox WHERE (status = ? OR (offline = 1 AND ticket IS NOT NULL "
+            "AND status IN (?, ?))) AND printed_at IS NULL AND cancelled_at IS NULL "
+            "ORDER BY seq DESC LIMIT ?", [OutboxState.ACCEPTED, *UNANSWERED, limit])
+        return [self.bet(r[0]) for r in rows]
+
+    def uuid_for_ticket(self, ticket: str) -> str | None:
+        """The bet sold here with this ticket code, if any."""
+        rows = self._db.query("SELECT uuid FROM outbox WHERE ticket = ?", [ticket])
+        return rows[0][0] if rows else None
+
+    def recent(self, limit: int = 10) -> list[dict]:
+        return [_decode(r) for r in self._db.db["outbox"].rows_where(
             order_by="seq desc", limit=limit)]
 
 

@@ -48,22 +48,22 @@ def run_terminal(data: str, host: str, port: int, printer: str | None,
         _check_scanner(scanner)
     try:
         app = create_app(data, {LISTEN_KEY: (host, port)})
-        terminal = app.extensions["guichet.terminal"]
-        terminal.store.lock_exclusive()
+        services = app.extensions["guichet.terminal"]
+        services.store.lock_exclusive()
     except (ConfigError, TerminalStoreError) as exc:
         raise TerminalRunError(str(exc)) from None
     settings = {k: v for k, v in (("printer", printer), ("scanner", scanner),
                                   ("drawer", drawer)) if v}
     if settings:
-        terminal.store.set(**settings)
-        terminal.open_printer()
-    terminal.devices.start_scanner()
+        services.store.settings.set(**settings)
+        services.devices.open_printer()
+    services.devices.start_scanner()
     try:
         httpd = make_server(host, port, app, threaded=True,
                             request_handler=QuietRequestHandler)  # no Werkzeug/Python versions
     except OSError as exc:
         raise TerminalRunError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    terminal.start_sync()
+    services.start_sync()
     stopping = threading.Event()
 
     def _stop(*_args) -> None:
@@ -73,11 +73,12 @@ def run_terminal(data: str, host: str, port: int, printer: str | None,
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    state = "enrolled as " + terminal.store.get("terminal_id") if terminal.store.enrolled \
+    saved = services.store.settings
+    state = "enrolled as " + saved.get("terminal_id") if saved.enrolled \
         else "not enrolled: open the setup page"
     print(f"Guichet terminal on http://{host}:{port}/ ({state})", flush=True)
     try:
         httpd.serve_forever()
     finally:
-        terminal.stop()
+        services.stop()
         log.info("terminal stopped")

@@ -23,7 +23,9 @@ from betting.states import UNANSWERED, Answer, RaceState
 
 from .enrolment import socket_tls_options
 from .offline import Policy, ServerClock
-from .store import TerminalStore, wire_bet
+from .outbox import Outbox, wire_bet
+from .programme import Programme
+from .settings import Settings
 
 log = logging.getLogger("guichet.terminal.sync")
 
@@ -59,12 +61,12 @@ class ServerUnavailable(Exception):
 
 
 class SyncClient:
-    def __init__(self, store: TerminalStore, printer_state: Callable[[], dict] | None = None,
-                 version: str = "") -> None:
-        self.store = store
-        self.server_url = store.get("server_url")
-        self.terminal_id = store.get("terminal_id")
-        self._key = bytes.fromhex(store.get("key") or "")
+    def __init__(self, settings: Settings, outbox: Outbox, programme: Programme,
+                 printer_state: Callable[[], dict] | None = None, version: str = "") -> None:
+        self.settings, self.outbox, self.programme = settings, outbox, programme
+        self.server_url = settings.get("server_url")
+        self.terminal_id = settings.get("terminal_id")
+        self._key = settings.key
         self._printer_state = printer_state or (lambda: None)
         self._version = version
         self._wake = threading.Event()
@@ -73,20 +75,20 @@ class SyncClient:
         self._pushes: queue.Queue = queue.Queue()
         self._ready = False
         self._thread: threading.Thread | None = None
-        saved = store.get("clock_offset_s")
+        saved = settings.get("clock_offset_s")
         self.clock = ServerClock(float(saved) if saved else None)
-        self.policy: Policy | None = Policy.from_wire(json.loads(store.get("policy") or "null"))
+        self.policy: Policy | None = Policy.from_wire(json.loads(settings.get("policy") or "null"))
         self.last_error: str | None = None
         # Cut off by the operator: kept on disk (a restart does not sell offline),
         # cleared only by a connection the server accepts again.
-        self.disabled = store.get("disabled") == "1"
+        self.disabled = settings.get("disabled") == "1"
         self._saved_disabled = self.disabled
         self._refusal: str | None = None  # the code of the last refused connection
         self._replaced = False
-        self._last_ts = int(store.get("last_auth_ts") or 0)
+        self._last_ts = int(settings.get("last_auth_ts") or 0)
         # wss:// is checked against the CA saved at enrolment, on every connection
         self.sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False,
-                                   **socket_tls_options(store.get("server_ca_pem")))
+                                   **socket_tls_options(settings.get("server_ca_pem")))
         self.sio.on("programme", self._on_programme, namespace=NAMESPACE)
         self.sio.on("pool_state", self._on_pool_state, namespace=NAMESPACE)
         self.sio.on("policy", self._on_policy, namespace=NAMESPACE)
@@ -145,7 +147,7 @@ class SyncClient:
         deadline = time.monotonic() + timeout
         with self._answered:
             while True:
-                bet = self.store.bet(uuid)
+                bet = self.outbox.bet(uuid)
                 if bet is None or bet["status"] not in UNANSWERED:
                     return bet
                 left = deadline - time.monotonic()
@@ -160,13 +162,13 @@ class SyncClient:
         now = int(time.time())
         ts = self._last_ts + 1 if now <= self._last_ts < now + 60 else now
         self._last_ts = ts
-        self.store.set(last_auth_ts=str(ts))
+        self.settings.set(last_auth_ts=str(ts))
         return {"terminal_id": self.terminal_id, "ts": ts,
                 "sig": connect_signature(self.terminal_id, ts, self._key)}
 
     def _keep_disabled_state(self) -> None:
         if self.disabled != self._saved_disabled:
-            self.store.set(disabled="1" if self.disabled else None)
+            self.settings.set(disabled="1" if self.disabled else None)
             self._saved_disabled = self.disabled
 
     def _connect(self) -> None:
@@ -235,25 +237,25 @@ class SyncClient:
                 self._wake.clear()
 
     def _drain_once(self) -> int:
-        batch = self.store.pending(BATCH)
+        batch = self.outbox.pending(BATCH)
         if not batch:
             return 0
         uuids = [b["uuid"] for b in batch]
-        self.store.mark_attempt(uuids)
+        self.outbox.mark_attempt(uuids)
         try:
             ack = self.sio.call("place_bets", {"bets": [wire_bet(b) for b in batch]},
                                 namespace=NAMESPACE, timeout=CALL_TIMEOUT_S)
             answers = _answers(ack, batch)
         except Exception as exc:
-            self.store.record_failure(uuids, type(exc).__name__, str(exc))
+            self.outbox.record_failure(uuids, type(exc).__name__, str(exc))
             raise
-        self.store.record_answers(answers)
+        self.outbox.record_answers(answers)
         with self._answered:
             self._answered.notify_all()
         return len(batch)
 
     def _heartbeat(self) -> None:
-        ack = self.sio.call("heartbeat", {"queue_depth": self.store.queue_depth(),
+        ack = self.sio.call("heartbeat", {"queue_depth": self.outbox.queue_depth(),
                                           "printer": self._printer_state(),
                                           "version": self._version},
                             namespace=NAMESPACE, timeout=HEARTBEAT_TIMEOUT_S)
@@ -262,21 +264,20 @@ class SyncClient:
             self.clock.observe(ack["server_time_ms"] / 1000)
             if saved is None or abs(self.clock.saved_offset_s - saved) > 1:
                 # on disk only when it moved: no write (and fsync) every heartbeat
-                self.store.set(clock_offset_s=f"{self.clock.saved_offset_s:.3f}")
+                self.settings.set(clock_offset_s=f"{self.clock.saved_offset_s:.3f}")
             self._save_policy(ack.get("policy"))
 
     def _save_policy(self, data: object) -> None:
         policy = Policy.from_wire(data)
         if policy is not None and policy != self.policy:
             self.policy = policy
-            self.store.set(policy=json.dumps(data))
+            self.settings.set(policy=json.dumps(data))
 
     def _refresh_programme(self) -> None:
-        since = int(self.store.get("programme_version", "0") or 0)
-        ack = self.sio.call("get_programme", {"since_version": since},
+        ack = self.sio.call("get_programme", {"since_version": self.programme.version},
                             namespace=NAMESPACE, timeout=CALL_TIMEOUT_S)
         if isinstance(ack, dict) and ack.get("ok"):
-            self.store.save_races(ack.get("races", []), ack.get("version"), ack.get("removed"))
+            self.programme.save(ack.get("races", []), ack.get("version"), ack.get("removed"))
 
     # -- server pushes ----------------------------------------------------
     # Handlers run on short-lived threads of the Socket.IO client: they only
@@ -300,7 +301,7 @@ class SyncClient:
         while not self._pushes.empty():
             kind, value = self._pushes.get_nowait()
             if kind == "pool_state":
-                self.store.set_race_state(*value)
+                self.programme.set_state(*value)
             elif kind == "policy":
                 self._save_policy(value)
             else:

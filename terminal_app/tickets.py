@@ -13,7 +13,10 @@ from betting.money import format_euros
 from betting.states import OpResult, OutboxState, TicketValue
 from betting.tickets import parse_ticket_code
 
-from . import records
+from .devices import Devices
+from .journals import TicketOps
+from .link import Link
+from .outbox import Outbox
 from .scans import MAX_RAW
 from .sync import ServerUnavailable
 
@@ -81,88 +84,90 @@ def check_code(text: object) -> str:
         raise TicketRefused(exc.code, exc.message, 422) from None
 
 
-def _ask(terminal, op: str, event: str, payload: dict) -> dict:
-    if terminal.sync is None:
-        raise TicketRefused("offline", OFFLINE[op], 503)
-    try:
-        ack = terminal.sync.request(event, payload, REQUEST_TIMEOUT_S)
-    except ServerUnavailable as exc:
-        if exc.code == "offline":
-            raise TicketRefused("offline", OFFLINE[op], 503) from None
-        raise TicketRefused(exc.code, NO_ANSWER[op], 504) from None
-    if not ack["ok"]:
-        code = str(ack.get("error") or "refused")
-        message = REFUSALS.get(code) or ack.get("message") or "Opération refusée par le serveur central."
-        raise TicketRefused(code, str(message), 409)
-    return ack
-
-
 def _cents(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
-def inquire(terminal, text: object) -> dict:
-    code = check_code(text)
-    ack = _ask(terminal, "inquire", "inquire_ticket", {"ticket": code})
-    answered = ack.get("status")
-    status = TicketValue(answered) if answered in STATUS_LABELS else TicketValue.PENDING
-    amount = _cents(ack.get("amount_cents"))
-    local = terminal.store.db.execute("SELECT uuid FROM outbox WHERE ticket = ?", [code]).fetchone()
-    return {"ok": True, "ticket": code, "status": status, "amount_cents": amount,
-            "message": STATUS_LABELS[status].format(amount=format_euros(amount)),
-            "can_pay": status in (TicketValue.WON, TicketValue.REFUND) and amount > 0,
-            "can_cancel": status == TicketValue.PENDING,
-            "race": ack.get("race"), "bet_type": ack.get("bet_type"),
-            "total_cents": ack.get("total_cents"),
-            "local_bet": local[0] if local else None}
+class TicketDesk:
+    """Inquire, pay and cancel tickets through the server, each asked once and journalled."""
 
+    def __init__(self, link: Link, outbox: Outbox, ops: TicketOps, devices: Devices) -> None:
+        self._link, self._outbox, self._ops, self._devices = link, outbox, ops, devices
 
-def pay(terminal, text: object) -> dict:
-    code = check_code(text)
-    op = records.open_op(terminal.store, "pay", code)
-    try:
-        ack = _ask(terminal, "pay", "pay_ticket", {"ticket": code, "payment_uuid": op["payment_uuid"]})
-    except TicketRefused as exc:
-        _close(terminal, op, exc)
-        raise
-    amount = _cents(ack.get("amount_cents"))
-    records.close_op(terminal.store, op["id"], OpResult.OK, amount)
-    drawer = terminal.devices.kick_drawer("payment")
-    return {"ok": True, "ticket": code, "amount_cents": amount, "payment_uuid": op["payment_uuid"],
-            "message": f"Payé : {format_euros(amount)}. Remettez la somme au client.",
-            "drawer": drawer}
+    def _ask(self, op: str, event: str, payload: dict) -> dict:
+        try:
+            ack = self._link.request(event, payload, REQUEST_TIMEOUT_S)
+        except ServerUnavailable as exc:
+            if exc.code == "offline":
+                raise TicketRefused("offline", OFFLINE[op], 503) from None
+            raise TicketRefused(exc.code, NO_ANSWER[op], 504) from None
+        if not ack["ok"]:
+            code = str(ack.get("error") or "refused")
+            message = REFUSALS.get(code) or ack.get("message") or \
+                "Opération refusée par le serveur central."
+            raise TicketRefused(code, str(message), 409)
+        return ack
 
+    def inquire(self, text: object) -> dict:
+        code = check_code(text)
+        ack = self._ask("inquire", "inquire_ticket", {"ticket": code})
+        answered = ack.get("status")
+        status = TicketValue(answered) if answered in STATUS_LABELS else TicketValue.PENDING
+        amount = _cents(ack.get("amount_cents"))
+        return {"ok": True, "ticket": code, "status": status, "amount_cents": amount,
+                "message": STATUS_LABELS[status].format(amount=format_euros(amount)),
+                "can_pay": status in (TicketValue.WON, TicketValue.REFUND) and amount > 0,
+                "can_cancel": status == TicketValue.PENDING,
+                "race": ack.get("race"), "bet_type": ack.get("bet_type"),
+                "total_cents": ack.get("total_cents"),
+                "local_bet": self._outbox.uuid_for_ticket(code)}
 
-def cancel(terminal, text: object) -> dict:
-    code = check_code(text)
-    op = records.open_op(terminal.store, "cancel", code)
-    try:
-        ack = _ask(terminal, "cancel", "cancel_ticket", {"ticket": code})
-    except TicketRefused as exc:
-        _close(terminal, op, exc)
-        raise
-    refund = _cents(ack.get("refund_cents"))
-    records.close_op(terminal.store, op["id"], OpResult.OK, refund)
-    records.mark_cancelled(terminal.store, code)
-    drawer = terminal.devices.kick_drawer("refund") if refund else None
-    return {"ok": True, "ticket": code, "refund_cents": refund,
-            "message": f"Pari annulé : rendez {format_euros(refund)} au client.", "drawer": drawer}
+    def pay(self, text: object) -> dict:
+        code = check_code(text)
+        op = self._ops.open("pay", code)
+        try:
+            ack = self._ask("pay", "pay_ticket",
+                            {"ticket": code, "payment_uuid": op["payment_uuid"]})
+        except TicketRefused as exc:
+            self._close_refused(op, exc)
+            raise
+        amount = _cents(ack.get("amount_cents"))
+        self._ops.close(op["id"], OpResult.OK, amount)
+        drawer = self._devices.kick_drawer("payment")
+        return {"ok": True, "ticket": code, "amount_cents": amount,
+                "payment_uuid": op["payment_uuid"],
+                "message": f"Payé : {format_euros(amount)}. Remettez la somme au client.",
+                "drawer": drawer}
 
+    def cancel(self, text: object) -> dict:
+        code = check_code(text)
+        op = self._ops.open("cancel", code)
+        try:
+            ack = self._ask("cancel", "cancel_ticket", {"ticket": code})
+        except TicketRefused as exc:
+            self._close_refused(op, exc)
+            raise
+        refund = _cents(ack.get("refund_cents"))
+        self._ops.close(op["id"], OpResult.OK, refund)
+        self._outbox.mark_cancelled(code)
+        drawer = self._devices.kick_drawer("refund") if refund else None
+        return {"ok": True, "ticket": code, "refund_cents": refund,
+                "message": f"Pari annulé : rendez {format_euros(refund)} au client.",
+                "drawer": drawer}
 
-def void_held(terminal, uuid: str) -> dict:
-    """Cancel through the server a sale whose ticket never came out."""
-    bet = terminal.store.bet(uuid)
-    if bet is None:
-        raise TicketRefused("unknown_bet", "Pari inconnu sur ce terminal.", 404)
-    if bet["status"] != OutboxState.ACCEPTED or not bet["ticket"]:
-        raise TicketRefused("not_accepted", "Seul un pari accepté peut être annulé.", 409)
-    if bet.get("cancelled_at"):
-        raise TicketRefused("already_cancelled", REFUSALS["already_cancelled"], 409)
-    if bet["printed_at"]:
-        raise TicketRefused("printed", "Ce ticket est imprimé : scannez-le pour l'annuler.", 409)
-    return {**cancel(terminal, bet["ticket"]), "uuid": uuid}
+    def void_held(self, uuid: str) -> dict:
+        """Cancel through the server a sale whose ticket never came out."""
+        bet = self._outbox.bet(uuid)
+        if bet is None:
+            raise TicketRefused("unknown_bet", "Pari inconnu sur ce terminal.", 404)
+        if bet["status"] != OutboxState.ACCEPTED or not bet["ticket"]:
+            raise TicketRefused("not_accepted", "Seul un pari accepté peut être annulé.", 409)
+        if bet.get("cancelled_at"):
+            raise TicketRefused("already_cancelled", REFUSALS["already_cancelled"], 409)
+        if bet["printed_at"]:
+            raise TicketRefused("printed", "Ce ticket est imprimé : scannez-le pour l'annuler.", 409)
+        return {**self.cancel(bet["ticket"]), "uuid": uuid}
 
-
-def _close(terminal, op: dict, exc: TicketRefused) -> None:
-    result = OpResult.NO_ANSWER if exc.code in ("timeout", "bad_answer") else OpResult.REFUSED
-    records.close_op(terminal.store, op["id"], result, None, exc.code, exc.message)
+    def _close_refused(self, op: dict, exc: TicketRefused) -> None:
+        result = OpResult.NO_ANSWER if exc.code in ("timeout", "bad_answer") else OpResult.REFUSED
+        self._ops.close(op["id"], result, None, exc.code, exc.message)

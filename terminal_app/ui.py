@@ -1,27 +1,22 @@
 """The shopkeeper's htmx UI: pages and the fragments they swap in."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from betting.catalogue import BET_TYPES, FORMULAS
 from betting.errors import BettingError
 from betting.money import format_euros, parse_euros
 from betting.tickets import group_code
-from betting.states import PrintState
 from device_drivers.preview import barcode_svg, layout_text
 
-from . import records
+from .api import services
 from .enrolment import EnrolError, enrol
-from .print_jobs import PrintRefused, held_reason
+from .outbox import printable
+from .print_jobs import PrintRefused
 from .printing import FORMULA_LABELS, local_time
-from .service import Terminal, bet_view
-from .store import printable
+from .sales import bet_view
 
 bp = Blueprint("ui", __name__)
-
-
-def terminal() -> Terminal:
-    return current_app.extensions["guichet.terminal"]
 
 
 @bp.app_template_filter("euros")
@@ -56,22 +51,23 @@ bp.before_request(guard_ui_session)
 
 @bp.get("/")
 def index():
-    t = terminal()
-    if not t.store.enrolled:
+    s = services()
+    if not s.store.settings.enrolled:
         return redirect(url_for("ui.setup"))
-    return render_template("terminal/index.html", status=t.status(), races=t.store.races(),
-                           recent=t.store.recent_bets(8), held=_held())
+    return render_template("terminal/index.html", status=s.status(),
+                           races=s.store.programme.races(), recent=s.store.outbox.recent(8),
+                           held=s.printer.held())
 
 
 @bp.get("/ui/status")
 def status_fragment():
-    return render_template("terminal/_status.html", status=terminal().status())
+    return render_template("terminal/_status.html", status=services().status())
 
 
 @bp.get("/ui/race")
 def race_fragment():
     race_id = request.args.get("race", "")
-    cached = terminal().store.race(race_id)
+    cached = services().store.programme.race(race_id)
     if cached is None:
         return render_template("terminal/_message.html", kind="error",
                                message="Course inconnue : actualisez la liste des courses."), 404
@@ -104,7 +100,7 @@ def sell_fragment():
             "formula": form.get("formula", "UNITAIRE"), "selections": horses,
             "bases": bases, "unit_stake_cents": stake, "payment": form.get("payment", "cash")}
     try:
-        bet = terminal().sell(data)
+        bet = services().sales.sell(data)
     except BettingError as exc:
         return _error(exc.message)
     return _bet_result(bet)
@@ -114,7 +110,7 @@ def sell_fragment():
 def print_fragment(uuid: str):
     """"Imprimer" on a held sale (same job id), or "Réimprimer" (reprint=1: DUPLICATA)."""
     try:
-        bet = terminal().print_bet(uuid, reprint=request.form.get("reprint") == "1")
+        bet = services().printer.print_bet(uuid, reprint=request.form.get("reprint") == "1")
     except PrintRefused as exc:
         return _error(exc.message)
     if bet is None:
@@ -123,36 +119,29 @@ def print_fragment(uuid: str):
 
 
 def _bet_result(bet: dict, reprinted: bool = False):
+    printer = services().printer
     preview = svg = None
     if printable(bet):
-        preview = layout_text(terminal().layout_for(bet))
+        preview = layout_text(printer.layout(bet))
         svg = barcode_svg(bet["ticket"])
     view = bet_view(bet)
     held = view["held"]
-    reason = held_reason(terminal().store, bet) if held else None
-    reprint_error = None
-    if reprinted:
-        last = records.prints_for(terminal().store, bet["uuid"])[-1:]
-        reprint_error = last[0]["error"] if last and last[0]["result"] == PrintState.FAILED else None
+    reason = printer.held_reason(bet) if held else None
+    reprint_error = printer.last_reprint_error(bet["uuid"]) if reprinted else None
     html = render_template("terminal/_result.html", bet=bet, view=view, preview=preview, barcode=svg,
                            held=held, held_reason=reason, reprinted=reprinted,
                            reprint_error=reprint_error)
     return html, 200, {"HX-Trigger": "bet-sold"}
 
 
-def _held() -> list[dict]:
-    store = terminal().store
-    return [{**bet, "reason": held_reason(store, bet)} for bet in records.held_bets(store)]
-
-
 @bp.get("/ui/held")
 def held_fragment():
-    return render_template("terminal/_held.html", held=_held())
+    return render_template("terminal/_held.html", held=services().printer.held())
 
 
 @bp.get("/ui/recent")
 def recent_fragment():
-    return render_template("terminal/_recent.html", recent=terminal().store.recent_bets(8))
+    return render_template("terminal/_recent.html", recent=services().store.outbox.recent(8))
 
 
 def _error(message: str):
@@ -161,15 +150,17 @@ def _error(message: str):
 
 @bp.route("/setup", methods=["GET", "POST"])
 def setup():
-    store = terminal().store
+    s = services()
+    saved = s.store.settings
     error = None
-    if request.method == "POST" and not store.enrolled:
+    if request.method == "POST" and not saved.enrolled:
         try:
-            enrol(store, request.form.get("server_url", ""), request.form.get("code", ""),
+            enrol(s.store, request.form.get("server_url", ""), request.form.get("code", ""),
                   ca_pem=request.form.get("ca_pem", "").strip() or None)
-            terminal().start_sync()
+            s.start_sync()
             return redirect(url_for("ui.index"))
         except EnrolError as exc:
             error = exc.french
-    return render_template("terminal/setup.html", store=store, error=error,
-                           status=terminal().status()), (422 if error else 200)
+    # the template reads the saved enrolment as `store` (enrolled, get)
+    return render_template("terminal/setup.html", store=saved, error=error,
+                           status=s.status()), (422 if error else 200)

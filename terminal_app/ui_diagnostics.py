@@ -2,14 +2,14 @@
 the last scans live, a test page, the drawer, and the `sim:` devices' faults."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from betting.programme import parse_utc
 from device_drivers.errors import DeviceError
 
-from .devices import SIM_FAULTS
+from .api import services
+from .devices import SIM_FAULTS, Devices
 from .printing import local_datetime
-from .service import Terminal
 from .ui import guard_ui_session
 
 bp = Blueprint("ui_diagnostics", __name__)
@@ -28,9 +28,8 @@ def _heure_sec(iso: str) -> str:
         return ""
 
 
-def devices():
-    terminal: Terminal = current_app.extensions["guichet.terminal"]
-    return terminal.devices
+def devices() -> Devices:
+    return services().devices
 
 
 @bp.get("/diagnostics")
@@ -42,7 +41,7 @@ def page():
 @bp.get("/ui/diagnostics/devices")
 def devices_fragment():
     d = devices()
-    diag = {"printer": {"uri": d.store.get("printer", "sim:"), **d.printer_state()},
+    diag = {"printer": {"uri": d.printer_uri, **d.printer_state()},
             "scanner": d.scanner_state(), "drawer": {"enabled": d.drawer_enabled},
             "simulator": d.simulator_info()}
     return render_template("terminal/_diag_states.html", diag=diag, fault_labels=FAULT_LABELS)
@@ -74,7 +73,7 @@ def drawer():
 @bp.post("/ui/diagnostics/drawer-setting")
 def drawer_setting():
     enabled = request.form.get("enabled") == "on"
-    devices().store.set(drawer="on" if enabled else "off")
+    devices().set_drawer_enabled(enabled)
     return _said(True, "Ouverture automatique du tiroir " + ("activée." if enabled else "désactivée."))
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from betting.catalogue import BET_TYPES
 
-from . import tickets
+from .api import services
 from .scans import MAX_RAW
-from .service import Terminal
+from .tickets import TicketRefused, check_code
 from .ui import guard_ui_session
 
 bp = Blueprint("ui_tickets", __name__)
@@ -27,20 +27,16 @@ bp.before_request(guard_ui_session)
 STREAM_S = 25.0
 
 
-def terminal() -> Terminal:
-    return current_app.extensions["guichet.terminal"]
-
-
 @bp.app_context_processor
 def _scan_context() -> dict:
-    return {"scan_after": terminal().devices.feed.last_id}
+    return {"scan_after": services().devices.feed.last_id}
 
 
 def _panel(status: int = 200, **context):
     return render_template("terminal/_ticket.html", bet_labels=BET_TYPES, **context), status
 
 
-def _refused(exc: tickets.TicketRefused, code: str | None = None):
+def _refused(exc: TicketRefused, code: str | None = None):
     """The panel with a refusal; a code that is not well formed is not shown as one."""
     if exc.code == "invalid_ticket_code":
         code = None
@@ -50,15 +46,15 @@ def _refused(exc: tickets.TicketRefused, code: str | None = None):
 @bp.post("/ui/tickets/open")
 def open_ticket():
     """A code from a scan (`scan_id`, already checked), a wedge scan or the keyboard."""
-    form, feed = request.form, terminal().devices.feed
+    form, feed = request.form, services().devices.feed
     scan_id = form.get("scan_id", "")
     if scan_id.isdigit():
         event = feed.get(int(scan_id))
         if event is None:
-            return _panel(404, error=tickets.TicketRefused(
+            return _panel(404, error=TicketRefused(
                 "unknown_scan", "Lecture trop ancienne : scannez le ticket à nouveau.", 404))
         if not event.ok:
-            return _panel(422, error=tickets.TicketRefused(event.error or "scan_rejected",
+            return _panel(422, error=TicketRefused(event.error or "scan_rejected",
                                                             event.message, 422), raw=event.raw)
         text = event.code
     else:
@@ -66,15 +62,15 @@ def open_ticket():
         if form.get("source") == "wedge":
             event = feed.add_code(text, "wedge")
             if not event.ok:
-                return _panel(422, error=tickets.TicketRefused(event.error, event.message, 422),
+                return _panel(422, error=TicketRefused(event.error, event.message, 422),
                               raw=event.raw)
     try:
-        code = tickets.check_code(text)
-    except tickets.TicketRefused as exc:
+        code = check_code(text)
+    except TicketRefused as exc:
         return _refused(exc)
     try:
-        info = tickets.inquire(terminal(), code)
-    except tickets.TicketRefused as exc:
+        info = services().tickets.inquire(code)
+    except TicketRefused as exc:
         return _refused(exc, code)
     return _panel(info=info, code=info["ticket"])
 
@@ -82,8 +78,8 @@ def open_ticket():
 @bp.post("/ui/tickets/<code>/pay")
 def pay(code: str):
     try:
-        done = tickets.pay(terminal(), code)
-    except tickets.TicketRefused as exc:
+        done = services().tickets.pay(code)
+    except TicketRefused as exc:
         return _refused(exc, code)
     return _panel(done=done, code=done["ticket"])
 
@@ -91,8 +87,8 @@ def pay(code: str):
 @bp.post("/ui/tickets/<code>/cancel")
 def cancel(code: str):
     try:
-        done = tickets.cancel(terminal(), code)
-    except tickets.TicketRefused as exc:
+        done = services().tickets.cancel(code)
+    except TicketRefused as exc:
         return _refused(exc, code)
     return _panel(done=done, code=done["ticket"])
 
@@ -101,8 +97,8 @@ def cancel(code: str):
 def void(uuid: str):
     """"Annuler le pari" on a held sale: the answer replaces the sale's result."""
     try:
-        done = tickets.void_held(terminal(), uuid)
-    except tickets.TicketRefused as exc:
+        done = services().tickets.void_held(uuid)
+    except TicketRefused as exc:
         return render_template("terminal/_message.html", kind="error", message=exc.message), \
             exc.http_status, {"HX-Trigger": "bet-sold"}
     return render_template("terminal/_message.html", kind="ok", message=done["message"]), \
@@ -112,13 +108,13 @@ def void(uuid: str):
 @bp.post("/ui/scans/record")
 def record_scan():
     """A wedge scan read on a page that lists scans instead of opening them (diagnostics)."""
-    terminal().devices.feed.add_code(request.form.get("code", "")[:MAX_RAW + 1], "wedge")
+    services().devices.feed.add_code(request.form.get("code", "")[:MAX_RAW + 1], "wedge")
     return "", 204
 
 
 @bp.get("/ui/scans/events")
 def scan_events():
-    feed = terminal().devices.feed
+    feed = services().devices.feed
     raw = request.headers.get("Last-Event-ID") or request.args.get("after", "")
     after = int(raw) if raw.isdigit() else feed.last_id
 

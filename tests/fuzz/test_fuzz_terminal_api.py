@@ -53,7 +53,7 @@ class TerminalEnv:
         self.uuids: list[str] = []
 
     def __repr__(self) -> str:
-        return f"<TerminalEnv enrolled={self.terminal.store.enrolled}>"
+        return f"<TerminalEnv enrolled={self.terminal.store.settings.enrolled}>"
 
     @property
     def auth(self) -> dict:
@@ -81,12 +81,14 @@ def make_terminal(data_dir, server=None) -> TerminalEnv:
     races: list[str] = []
     if server is not None:
         now_cards = server.http.get("/api/races").get_json()["races"]
-        store.set(server_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
-                  terminal_id=server.terminal_id, key=server.key.hex(), outlet="Fuzz",
-                  policy=json.dumps({"offline_margin_s": 300, "offline_ceiling_cents": 20_000}))
-        store.save_races(now_cards, 1)
+        store.settings.set(server_url=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+                           terminal_id=server.terminal_id, key=server.key.hex(), outlet="Fuzz",
+                           policy=json.dumps({"offline_margin_s": 300,
+                                              "offline_ceiling_cents": 20_000}))
+        store.programme.save(now_cards, 1)
         races = [card["race"] for card in now_cards]
-        terminal.sync = SyncClient(store, terminal.printer_state, VERSION)  # never started
+        terminal.link.client = SyncClient(store.settings, store.outbox, store.programme,
+                                          terminal.devices.printer_state, VERSION)  # never started
     return TerminalEnv(app, store.create_token(), races)
 
 

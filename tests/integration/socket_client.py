@@ -1,19 +1,21 @@
 """A Socket.IO client that speaks for an enrolled terminal, with its real key."""
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
 import socketio
 
 from betting.protocol import NAMESPACE, connect_signature
+from terminal_app.database import Database
+from terminal_app.outbox import Outbox, wire_bet
+from terminal_app.settings import Settings
 
 
 def terminal_credentials(data: Path) -> tuple[str, bytes]:
-    with sqlite3.connect(data / "terminal.db") as db:
-        cfg = dict(db.execute("SELECT key, value FROM config"))
-    return cfg["terminal_id"], bytes.fromhex(cfg["key"])
+    """A running terminal's id and key, read from its data folder (read-only)."""
+    settings = Settings(Database(data, read_only=True))
+    return settings.get("terminal_id"), settings.key
 
 
 _last_ts: dict[str, int] = {}
@@ -57,7 +59,10 @@ def connect(url: str, terminal_id: str, key: bytes, ts: int | None = None,
     raise AssertionError("unreachable")
 
 
-def outbox_row(data: Path, uuid: str) -> dict:
-    with sqlite3.connect(data / "terminal.db") as db:
-        db.row_factory = sqlite3.Row
-        return dict(db.execute("SELECT * FROM outbox WHERE uuid = ?", (uuid,)).fetchone())
+def outbox_wire(data: Path, uuid: str) -> dict:
+    """A running terminal's outbox entry as its `place_bets` message carries it."""
+    return wire_bet(Outbox(Database(data, read_only=True)).bet(uuid))
+
+
+def outbox_count(data: Path) -> int:
+    return len(Outbox(Database(data, read_only=True)).recent(10_000))

@@ -3,9 +3,11 @@ inquire, pay once, cancel in time; misread codes and an offline link."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
+
+from terminal_app.database import Database
+from terminal_app.journals import TicketOps
 
 from ..devices_support import drawer_kicks, sell, start_device_terminal, wait_until
 from ..helpers import start_server
@@ -72,10 +74,9 @@ def test_a_winning_ticket_is_paid_once_and_a_losing_one_not_at_all(term, server,
     status, late = ask(term, loser, "cancel")
     assert status == 409 and late["error"] == "pool_closed" and "annulation impossible" in late["message"]
 
-    with sqlite3.connect(term.data / "terminal.db") as db:
-        ops = db.execute("SELECT op, result, error FROM ticket_ops WHERE ticket = ? ORDER BY id",
-                         (winner,)).fetchall()
-    assert ops == [("pay", "ok", None), ("pay", "refused", "already_paid")]
+    ops = TicketOps(Database(term.data, read_only=True)).for_ticket(winner)
+    assert [(o["op"], o["result"], o["error"]) for o in ops] == [
+        ("pay", "ok", None), ("pay", "refused", "already_paid")]
 
 
 @pytest.mark.parametrize("code, words", [

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid as uuidlib
 
 import pytest
@@ -11,7 +10,7 @@ from betting.protocol import NAMESPACE
 from device_drivers.escpos_decode import decode, split_jobs
 
 from ..helpers import wait_until
-from .socket_client import connect, outbox_row, terminal_credentials
+from .socket_client import connect, outbox_count, outbox_wire, terminal_credentials
 
 
 def first_race(programme_path):
@@ -27,8 +26,8 @@ def sell(terminal, race, horse=3, stake=200, bet_type="SIMPLE_GAGNANT"):
 
 
 def server_bet_count(server) -> int:
-    with sqlite3.connect(server.db) as db:
-        return db.execute("SELECT COUNT(*) FROM bets").fetchone()[0]
+    terminals = server.api("GET", "/api/terminals")[1]["terminals"]
+    return sum(t["bets"] for t in terminals)
 
 
 def test_sold_bet_reaches_the_server_with_the_same_ticket(server, terminal, programme):
@@ -80,14 +79,7 @@ def test_resend_of_an_outbox_entry_is_a_duplicate_with_the_same_ticket(server, t
     race, _ = first_race(programme)
     status, bet = sell(terminal, race, horse=4)
     assert status == 201, bet
-    row = outbox_row(terminal.data, bet["uuid"])
-    wire = {
-        "uuid": row["uuid"], "seq": row["seq"], "placed_at": row["created_at"],
-        "race": row["race"], "bet_type": row["bet_type"], "formula": row["formula"],
-        "selections": json.loads(row["selections"]), "bases": json.loads(row["bases"]),
-        "unit_stake_cents": row["unit_stake_cents"], "total_cents": row["total_cents"],
-        "offline": False,
-    }
+    wire = outbox_wire(terminal.data, bet["uuid"])
     count = server_bet_count(server)
     # This socket replaces the terminal's own (one per terminal) for a moment.
     client = connect(server.url, *terminal_credentials(terminal.data))
@@ -149,14 +141,12 @@ def test_bad_bets_get_a_french_reason_and_change_nothing(terminal, programme, ch
     race, _ = first_race(programme)
     body = {"race": race, "bet_type": "SIMPLE_GAGNANT", "formula": "UNITAIRE",
             "selections": [3], "bases": [], "unit_stake_cents": 100, **change}
-    with sqlite3.connect(terminal.data / "terminal.db") as db:
-        before = db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    before = outbox_count(terminal.data)
     status, answer = terminal.api("POST", "/api/bets", body)
     assert status == 422, answer
     assert answer["status"] == "rejected" and answer["reason"] == reason
     assert answer["message"] and "Traceback" not in answer["message"]
-    with sqlite3.connect(terminal.data / "terminal.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == before
+    assert outbox_count(terminal.data) == before
 
 
 def test_local_api_requires_a_token(terminal):

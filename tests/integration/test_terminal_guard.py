@@ -25,8 +25,8 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "terminal"
 def app(tmp_path):
     app = create_app(str(tmp_path), {LISTEN_KEY: ("127.0.0.1", PORT)})
     terminal = app.extensions["guichet.terminal"]
-    terminal.store.set(printer=f"sim:guard-{uuid.uuid4().hex}")   # its own drawer counter
-    terminal.open_printer()
+    terminal.store.settings.set(printer=f"sim:guard-{uuid.uuid4().hex}")   # its own drawer counter
+    terminal.devices.open_printer()
     return app
 
 
@@ -40,7 +40,7 @@ def kicks(app) -> int:
 
 
 def drawer_setting(app) -> str:
-    return app.extensions["guichet.terminal"].store.get("drawer", "on")
+    return app.extensions["guichet.terminal"].store.settings.get("drawer", "on")
 
 
 def page_token(client, path: str = "/diagnostics") -> str:
@@ -115,7 +115,7 @@ def test_setup_form_carries_the_token_and_a_post_without_it_enrols_nothing(app, 
     answer = client.post("/setup", base_url=BASE,
                          data={"server_url": "http://127.0.0.1:9", "code": "123456"})
     assert answer.status_code == 403 and "Session expirée" in answer.text
-    assert not app.extensions["guichet.terminal"].store.enrolled
+    assert not app.extensions["guichet.terminal"].store.settings.enrolled
 
 
 # -- Origin / Referer ------------------------------------------------------------------

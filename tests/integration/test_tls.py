@@ -172,7 +172,7 @@ def test_a_name_the_certificate_does_not_cover_is_refused(workdir, tls_server, p
 def test_the_sync_client_checks_the_saved_ca_on_every_connection(tmp_path, tls_server, pki):
     store = TerminalStore(tmp_path / "term")
     enrol(store, tls_server.url, new_code(tls_server), ca_pem=pki["ca"].read_text())
-    good = SyncClient(store)
+    good = SyncClient(store.settings, store.outbox, store.programme)
     try:
         good._connect()
         assert good.online
@@ -180,8 +180,8 @@ def test_the_sync_client_checks_the_saved_ca_on_every_connection(tmp_path, tls_s
         good.stop()
 
     # The same terminal, but its saved CA is not the one that signed the server.
-    store.set(server_ca_pem=pki["wrong_ca"].read_text())
-    bad = SyncClient(store)
+    store.settings.set(server_ca_pem=pki["wrong_ca"].read_text())
+    bad = SyncClient(store.settings, store.outbox, store.programme)
     try:
         with pytest.raises(socketio.exceptions.ConnectionError):
             bad._connect()
@@ -214,7 +214,7 @@ def test_setup_page_refuses_a_wrong_ca_in_french_and_saves_nothing(tmp_path, tls
     assert answer.status_code == 422
     page = answer.get_data(as_text=True)
     assert "n&#39;est pas signé par l&#39;autorité (CA)" in page
-    assert not app.extensions["guichet.terminal"].store.enrolled
+    assert not app.extensions["guichet.terminal"].store.settings.enrolled
 
 
 def test_setup_page_enrols_with_the_pasted_ca_and_goes_online(tmp_path, tls_server, pki):
@@ -225,7 +225,7 @@ def test_setup_page_enrols_with_the_pasted_ca_and_goes_online(tmp_path, tls_serv
                                       "code": new_code(tls_server),
                                       "ca_pem": pki["ca"].read_text()})
         assert answer.status_code == 302, answer.get_data(as_text=True)
-        assert terminal.store.get("server_ca_pem") == pki["ca"].read_text().strip()
+        assert terminal.store.settings.get("server_ca_pem") == pki["ca"].read_text().strip()
         wait_until(lambda: terminal.online, what="terminal online over wss")
     finally:
         terminal.stop()
@@ -236,7 +236,7 @@ def test_setup_page_refuses_plain_http_to_another_machine(tmp_path):
     answer = _post_setup(client, {"server_url": "http://192.0.2.10:8700", "code": "123456"})
     assert answer.status_code == 422
     assert "la clé du terminal circulerait en clair" in answer.get_data(as_text=True)
-    assert not app.extensions["guichet.terminal"].store.enrolled
+    assert not app.extensions["guichet.terminal"].store.settings.enrolled
 
 
 # -- enrolment rules, in-process -----------------------------------------------
@@ -256,7 +256,7 @@ def test_enrolment_refusals_save_nothing(tmp_path, url, kwargs, code):
         enrol(store, url, "123456", timeout=2, **kwargs)
     assert refused.value.code == code
     assert refused.value.french and "Enrôlement refusé" not in refused.value.french
-    assert not store.enrolled and store.get("server_ca_pem") is None
+    assert not store.settings.enrolled and store.settings.get("server_ca_pem") is None
 
 
 def test_plain_http_to_another_machine_needs_the_explicit_flag(tmp_path):

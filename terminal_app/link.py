@@ -1,0 +1,73 @@
+"""The terminal's link to the central server, as the services see it.
+
+The sync client exists only once the terminal is enrolled (at start, or
+right after the setup page); `Link` is what the services hold from the start,
+and it answers for the client whether there is one yet or not.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+from .offline import Policy
+from .outbox import Outbox
+from .programme import Programme
+from .settings import Settings
+from .sync import ServerUnavailable, SyncClient
+
+
+class Link:
+    def __init__(self, settings: Settings, outbox: Outbox, programme: Programme,
+                 printer_state: Callable[[], dict], version: str = "") -> None:
+        self._settings, self._outbox, self._programme = settings, outbox, programme
+        self._printer_state = printer_state
+        self._version = version
+        self.client: SyncClient | None = None
+
+    def start(self) -> None:
+        """Start the sync client once the terminal is enrolled (a second call does nothing)."""
+        if self._settings.enrolled and self.client is None:
+            self.client = SyncClient(self._settings, self._outbox, self._programme,
+                                     self._printer_state, self._version)
+            self.client.start()
+
+    def stop(self) -> None:
+        if self.client:
+            self.client.stop()
+
+    @property
+    def online(self) -> bool:
+        return bool(self.client and self.client.online)
+
+    @property
+    def disabled(self) -> bool:
+        """Disabled by the operator, as last told by the server (kept on disk)."""
+        if self.client is not None:
+            return self.client.disabled
+        return self._settings.get("disabled") == "1"
+
+    @property
+    def clock_offset_s(self) -> float | None:
+        return self.client.clock_offset_s if self.client else None
+
+    @property
+    def policy(self) -> Policy | None:
+        """The offline rule last received from the server (none before the first link)."""
+        return self.client.policy if self.client else None
+
+    def server_now(self) -> datetime:
+        """The server's time as this terminal best knows it (this machine's clock
+        before the sync client exists)."""
+        return self.client.clock.now() if self.client else datetime.now(timezone.utc)
+
+    def send(self, uuid: str, timeout: float) -> dict | None:
+        """Hand a new outbox entry to the sync thread and wait up to `timeout` seconds
+        for the server's answer; the entry as it then stands."""
+        self.client.wake()
+        return self.client.wait_for_answer(uuid, timeout)
+
+    def request(self, event: str, payload: dict, timeout: float) -> dict:
+        """The server's ack to `event`; raises ServerUnavailable (sync.py)."""
+        if self.client is None:
+            raise ServerUnavailable("offline")
+        return self.client.request(event, payload, timeout)
