@@ -168,7 +168,8 @@ class BetRepository(_Repository):
         values[partners] = json.dumps(values[partners]) if values[partners] is not None else None
         values[self._COLUMNS.index("offline")] = int(bet.offline)
         if self.db.execute(self._INSERT, values).rowcount == 1:
-            return self.by_uuid(bet.uuid), True
+            # Stored as given: no need to read it back (the hot path of a burst).
+            return StoredBet(**{name: getattr(bet, name) for name in self._COLUMNS}), True
         stored = self.by_uuid(bet.uuid) or self.by_seq(bet.terminal_id, bet.seq)
         return stored, False
 
