@@ -22,6 +22,9 @@ One place, so the two apps cannot drift apart:
   broken body is a client mistake the client should be told about. Parsed
   JSON deeper than MAX_JSON_DEPTH is refused the same way, so no view meets a
   structure its own recursion could choke on.
+- **Every refusal is JSON with a reason** (404, 405, 500 included), in the
+  language of whoever reads that app: English for the operator's server,
+  French for the shop's terminal.
 """
 from __future__ import annotations
 
@@ -68,6 +71,9 @@ class Messages:
     too_deep: str
     too_large: str  # formatted with {limit}, a size written with `units`
     units: tuple[str, str]  # (megabytes, kilobytes)
+    not_found: str
+    bad_method: str
+    internal: str
 
 
 ENGLISH = Messages(
@@ -75,6 +81,9 @@ ENGLISH = Messages(
     too_deep=f"the JSON body is nested too deeply (at most {MAX_JSON_DEPTH} levels)",
     too_large="request body too large: at most {limit} on this route",
     units=("MB", "KB"),
+    not_found="no such resource",
+    bad_method="method not allowed",
+    internal="internal error",
 )
 
 FRENCH = Messages(
@@ -82,6 +91,9 @@ FRENCH = Messages(
     too_deep=f"Corps JSON trop imbriqué ({MAX_JSON_DEPTH} niveaux au plus).",
     too_large="Requête trop volumineuse : {limit} au plus.",
     units=("Mo", "Ko"),
+    not_found="Page introuvable.",
+    bad_method="Méthode non permise.",
+    internal="Erreur interne du terminal : réessayez ou appelez l'assistance.",
 )
 
 
@@ -184,6 +196,13 @@ def install(app: Flask, messages: Messages,
 
     app.before_request_funcs.setdefault(None, []).insert(0, cap_body)
     app.after_request(add_headers)
+    def refusal(status: int, error: str, message: str):
+        return lambda _exc: (jsonify(ok=False, error=error, message=message), status)
+
+    # Every other refusal of either app is JSON with a reason too, in its reader's language.
+    app.register_error_handler(404, refusal(404, "not_found", messages.not_found))
+    app.register_error_handler(405, refusal(405, "method_not_allowed", messages.bad_method))
+    app.register_error_handler(500, refusal(500, "internal_error", messages.internal))
     app.register_error_handler(BadJson, on_bad_json)
     app.register_error_handler(RequestEntityTooLarge, on_too_large)
 

@@ -7,7 +7,7 @@ import socket
 import uuid
 from datetime import timedelta
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, render_template
 from flask_socketio import SocketIO
 
 from betting.protocol import NAMESPACE
@@ -75,18 +75,6 @@ def create_app(config: dict | None = None) -> Flask:
             terminals = fleet.list_terminals(uow, now)
         return render_template("server/overview.html", races=records, pools=pools,
                                terminals=terminals, now=now)
-
-    @app.errorhandler(404)
-    def not_found(_exc):
-        return jsonify(ok=False, error="not_found", message="no such resource"), 404
-
-    @app.errorhandler(405)
-    def bad_method(_exc):
-        return jsonify(ok=False, error="method_not_allowed", message="method not allowed"), 405
-
-    @app.errorhandler(500)
-    def internal(_exc):
-        return jsonify(ok=False, error="internal_error", message="internal error"), 500
 
     if settings.auto_close_interval_s:
         socketio.start_background_task(_watch, socketio, store, namespace,

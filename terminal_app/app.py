@@ -51,17 +51,4 @@ def create_app(data_dir: str, config: dict | None = None) -> Flask:
     def healthz():
         return jsonify(ok=True)
 
-    @app.errorhandler(404)
-    def not_found(_exc):
-        return jsonify(ok=False, error="not_found", message="Page introuvable."), 404
-
-    @app.errorhandler(405)
-    def bad_method(_exc):
-        return jsonify(ok=False, error="method_not_allowed", message="Méthode non permise."), 405
-
-    @app.errorhandler(500)
-    def internal(_exc):
-        return jsonify(ok=False, error="internal_error",
-                       message="Erreur interne du terminal : réessayez ou appelez l'assistance."), 500
-
     return app
