@@ -165,3 +165,22 @@ MIGRATIONS.append((
     )
     """,
 ))
+
+MIGRATIONS.append((
+    7,
+    "pool totals as per-writer counters: shards summed on reading, no hot row per pool",
+    """
+    CREATE TABLE pool_counters (
+        race_id TEXT NOT NULL,
+        bet_type TEXT NOT NULL,
+        shard INTEGER NOT NULL,
+        total_cents INTEGER NOT NULL DEFAULT 0,
+        bets INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (race_id, bet_type, shard)
+    );
+    INSERT INTO pool_counters (race_id, bet_type, shard, total_cents, bets)
+        SELECT race_id, bet_type, 0, total_cents, bets FROM pools;
+    DROP TABLE pools;
+    ALTER TABLE pool_counters RENAME TO pools
+    """,
+))

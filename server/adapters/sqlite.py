@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -39,6 +40,9 @@ from ..records import (
 )
 
 log = logging.getLogger("guichet.server")
+
+# Rows per pool in `pools` (see PoolRepository): enough that concurrent writers rarely meet.
+POOL_SHARDS = 16
 
 
 class SqliteStoreError(Exception):
@@ -254,27 +258,44 @@ class BetRepository(_Repository):
 
 
 class PoolRepository(_Repository):
-    """Running totals of accepted stakes per pool, shown to the operator."""
+    """Running totals of accepted stakes per pool, shown to the operator.
+
+    Kept as per-writer counters, not one row per pool: each unit of work adds
+    to its own shard, one of `POOL_SHARDS` rows of the pool picked at random,
+    so concurrent writers on a store that allows them (PostgreSQL) do not all
+    wait on the same hot row. A pool's total is the sum of its shards. A
+    cancel takes its stake off this unit of work's shard, which may then go
+    below zero: only the sum means anything.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        super().__init__(db)
+        self.shard = random.randrange(POOL_SHARDS)
+
+    def _count(self, race_id: str, bet_type: str, total_cents: int, bets: int) -> None:
+        self.db.execute(
+            """INSERT INTO pools (race_id, bet_type, shard, total_cents, bets)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (race_id, bet_type, shard) DO UPDATE SET
+                 total_cents = total_cents + excluded.total_cents,
+                 bets = bets + excluded.bets""",
+            (race_id, bet_type, self.shard, total_cents, bets))
 
     def add(self, race_id: str, bet_type: str, total_cents: int) -> None:
-        self.db.execute(
-            """INSERT INTO pools (race_id, bet_type, total_cents, bets) VALUES (?, ?, ?, 1)
-               ON CONFLICT (race_id, bet_type) DO UPDATE SET
-                 total_cents = total_cents + excluded.total_cents, bets = bets + 1""",
-            (race_id, bet_type, total_cents))
+        self._count(race_id, bet_type, total_cents, 1)
 
     def remove(self, race_id: str, bet_type: str, total_cents: int) -> None:
-        self.db.execute("UPDATE pools SET total_cents = total_cents - ?, bets = bets - 1 "
-                        "WHERE race_id = ? AND bet_type = ?", (total_cents, race_id, bet_type))
+        self._count(race_id, bet_type, -total_cents, -1)
 
     def totals(self, race_id: str) -> list[dict]:
         return [dict(r) for r in self.db.execute(
-            "SELECT bet_type, total_cents, bets FROM pools WHERE race_id = ? ORDER BY bet_type",
-            (race_id,))]
+            "SELECT bet_type, SUM(total_cents) AS total_cents, SUM(bets) AS bets FROM pools "
+            "WHERE race_id = ? GROUP BY bet_type ORDER BY bet_type", (race_id,))]
 
     def all_totals(self) -> dict[tuple[str, str], dict]:
-        return {(r["race_id"], r["bet_type"]): dict(r)
-                for r in self.db.execute("SELECT * FROM pools")}
+        return {(r["race_id"], r["bet_type"]): dict(r) for r in self.db.execute(
+            "SELECT race_id, bet_type, SUM(total_cents) AS total_cents, SUM(bets) AS bets "
+            "FROM pools GROUP BY race_id, bet_type")}
 
     def drop_race(self, race_id: str) -> None:
         self.db.execute("DELETE FROM pools WHERE race_id = ?", (race_id,))

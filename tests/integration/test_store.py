@@ -10,13 +10,16 @@ import pytest
 
 from betting.programme import iso_utc
 from betting.protocol import NAMESPACE, connect_signature
-from server import fleet, races, tickets
-from server.app import create_app
-from server.bets import place_one
-from server.programme_import import parse_programme, sample_programme
+from server.services import fleet, payouts, races
+from server.web.app import create_app
+from server.services.ledger import place_one
+from server.services.programme_import import parse_programme, sample_programme
+from server.adapters import sqlite as sqlite_adapter
+from server.migrations import MIGRATIONS
 from server.records import NewBet, Payment
-from server.store import utcnow
-from tests.server_store import committed
+from guichet.clock import utcnow
+from server.store import open_store
+from tests.server_store import committed, count_rows, damage
 
 
 def _programme(store, minutes_ahead: int = 60) -> str:
@@ -145,8 +148,8 @@ def test_a_payment_lost_between_check_and_insert_is_answered_already_paid(store,
         return None if len(calls) <= 2 else real_get(self, ticket)
 
     monkeypatch.setattr(repository, "get", racing_get)
-    with store.unit_of_work() as uow, pytest.raises(tickets.TicketError) as refused:
-        tickets.pay(uow, late["ticket"], "mine-0001", terminal_id, utcnow())
+    with store.unit_of_work() as uow, pytest.raises(payouts.TicketError) as refused:
+        payouts.pay(uow, late["ticket"], "mine-0001", terminal_id, utcnow())
     assert refused.value.code == "already_paid"
     assert len(calls) == 3  # checked twice, then read back after the insert lost
 
@@ -221,3 +224,50 @@ def test_two_server_processes_on_one_store_close_and_push_a_race_once(tmp_path):
     assert sorted(len(seen) for seen in states) == [0, 1], states
     for client in clients:
         client.disconnect(NAMESPACE)
+
+
+# -- pool totals as per-writer counters ------------------------------------------
+
+def test_pool_totals_are_accepted_minus_cancelled_stakes_across_writers(store, monkeypatch):
+    shards = iter(range(1000))
+    monkeypatch.setattr(sqlite_adapter.random, "randrange", lambda n: next(shards) % n)
+    race = _programme(store)
+    terminals = [_terminal(store) for _ in range(3)]
+    placed = [(terminal_id, _place(store, terminal_id, key, _bet(
+        race, seq, unit_stake_cents=stake, total_cents=stake)))
+        for seq, stake in ((1, 200), (2, 500)) for terminal_id, key in terminals]
+    assert all(answer["status"] == "accepted" for _, answer in placed)
+    terminal_id, cancelled = placed[1]
+    with committed(store) as uow:
+        payouts.cancel(uow, cancelled["ticket"], terminal_id, utcnow())
+    assert count_rows(store, "pools") > 1  # each unit of work wrote its own shard
+    with store.unit_of_work(read_only=True) as uow:
+        totals, every = uow.pools.totals(race), uow.pools.all_totals()
+    expected = {"bet_type": "SIMPLE_GAGNANT", "total_cents": 3 * 200 + 3 * 500 - 200, "bets": 5}
+    assert totals == [expected]
+    assert every == {(race, "SIMPLE_GAGNANT"): {"race_id": race, **expected}}
+
+
+def test_migration_7_keeps_the_pool_totals_of_an_older_store(tmp_path, monkeypatch):
+    path = str(tmp_path / "old.db")
+    monkeypatch.setattr(sqlite_adapter, "MIGRATIONS", MIGRATIONS[:6])
+    old = open_store(path)
+    damage(old, "INSERT INTO pools (race_id, bet_type, total_cents, bets) VALUES "
+                "('2030-01-01/R1C1', 'SIMPLE_GAGNANT', 1500, 4), "
+                "('2030-01-01/R1C1', 'COUPLE_GAGNANT', 300, 1), "
+                "('2030-01-01/R1C2', 'SIMPLE_GAGNANT', 700, 2)")
+    old.close()
+    monkeypatch.undo()
+    new = open_store(path)
+    try:
+        with committed(new) as uow:
+            uow.pools.add("2030-01-01/R1C1", "SIMPLE_GAGNANT", 200)
+        with new.unit_of_work(read_only=True) as uow:
+            assert uow.pools.totals("2030-01-01/R1C1") == [
+                {"bet_type": "COUPLE_GAGNANT", "total_cents": 300, "bets": 1},
+                {"bet_type": "SIMPLE_GAGNANT", "total_cents": 1700, "bets": 5}]
+            assert uow.pools.all_totals()[("2030-01-01/R1C2", "SIMPLE_GAGNANT")] == {
+                "race_id": "2030-01-01/R1C2", "bet_type": "SIMPLE_GAGNANT",
+                "total_cents": 700, "bets": 2}
+    finally:
+        new.close()
