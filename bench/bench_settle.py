@@ -23,10 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server import races, tickets  # noqa: E402
-from server.programme_import import parse_programme, sample_programme  # noqa: E402
-from server.settlement import enter_result  # noqa: E402
-from server.store import open_store, utcnow  # noqa: E402
+from server.services import payouts, races  # noqa: E402
+from server.services.programme_import import parse_programme, sample_programme  # noqa: E402
+from server.services.settlement import enter_result  # noqa: E402
+from guichet.clock import utcnow  # noqa: E402
+from server.store import open_store  # noqa: E402
 
 
 def shapes(rng: random.Random, runners: list[int]):
@@ -108,7 +109,7 @@ def main() -> None:
     db.close()
     with store.unit_of_work(read_only=True) as uow:
         t1 = time.perf_counter()
-        status, amount = tickets.value(uow, uow.bets.by_ticket(code), code)
+        status, amount = payouts.value(uow, uow.bets.by_ticket(code), code)
         one = time.perf_counter() - t1
     staked = sum(p["total_cents"] for p in published["pools"])
     print(f"bets={args.bets:,} distinct shapes={shapes_count:,} pools={len(published['pools'])} "

@@ -43,7 +43,7 @@ def check_connect_auth(auth: object, key_for, now_ts: float) -> str:
     `key_for(terminal_id)` returns the terminal's key, or None when the
     terminal is unknown. This checks the signature and its freshness only:
     that a `ts` is used once (replay) and that the terminal is enabled are
-    decided by the store (server/fleet.py `claim_connection`), shared by every
+    decided by the store (server/services/fleet.py `claim_connection`), shared by every
     server process. A client must therefore never reuse a `ts`.
     """
     if not isinstance(auth, dict):

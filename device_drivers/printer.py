@@ -16,7 +16,7 @@ from typing import Sequence
 
 from escpos.printer import Dummy
 
-from .devices import Device, FileDevice, SerialDevice, TcpDevice, UsbDevice
+from .transports import Device, FileDevice, SerialDevice, TcpDevice, UsbDevice
 from .errors import DeviceError, InvalidTicketLayout, PrintFailed
 from .render import DEFAULT_PROFILE, JobWriter, diagnostic_page_job, lines_job, ticket_job
 from .simulator import SimulatedPrinter, simulated_printer

@@ -22,6 +22,7 @@ from typing import Callable
 import serial
 
 from .errors import DeviceConfigError, DeviceError, ScanRejected, ScannerDisconnected
+from .transports import close_quietly
 from .uri import SERIAL_BAUDRATES, bad, parse_device_uri
 
 log = logging.getLogger(__name__)
@@ -214,11 +215,7 @@ class SerialScanner(Scanner):
         return text.decode("ascii")
 
     def _drop(self) -> None:
-        if self._serial is not None:
-            try:
-                self._serial.close()
-            except (serial.SerialException, OSError):
-                pass
+        close_quietly(self._serial)
         self._serial = None
         self._buffer.clear()
         self._skipping = False

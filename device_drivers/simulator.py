@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from .devices import Device
+from .transports import Device
 from .escpos_decode import Barcode, DecodedJob, EscposDecodeError, decode
 from .errors import DeviceConfigError
 from .status import answer_for

@@ -1,4 +1,5 @@
-"""Printer transports: each one is raw bytes out (`_raw`) and, if it can, bytes back (`_read`).
+"""Device transports: each printer one is raw bytes out (`_raw`) and, if it can, bytes
+back (`_read`); the serial close both the printer and the scanner use is here too.
 
 Jobs are composed by python-escpos (render.py); these classes only move
 bytes. python-escpos ships transports too, but its `File` truncates (we
@@ -26,6 +27,16 @@ from .status import PrinterStatus, read_status, status_query
 
 STATUS_TIMEOUT = 0.5     # seconds for one DLE EOT answer; a live printer answers in milliseconds
 WRITE_TIMEOUT = 10.0
+
+
+def close_quietly(port: serial.Serial | None) -> None:
+    """Close a serial port that may already be gone: an unplugged adapter raises on
+    close, and the caller is dropping the port either way (it reopens it next time)."""
+    if port is not None:
+        try:
+            port.close()
+        except (serial.SerialException, OSError):
+            pass
 
 
 class Device(ABC):
@@ -115,12 +126,8 @@ class SerialDevice(Device):
             return b""
 
     def close(self) -> None:
-        if self._serial is not None:
-            try:
-                self._serial.close()
-            except (serial.SerialException, OSError):
-                pass
-            self._serial = None
+        close_quietly(self._serial)
+        self._serial = None
 
 
 class TcpDevice(Device):

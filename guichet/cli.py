@@ -67,7 +67,7 @@ def server(db: str, host: str, port: int, message_queue: str | None,
             "--bind", f"{host}:{port}", "--graceful-timeout", "5", "--timeout", "30",
             "--access-logfile", "-", "--log-level", "info",
             # hooks: no `Server: gunicorn` header (guichet/gunicorn_conf.py)
-            "--config", "python:guichet.gunicorn_conf", "server.wsgi:app"]
+            "--config", "python:guichet.gunicorn_conf", "server.web.wsgi:app"]
     if tls:  # gunicorn's own TLS: the gevent worker wraps each socket, websockets included
         args += ["--certfile", tls[0], "--keyfile", tls[1]]
     warn_if_cleartext(host, bool(tls))
@@ -115,7 +115,7 @@ def terminal_token(data: str) -> None:
 
     Example: curl -H "Authorization: Bearer $(guichet terminal token)" http://127.0.0.1:8701/api/status
     """
-    from terminal_app.store import TerminalStore, TerminalStoreError
+    from terminal_app.adapters.store import TerminalStore, TerminalStoreError
 
     try:
         click.echo(TerminalStore(data).create_token())
@@ -139,7 +139,7 @@ def terminal_diagnose(data: str, printer: str | None, test_page: bool, open_draw
 
     Example: guichet terminal diagnose --printer serial:/dev/ttyS0?baudrate=19200 --test-page
     """
-    from terminal_app.diagnose import DiagnoseError, diagnose, lines
+    from terminal_app.services.diagnose import DiagnoseError, diagnose, lines
 
     try:
         report = diagnose(data, printer, test_page, open_drawer)
@@ -167,8 +167,8 @@ def enrol(server_url: str, code: str, ca_file: str | None, insecure_http: bool,
 
     Example: guichet enrol --server https://central:8700 --ca-file guichet-ca.pem --code 123456789012
     """
-    from terminal_app.enrolment import MAX_CA_PEM_CHARS, EnrolError, enrol as do_enrol
-    from terminal_app.store import TerminalStore, TerminalStoreError
+    from terminal_app.services.enrolment import MAX_CA_PEM_CHARS, EnrolError, enrol as do_enrol
+    from terminal_app.adapters.store import TerminalStore, TerminalStoreError
 
     ca_pem = None
     if ca_file:

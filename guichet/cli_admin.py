@@ -23,8 +23,8 @@ def admin_token(db: str) -> None:
 
     Example: curl -H "Authorization: Bearer $(guichet admin token)" http://127.0.0.1:8700/api/terminals
     """
-    from server.fleet import create_admin_token
-    from server.store import utcnow
+    from server.services.fleet import create_admin_token
+    from guichet.clock import utcnow
 
     click.echo(in_store(db, lambda uow: create_admin_token(uow, utcnow())))
 
@@ -37,8 +37,8 @@ def admin_import(file, db: str) -> None:
 
     Example: guichet admin import programme_2021-01-01.json
     """
-    from server.programme_import import ProgrammeError, parse_programme
-    from server.races import import_races
+    from server.services.programme_import import ProgrammeError, parse_programme
+    from server.services.races import import_races
 
     try:
         doc = json.load(file)
@@ -60,8 +60,8 @@ def admin_enrolment_code(outlet: str, db: str) -> None:
 
     Example: guichet admin enrolment-code --outlet "Bar du Centre, Lyon"
     """
-    from server.fleet import create_enrolment_code
-    from server.store import utcnow
+    from server.services.fleet import create_enrolment_code
+    from guichet.clock import utcnow
 
     if not outlet.strip():
         raise click.ClickException("--outlet must not be empty")
@@ -77,8 +77,8 @@ def admin_close(race: str, db: str) -> None:
 
     Example: guichet admin close 2021-01-01/R1C4
     """
-    from server.races import close_race
-    from server.store import utcnow
+    from server.services.races import close_race
+    from guichet.clock import utcnow
 
     record = in_store(db, lambda uow: close_race(uow, race, utcnow()))
     if record is None:
@@ -97,7 +97,7 @@ def admin_remove_race(race: str, db: str) -> None:
 
     Example: guichet admin remove-race 2021-01-01/R1C4
     """
-    from server.races import RaceRemovalRefused, remove_race
+    from server.services.races import RaceRemovalRefused, remove_race
 
     try:
         version = in_store(db, lambda uow: remove_race(uow, race))
@@ -117,8 +117,8 @@ def _arrival(text: str) -> list[list[int]]:
 
 
 def _settle(db: str, action):
-    from server.settlement import SettlementError
-    from server.store import utcnow
+    from server.services.settlement import SettlementError
+    from guichet.clock import utcnow
 
     try:
         return in_store(db, lambda uow: action(uow, utcnow()))
@@ -149,7 +149,7 @@ def admin_result(race: str, arrival: str, non_runners: str, official: bool, db: 
 
     Example: guichet admin result 2021-01-01/R1C4 --arrival 13,7,14,8 --non-runners 3
     """
-    from server.settlement import enter_result
+    from server.services.settlement import enter_result
 
     try:
         nps = [int(h) for h in non_runners.split(",") if h.strip()]
@@ -168,7 +168,7 @@ def admin_official(race: str, db: str) -> None:
 
     Example: guichet admin official 2021-01-01/R1C4
     """
-    from server.settlement import declare_official
+    from server.services.settlement import declare_official
 
     _print_dividends(_settle(db, lambda uow, now: declare_official(uow, race, now)))
 
@@ -182,7 +182,7 @@ def admin_non_runners(race: str, horses: tuple[int, ...], db: str) -> None:
 
     Example: guichet admin non-runners 2021-01-01/R1C4 3 11
     """
-    from server.settlement import declare_non_runners
+    from server.services.settlement import declare_non_runners
 
     record = _settle(db, lambda uow, now: declare_non_runners(uow, race, list(horses), now))
     gone = [r.number for r in record.race.runners if r.non_runner]
@@ -196,8 +196,8 @@ def admin_races(db: str) -> None:
 
     Example: guichet admin races
     """
-    from server.races import list_races
-    from server.store import utcnow
+    from server.services.races import list_races
+    from guichet.clock import utcnow
 
     now = utcnow()
     for r in in_store(db, list_races, read_only=True):
@@ -212,8 +212,8 @@ def admin_terminals(db: str) -> None:
 
     Example: guichet admin terminals
     """
-    from server.fleet import list_terminals
-    from server.store import utcnow
+    from server.services.fleet import list_terminals
+    from guichet.clock import utcnow
 
     for t in in_store(db, lambda uow: list_terminals(uow, utcnow()), read_only=True):
         state = "disabled" if t["disabled"] else ("connected" if t["connected"] else "away")
@@ -221,7 +221,7 @@ def admin_terminals(db: str) -> None:
 
 
 def _set_disabled(db: str, terminal: str, disabled: bool) -> None:
-    from server.fleet import set_disabled
+    from server.services.fleet import set_disabled
 
     done = in_store(db, lambda uow: set_disabled(uow, terminal.strip().upper(), disabled))
     if done is None:
@@ -271,9 +271,9 @@ def admin_review(ticket: str | None, refund_cents: int | None, void: bool, note:
 
     Example: guichet admin review 000001000000042123456784 --refund 300
     """
-    from server.review import ReviewError, decide, review_queue
+    from server.services.review import ReviewError, decide, review_queue
     from betting.states import ReviewState
-    from server.store import utcnow
+    from guichet.clock import utcnow
 
     if ticket is None:
         if refund_cents is not None or void or note is not None:

@@ -76,7 +76,7 @@ data_option = click.option("--data", default=default_data,
 
 
 def load_rates_or_exit():
-    from server.rates_config import RatesError, load_rates
+    from server.services.rates_config import RatesError, load_rates
 
     try:
         return load_rates()
@@ -126,7 +126,7 @@ def check_tls_files(certfile: str | None, keyfile: str | None) -> tuple[str, str
 
 def warn_if_cleartext(host: str, tls: bool) -> None:
     """Say so in the log when enrolment keys and bets would cross a network in clear."""
-    from terminal_app.enrolment import is_loopback
+    from terminal_app.services.enrolment import is_loopback
 
     if not tls and not is_loopback(host):
         click.echo(f"warning: listening on {host} without TLS: enrolment keys and bets cross "

@@ -45,10 +45,11 @@ def _stop(procs: list[subprocess.Popen]) -> None:
 
 def prepare(folder: Path, server_port: int) -> str:
     """Store with the sample programme and an enrolment code; returns the code."""
-    from server.fleet import create_enrolment_code
-    from server.programme_import import parse_programme, sample_programme
-    from server.races import import_races
-    from server.store import open_store, utcnow
+    from server.services.fleet import create_enrolment_code
+    from server.services.programme_import import parse_programme, sample_programme
+    from server.services.races import import_races
+    from guichet.clock import utcnow
+    from server.store import open_store
 
     now = utcnow()
     first = (now + timedelta(minutes=20)).replace(second=0, microsecond=0)
@@ -62,8 +63,8 @@ def prepare(folder: Path, server_port: int) -> str:
 
 
 def run_demo(data: str | None, server_port: int, terminal_port: int) -> None:
-    from terminal_app.enrolment import EnrolError, enrol
-    from terminal_app.store import TerminalStore
+    from terminal_app.services.enrolment import EnrolError, enrol
+    from terminal_app.adapters.store import TerminalStore
 
     folder = Path(data) if data else Path(tempfile.mkdtemp(prefix="guichet-demo-"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class StoredRace:
     """A race as stored: its card still as text, since a damaged one must be
-    reported and skipped by the reader (server/races.py), never crash the store."""
+    reported and skipped by the reader (server/services/races.py), never crash the store."""
 
     race_id: str
     state: str

@@ -14,7 +14,6 @@ store (server/adapters/); SQLite is the one this version ships.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
@@ -39,10 +38,6 @@ class Store(Protocol):
     def ping(self) -> bool: ...
 
     def close(self) -> None: ...
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def resolve_db_url(url: str) -> Path:

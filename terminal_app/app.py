@@ -10,15 +10,15 @@ from guichet.paths import STATIC, TEMPLATES
 from guichet.web_security import FRENCH
 from guichet.web_security import install as install_web_security
 
-from .api import bp as api_bp
-from .api_diagnostics import bp as api_diagnostics_bp
-from .api_tickets import bp as api_tickets_bp
+from .web.api import bp as api_bp
+from .web.api_diagnostics import bp as api_diagnostics_bp
+from .web.api_tickets import bp as api_tickets_bp
 from .config import load as load_config
-from .guard import install as install_guard
+from .web.guard import install as install_guard
 from .bootstrap import bootstrap
-from .ui import bp as ui_bp
-from .ui_diagnostics import bp as ui_diagnostics_bp
-from .ui_tickets import bp as ui_tickets_bp
+from .web.ui import bp as ui_bp
+from .web.ui_diagnostics import bp as ui_diagnostics_bp
+from .web.ui_tickets import bp as ui_tickets_bp
 
 
 def create_app(data_dir: str, config: dict | None = None) -> Flask:
@@ -34,7 +34,7 @@ def create_app(data_dir: str, config: dict | None = None) -> Flask:
         saved.set(session_secret=secret)
     app.config.update(SECRET_KEY=secret, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_HTTPONLY=True)
-    # Host, Origin and CSRF checks before anything else (terminal_app/guard.py); the
+    # Host, Origin and CSRF checks before anything else (terminal_app/web/guard.py); the
     # address the terminal listens on comes from `guichet terminal --host/--port`.
     install_guard(app, settings.host, settings.port)
     # Security headers, a 64 KB body cap checked before the guard reads any form

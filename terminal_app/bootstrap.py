@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .devices import Devices
-from .link import Link
-from .print_jobs import TicketPrinter
-from .sales import Sales
-from .store import TerminalStore
-from .tickets import TicketDesk
+from .adapters.shop_devices import Devices
+from .adapters.link import Link
+from .services.print_jobs import TicketPrinter
+from .services.sales import Sales
+from .adapters.store import TerminalStore
+from .services.ticket_desk import TicketDesk
 
 
 @dataclass

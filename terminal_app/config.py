@@ -16,7 +16,7 @@ from flask import Config
 
 from guichet.paths import DEFAULT_TERMINAL_PORT
 
-from .guard import LISTEN_KEY
+from .web.guard import LISTEN_KEY
 
 PREFIX = "GUICHET"
 
@@ -28,7 +28,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class TerminalConfig:
     """The address the UI and local API listen on; the Host and Origin checks
-    (terminal_app/guard.py) accept this address and no other."""
+    (terminal_app/web/guard.py) accept this address and no other."""
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_TERMINAL_PORT

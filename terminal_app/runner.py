@@ -14,8 +14,8 @@ from device_drivers.scanner import open_scanner
 
 from .app import create_app
 from .config import ConfigError
-from .guard import LISTEN_KEY
-from .store import TerminalStoreError
+from .web.guard import LISTEN_KEY
+from .adapters.store import TerminalStoreError
 
 log = logging.getLogger("guichet.terminal")
 

@@ -217,8 +217,8 @@ def restart_terminal(tmp: Path, term: Terminal) -> None:
 def write_sample_programme(path: Path, minutes_ahead: int = 60) -> dict:
     from datetime import timedelta
 
-    from server.programme_import import sample_programme
-    from server.store import utcnow
+    from server.services.programme_import import sample_programme
+    from guichet.clock import utcnow
 
     now = utcnow()
     doc = sample_programme(now.date(), now + timedelta(minutes=minutes_ahead))

@@ -8,7 +8,7 @@ import click
 from click.testing import CliRunner
 
 from guichet.cli import main
-from server.socket_ns import TerminalNamespace
+from server.web.socket_ns import TerminalNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from betting.programme import iso_utc, parse_utc
 from betting.tickets import terminal_id as make_terminal_id
 
-from .records import StoredTerminal
-from .store import UnitOfWork
+from ..records import StoredTerminal
+from ..store import UnitOfWork
 
 ENROLMENT_CODE_TTL = timedelta(hours=24)
-# A connected terminal beats every 4 s (terminal_app/sync.py), written by the
+# A connected terminal beats every 4 s (terminal_app/adapters/sync.py), written by the
 # watch loop within a second: three beats missed and it counts as away.
 CONNECTED_WITHIN = timedelta(seconds=15)
 

@@ -10,7 +10,9 @@ its ticket code (the customer holds the provisional paper) but the refund it
 may be paid is what the server itself priced, recorded in `refund_cents`, and
 only for an honest late bet (`pool_closed`, valid against the card, claimed
 total equal to the server's price, within the offline ceiling). Anything else
-is left for the operator's review (server/review.py), never payable at a counter.
+is left for the operator's review (server/services/review.py), never payable at a counter.
+
+Named `ledger`, not `bets`, because `betting/bets.py` already means pricing one bet.
 """
 from __future__ import annotations
 
@@ -28,12 +30,12 @@ from betting.states import Answer, BetStatus, RaceState, ReviewState
 from betting.tickets import make_ticket_code
 
 from .races import RaceRecord, get_race
-from .records import NewBet, StoredBet
-from .store import UnitOfWork
+from ..records import NewBet, StoredBet
+from ..store import UnitOfWork
 
 log = logging.getLogger("guichet.server")
 
-# The server's offline policy when the caller does not say (server/app.py's defaults).
+# The server's offline policy when the caller does not say (server/web/app.py's defaults).
 DEFAULT_OFFLINE_CEILING_CENTS = 20_000
 DEFAULT_OFFLINE_MARGIN_S = 300
 # How far a terminal's sale stamp may run ahead of the server's clock.

@@ -5,6 +5,9 @@ digit, MAC under the issuing terminal's key) before anything is looked up.
 A refused offline bet is worth what the server decided it owes
 (`bets.refund_cents`), never the total the terminal claimed; one waiting for
 the operator's review is worth nothing at a counter until decided.
+
+Named `payouts`, not `tickets`, because `betting/tickets.py` means ticket codes
+and the terminal has its own ticket desk.
 """
 from __future__ import annotations
 
@@ -17,13 +20,13 @@ from betting.states import BetStatus, RaceState, ReviewState, TicketValue
 from betting.tickets import parse_ticket_code, verify_ticket_code
 
 from .races import get_race
-from .records import Payment, StoredBet
+from ..records import Payment, StoredBet
 from .settlement import bet_combinations, is_official, pool_result
-from .store import UnitOfWork
+from ..store import UnitOfWork
 
 CANCEL_WINDOW = timedelta(minutes=10)
 
-# A refused offline bet the operator must look at (server/review.py), and one
+# A refused offline bet the operator must look at (server/services/review.py), and one
 # the operator voided: nothing payable at a counter.
 MESSAGES = {
     TicketValue.REVIEW: "Ticket à faire vérifier par le centre : ne payez rien, le client sera "

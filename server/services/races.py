@@ -21,8 +21,8 @@ from datetime import datetime
 from betting.programme import Race, iso_utc
 from betting.states import RaceState
 
-from .records import StoredRace
-from .store import UnitOfWork
+from ..records import StoredRace
+from ..store import UnitOfWork
 
 log = logging.getLogger("guichet.server")
 

@@ -16,8 +16,8 @@ from betting.errors import InvalidTicketCode
 from betting.states import ReviewState
 from betting.tickets import parse_ticket_code
 
-from .records import StoredBet
-from .store import UnitOfWork
+from ..records import StoredBet
+from ..store import UnitOfWork
 
 DECISIONS = (ReviewState.REFUND, ReviewState.VOID)
 MAX_NOTE = 500

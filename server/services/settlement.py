@@ -22,7 +22,7 @@ from betting.results import OfficialResult, make_result
 from betting.states import RaceState
 
 from .races import RaceRecord, get_race, import_races
-from .store import UnitOfWork
+from ..store import UnitOfWork
 
 
 class SettlementError(Exception):

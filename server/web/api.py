@@ -8,12 +8,13 @@ from flask import Blueprint, current_app, jsonify, request
 from betting.errors import InvalidTicketCode, UnknownRace
 from betting.programme import parse_race_id
 from betting.tickets import parse_ticket_code
+from guichet.clock import utcnow
 
-from . import fleet, races
-from .bets import bet_to_dict
-from .programme_import import ProgrammeError, parse_programme
-from .review import ReviewError, decide, review_queue
-from .settlement import (
+from ..services import fleet, races
+from ..services.ledger import bet_to_dict
+from ..services.programme_import import ProgrammeError, parse_programme
+from ..services.review import ReviewError, decide, review_queue
+from ..services.settlement import (
     SettlementError,
     declare_non_runners,
     declare_official,
@@ -21,14 +22,13 @@ from .settlement import (
     enter_result,
 )
 from .socket_ns import DISABLED_MESSAGE, cut_off, push_pool_states
-from .store import utcnow
-from .throttle import FailureThrottle
-from .tickets import TicketError, inquire
+from ..services.throttle import FailureThrottle
+from ..services.payouts import TicketError, inquire
 
 bp = Blueprint("api", __name__)
 
 # Changes to the programme and results reach the terminals through the
-# server's watch loop (server/app.py), whichever process made them.
+# server's watch loop (server/web/app.py), whichever process made them.
 
 
 class ApiError(Exception):

@@ -11,18 +11,19 @@ from flask import Flask, render_template
 from flask_socketio import SocketIO
 
 from betting.protocol import NAMESPACE
+from guichet.clock import utcnow
 from guichet.paths import STATIC, TEMPLATES, default_server_db, ensure_parent
 from guichet.web_security import ENGLISH, PROGRAMME_BODY_LIMIT
 from guichet.web_security import install as install_web_security
 
-from . import fleet, races
+from ..services import fleet, races
 from .api import bp as api_bp
-from .config import load as load_config
-from .rates_config import load_rates
-from .settlement import dividends
+from ..config import load as load_config
+from ..services.rates_config import load_rates
+from ..services.settlement import dividends
 from .socket_ns import TerminalNamespace, push_pool_states, push_programme, push_results
 from .socket_packets import GuardedPacket
-from .store import Store, open_store, utcnow
+from ..store import Store, open_store
 
 log = logging.getLogger("guichet.server")
 
@@ -52,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         message_queue=settings.message_queue,
         channel=settings.message_queue_channel,  # one per deployment sharing a Redis
         max_http_buffer_size=MAX_MESSAGE_BYTES,
-        serializer=GuardedPacket,  # unreadable JSON: dropped, one log line (server/socket_packets.py)
+        serializer=GuardedPacket,  # unreadable JSON: dropped, one log line (server/web/socket_packets.py)
         cors_allowed_origins="*",  # terminals authenticate by signature, not origin
         ping_interval=5,
         ping_timeout=5,

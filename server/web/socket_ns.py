@@ -29,12 +29,12 @@ from betting.protocol import (
     check_connect_auth,
     parse_place_bets,
 )
+from guichet.clock import utcnow
 
-from . import fleet, races, tickets
-from .bets import OfflineRule, place_one
-from .throttle import FailureThrottle
-from .tickets import TicketError
-from .store import utcnow
+from ..services import fleet, payouts, races
+from ..services.ledger import OfflineRule, place_one
+from ..services.throttle import FailureThrottle
+from ..services.payouts import TicketError
 
 log = logging.getLogger("guichet.server")
 
@@ -275,7 +275,7 @@ class TerminalNamespace(Namespace):
 
         def inquire():
             with self.store.unit_of_work(read_only=True) as uow:
-                return tickets.inquire(uow, ticket)
+                return payouts.inquire(uow, ticket)
         return ack_ok(**self._ticket_lookup(terminal_id, inquire))
 
     @_safe
@@ -285,7 +285,7 @@ class TerminalNamespace(Namespace):
 
         def pay():
             with self.store.unit_of_work() as uow:
-                paid = tickets.pay(uow, payload.get("ticket"), payload.get("payment_uuid"),
+                paid = payouts.pay(uow, payload.get("ticket"), payload.get("payment_uuid"),
                                    terminal_id, utcnow())
                 uow.commit()
             return paid
@@ -298,7 +298,7 @@ class TerminalNamespace(Namespace):
 
         def cancel():
             with self.store.unit_of_work() as uow:
-                cancelled = tickets.cancel(uow, ticket, terminal_id, utcnow())
+                cancelled = payouts.cancel(uow, ticket, terminal_id, utcnow())
                 uow.commit()
             return cancelled
         return ack_ok(**self._ticket_lookup(terminal_id, cancel))

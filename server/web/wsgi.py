@@ -1,4 +1,4 @@
-"""Entry point for gunicorn: `gunicorn -k gevent -w 1 server.wsgi:app`.
+"""Entry point for gunicorn: `gunicorn -k gevent -w 1 server.web.wsgi:app`.
 
 Configuration comes from the environment (`GUICHET_DB`, `GUICHET_MESSAGE_QUEUE`,
 … server/config.py), which `guichet server` sets from its options after
@@ -9,7 +9,7 @@ import logging
 from gunicorn.errors import AppImportError
 
 from .app import create_app
-from .config import ConfigError
+from ..config import ConfigError
 from .tls_log import quiet_failed_handshakes
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -14,13 +14,13 @@ import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 import sqlite_utils
 
 from betting.programme import iso_utc
+from guichet.clock import utcnow
 from guichet.private_files import private_dir, private_file, private_sqlite
 
 DB_NAME = "terminal.db"
@@ -60,7 +60,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX outbox_status ON outbox (status, seq);
         CREATE TABLE api_tokens (token_sha256 TEXT PRIMARY KEY, created_at TEXT NOT NULL);
     """),
-    # Every attempt to print a ticket (terminal_app/journals.py), and every payment or
+    # Every attempt to print a ticket (terminal_app/adapters/journals.py), and every payment or
     # cancellation asked of the server from this terminal.
     (2, """
         CREATE TABLE prints (
@@ -103,10 +103,6 @@ MIGRATIONS: list[tuple[int, str]] = [
 ]
 
 log = logging.getLogger("guichet.terminal")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def now_iso() -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from .offline import Policy
+from ..services.offline_rule import Policy
 from .outbox import Outbox
-from .programme import Programme
+from .race_card import Programme
 from .settings import Settings
 from .sync import ServerUnavailable, SyncClient
 

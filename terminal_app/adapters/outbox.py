@@ -1,7 +1,7 @@
 """The outbox: every bet, durable before anything else happens to it.
 
 `Outbox` alone reads and writes the `outbox` and `outbox_attempts` tables,
-on the terminal's `Database` (terminal_app/database.py). Entry states are
+on the terminal's `Database` (terminal_app/adapters/database.py). Entry states are
 `OutboxState` (betting/states.py); a corrupt entry is set aside and the server
 sees its sequence number missing. docs/offline.md tells more.
 """
@@ -188,7 +188,7 @@ class Outbox:
 
     def assign_job(self, uuid: str) -> str:
         """The bet's original print job id, chosen once and stored before anything is
-        printed: every retry of the original uses it (terminal_app/print_jobs.py)."""
+        printed: every retry of the original uses it (terminal_app/services/print_jobs.py)."""
         with self._db.transaction() as conn:
             conn.execute("UPDATE outbox SET print_job_id = ? WHERE uuid = ? "
                          "AND print_job_id IS NULL", (str(uuidlib.uuid4()), uuid))

@@ -2,6 +2,8 @@
 
 The version it is up to is a setting (`programme_version`), written in the
 same transaction as the cards it came with.
+
+Named `race_card`, not `programme`: `betting/programme.py` is the race model itself.
 """
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ background reader feeding the scan feed, and the cash drawer.
 Nothing here stops the terminal: a printer that cannot be opened, a scanner
 port that does not exist or vanishes, a drawer that does not answer all become
 a state with a French message, and the shop keeps selling.
+
+Named `shop_devices`: `device_drivers/` holds the drivers; this is how the
+terminal runs them.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from device_drivers.errors import DeviceConfigError, DeviceError, ScannerDisconn
 from device_drivers.printer import open_printer
 from device_drivers.scanner import open_scanner
 
-from .scans import ScanFeed
+from ..services.scans import ScanFeed
 from .settings import Settings
 
 log = logging.getLogger("guichet.terminal.devices")

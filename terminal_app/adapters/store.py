@@ -3,10 +3,10 @@
 Each table is read and written by one object only, all sharing the folder's
 `Database` (per-thread connections, transactions that join):
 
-- `settings` (`config`) and `tokens` (`api_tokens`): terminal_app/settings.py
-- `programme` (`races`): terminal_app/programme.py
-- `outbox` (`outbox`, `outbox_attempts`): terminal_app/outbox.py
-- `prints` (`prints`) and `ticket_ops` (`ticket_ops`): terminal_app/journals.py
+- `settings` (`config`) and `tokens` (`api_tokens`): terminal_app/adapters/settings.py
+- `programme` (`races`): terminal_app/adapters/race_card.py
+- `outbox` (`outbox`, `outbox_attempts`): terminal_app/adapters/outbox.py
+- `prints` (`prints`) and `ticket_ops` (`ticket_ops`): terminal_app/adapters/journals.py
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from .database import Database, TerminalStoreError
 from .journals import PrintJournal, TicketOps
 from .outbox import Outbox
-from .programme import Programme
+from .race_card import Programme
 from .settings import LocalTokens, Settings
 
 __all__ = ["TerminalStore", "TerminalStoreError"]  # the error its constructor raises
@@ -39,7 +39,7 @@ class TerminalStore:
         """One running terminal per data folder: two would share sequence numbers."""
         self.database.lock_exclusive()
 
-    # `guichet terminal token` and the local API's bearer check (terminal_app/guard.py)
+    # `guichet terminal token` and the local API's bearer check (terminal_app/web/guard.py)
     # ask the data folder itself.
     def create_token(self) -> str:
         return self.tokens.create()

@@ -21,10 +21,10 @@ import socketio
 from betting.protocol import NAMESPACE, connect_signature
 from betting.states import UNANSWERED, Answer, RaceState
 
-from .enrolment import socket_tls_options
-from .offline import Policy, ServerClock
+from ..services.enrolment import socket_tls_options
+from ..services.offline_rule import Policy, ServerClock
 from .outbox import Outbox, wire_bet
-from .programme import Programme
+from .race_card import Programme
 from .settings import Settings
 
 log = logging.getLogger("guichet.terminal.sync")

@@ -15,8 +15,8 @@ from device_drivers.errors import DeviceError
 from device_drivers.printer import open_printer
 from guichet.private_files import PRIVATE_DIR, PRIVATE_FILE, SQLITE_COMPANIONS, loose
 
-from .database import DB_NAME, LOCK_NAME, Database, TerminalStoreError
-from .settings import Settings
+from ..adapters.database import DB_NAME, LOCK_NAME, Database, TerminalStoreError
+from ..adapters.settings import Settings
 
 
 class DiagnoseError(Exception):

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlparse
 
-from .store import TerminalStore
+from ..adapters.store import TerminalStore
 
 MAX_CA_PEM_CHARS = 64 * 1024  # a CA bundle of a few certificates, not a dump
 

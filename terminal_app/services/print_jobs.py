@@ -18,12 +18,12 @@ from betting.states import OutboxState, PrintState
 from device_drivers.errors import DeviceError
 from device_drivers.ticket import TicketLayout
 
-from .devices import Devices
-from .journals import ORIGINAL, REPRINT, PrintJournal
-from .outbox import Outbox, printable
-from .printing import ticket_layout
-from .programme import Programme
-from .settings import Settings
+from ..adapters.shop_devices import Devices
+from ..adapters.journals import ORIGINAL, REPRINT, PrintJournal
+from ..adapters.outbox import Outbox, printable
+from .wording import ticket_layout
+from ..adapters.race_card import Programme
+from ..adapters.settings import Settings
 
 log = logging.getLogger("guichet.terminal")
 

@@ -15,13 +15,13 @@ from betting.programme import Race
 from betting.states import UNANSWERED, OutboxState, RaceState, SaleStatus
 from betting.tickets import make_ticket_code
 
-from .devices import Devices
-from .link import Link
-from .offline import OfflineRefused, check_offline_sale
-from .outbox import Outbox, printable
+from ..adapters.shop_devices import Devices
+from ..adapters.link import Link
+from .offline_rule import OfflineRefused, check_offline_sale
+from ..adapters.outbox import Outbox, printable
 from .print_jobs import TicketPrinter
-from .programme import Programme
-from .settings import Settings
+from ..adapters.race_card import Programme
+from ..adapters.settings import Settings
 
 ANSWER_WAIT_S = 8.0
 

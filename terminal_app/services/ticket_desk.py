@@ -5,6 +5,9 @@ refused in French before anything is asked of the server. Paying and
 cancelling need the server, the one authority that prevents paying twice; when
 it cannot be reached the shopkeeper is told so plainly. The drawer opens when
 money leaves the till (a payment, a refund).
+
+Named `ticket_desk`, not `tickets`: `betting/tickets.py` means ticket codes and
+the server's `payouts` decides what a ticket is worth.
 """
 from __future__ import annotations
 
@@ -13,12 +16,12 @@ from betting.money import format_euros
 from betting.states import OpResult, OutboxState, TicketValue
 from betting.tickets import parse_ticket_code
 
-from .devices import Devices
-from .journals import TicketOps
-from .link import Link
-from .outbox import Outbox
+from ..adapters.shop_devices import Devices
+from ..adapters.journals import TicketOps
+from ..adapters.link import Link
+from ..adapters.outbox import Outbox
 from .scans import MAX_RAW
-from .sync import ServerUnavailable
+from ..adapters.sync import ServerUnavailable
 
 REQUEST_TIMEOUT_S = 8.0
 

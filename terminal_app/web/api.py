@@ -9,10 +9,10 @@ from betting.errors import BettingError
 from betting.states import SaleStatus
 
 from .guard import bearer_ok
-from .bootstrap import Services
-from .outbox import printable
-from .print_jobs import PrintRefused
-from .sales import bet_view
+from ..bootstrap import Services
+from ..adapters.outbox import printable
+from ..services.print_jobs import PrintRefused
+from ..services.sales import bet_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -25,7 +25,7 @@ def local_auth(view):
     """The UI's session cookie, or `Authorization: Bearer <guichet terminal token>`.
 
     A state-changing call on the cookie has already shown the session's CSRF token and
-    come from the terminal's own origin (terminal_app/guard.py, before any view)."""
+    come from the terminal's own origin (terminal_app/web/guard.py, before any view)."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if session.get("ui") or bearer_ok():

@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 from device_drivers.errors import DeviceError
 
 from .api import local_auth, services
-from .devices import Devices
+from ..adapters.shop_devices import Devices
 
 bp = Blueprint("api_diagnostics", __name__, url_prefix="/api/diagnostics")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from .api import local_auth, services
-from .sales import bet_view
-from .tickets import TicketRefused
+from ..services.sales import bet_view
+from ..services.ticket_desk import TicketRefused
 
 bp = Blueprint("api_tickets", __name__, url_prefix="/api")
 

@@ -10,11 +10,11 @@ from betting.tickets import group_code
 from device_drivers.preview import barcode_svg, layout_text
 
 from .api import services
-from .enrolment import EnrolError, enrol
-from .outbox import printable
-from .print_jobs import PrintRefused
-from .printing import FORMULA_LABELS, local_time
-from .sales import bet_view
+from ..services.enrolment import EnrolError, enrol
+from ..adapters.outbox import printable
+from ..services.print_jobs import PrintRefused
+from ..services.wording import FORMULA_LABELS, local_time
+from ..services.sales import bet_view
 
 bp = Blueprint("ui", __name__)
 
@@ -37,7 +37,7 @@ def _heure(moment) -> str:
 def guard_ui_session():
     """The UI's pages carry the session the local API accepts, and its forms need it.
     SameSite=Strict alone does not stop a page on 127.0.0.1 at another port (same
-    site): terminal_app/guard.py has already checked Host, Origin and the CSRF token."""
+    site): terminal_app/web/guard.py has already checked Host, Origin and the CSRF token."""
     if request.method == "GET":
         session["ui"] = True
     elif not session.get("ui"):

@@ -8,8 +8,8 @@ from betting.programme import parse_utc
 from device_drivers.errors import DeviceError
 
 from .api import services
-from .devices import SIM_FAULTS, Devices
-from .printing import local_datetime
+from ..adapters.shop_devices import SIM_FAULTS, Devices
+from ..services.wording import local_datetime
 from .ui import guard_ui_session
 
 bp = Blueprint("ui_diagnostics", __name__)

@@ -17,8 +17,8 @@ from flask import Blueprint, Response, render_template, request
 from betting.catalogue import BET_TYPES
 
 from .api import services
-from .scans import MAX_RAW
-from .tickets import TicketRefused, check_code
+from ..services.scans import MAX_RAW
+from ..services.ticket_desk import TicketRefused, check_code
 from .ui import guard_ui_session
 
 bp = Blueprint("ui_tickets", __name__)

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from betting.programme import Race
 from betting.protocol import NAMESPACE, connect_signature
-from server import fleet
-from server.app import create_app as create_server_app
-from server.programme_import import sample_programme
-from server.store import utcnow
+from server.services import fleet
+from server.web.app import create_app as create_server_app
+from server.services.programme_import import sample_programme
+from guichet.clock import utcnow
 from tests.server_store import committed
 
 # Bounded so that the whole folder runs in well under a minute on two cores.

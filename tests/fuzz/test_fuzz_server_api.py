@@ -15,8 +15,8 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from server.programme_import import sample_programme
-from server.store import utcnow
+from server.services.programme_import import sample_programme
+from guichet.clock import utcnow
 
 from .conftest import ANY_JSON, FUZZ_ROUTES, HUGE_INTS, LONG_TEXT, check_http_answer, nested
 

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from terminal_app.app import VERSION
 from terminal_app.app import create_app as create_terminal_app
-from terminal_app.guard import LISTEN_KEY
-from terminal_app.sync import SyncClient
+from terminal_app.web.guard import LISTEN_KEY
+from terminal_app.adapters.sync import SyncClient
 
 from .conftest import (
     ANY_JSON,

@@ -7,9 +7,9 @@ from pathlib import Path
 import socketio
 
 from betting.protocol import NAMESPACE, connect_signature
-from terminal_app.database import Database
-from terminal_app.outbox import Outbox, wire_bet
-from terminal_app.settings import Settings
+from terminal_app.adapters.database import Database
+from terminal_app.adapters.outbox import Outbox, wire_bet
+from terminal_app.adapters.settings import Settings
 
 
 def terminal_credentials(data: Path) -> tuple[str, bytes]:

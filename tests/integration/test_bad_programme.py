@@ -16,12 +16,12 @@ from click.testing import CliRunner
 from betting.programme import iso_utc
 from betting.protocol import NAMESPACE, connect_signature
 from guichet.cli_admin import admin
-from server import fleet, races
-from server.app import create_app
-from server.programme_import import parse_programme, sample_programme
-from server.store import utcnow
+from server.services import fleet, races
+from server.web.app import create_app
+from server.services.programme_import import parse_programme, sample_programme
+from guichet.clock import utcnow
 from tests.server_store import committed, damage
-from terminal_app.store import TerminalStore
+from terminal_app.adapters.store import TerminalStore
 
 OPERATOR = Path(__file__).resolve().parents[1] / "data" / "pmu_programme_2021-01-01.json"
 

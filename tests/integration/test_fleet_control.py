@@ -7,9 +7,9 @@ import time
 import pytest
 
 from betting.protocol import NAMESPACE, connect_signature
-from server import fleet
-from server.app import create_app
-from server.store import utcnow
+from server.services import fleet
+from server.web.app import create_app
+from guichet.clock import utcnow
 from tests.server_store import committed
 
 

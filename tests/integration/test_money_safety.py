@@ -16,12 +16,13 @@ import pytest
 
 from betting.protocol import NAMESPACE, connect_signature
 from betting.tickets import make_ticket_code
-from server import fleet, races
-from server.app import create_app
+from server.services import fleet, races
+from server.web.app import create_app
 from server.migrations import MIGRATIONS
-from server.programme_import import parse_programme, sample_programme
-from server.settlement import declare_non_runners
-from server.store import open_store, utcnow
+from server.services.programme_import import parse_programme, sample_programme
+from server.services.settlement import declare_non_runners
+from guichet.clock import utcnow
+from server.store import open_store
 from tests.server_store import committed, damage
 
 CEILING = 20_000

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from server.store import open_store
-from terminal_app.store import TerminalStore
+from terminal_app.adapters.store import TerminalStore
 
 from ..helpers import run_cli
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from terminal_app.database import Database
-from terminal_app.journals import TicketOps
+from terminal_app.adapters.database import Database
+from terminal_app.adapters.journals import TicketOps
 
 from ..devices_support import drawer_kicks, sell, start_device_terminal, wait_until
 from ..helpers import start_server

@@ -1,4 +1,4 @@
-"""No web page but the terminal's own can drive the terminal (terminal_app/guard.py).
+"""No web page but the terminal's own can drive the terminal (terminal_app/web/guard.py).
 
 In-process (Flask test client on a fresh data folder): the CSRF token on every
 state-changing request that relies on the session cookie, the Origin/Referer check,
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from terminal_app.app import create_app
-from terminal_app.guard import LISTEN_KEY, own_addresses
+from terminal_app.web.guard import LISTEN_KEY, own_addresses
 
 PORT = 8701
 BASE = f"http://127.0.0.1:{PORT}"

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from terminal_app.enrolment import EnrolError, enrol
-from terminal_app.store import TerminalStore
-from terminal_app.sync import SyncClient
+from terminal_app.services.enrolment import EnrolError, enrol
+from terminal_app.adapters.store import TerminalStore
+from terminal_app.adapters.sync import SyncClient
 
 from ..helpers import free_port, run_cli, spawn, start_server, start_terminal, wait_until
 from .test_sell_bet import first_race, sell

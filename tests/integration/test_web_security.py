@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from guichet.web_security import DEFAULT_BODY_LIMIT, MAX_JSON_DEPTH, PROGRAMME_BODY_LIMIT
-from server.app import create_app as create_server
-from server.fleet import create_admin_token
-from server.store import utcnow
+from server.web.app import create_app as create_server
+from server.services.fleet import create_admin_token
+from guichet.clock import utcnow
 from tests.server_store import committed, count_rows
 from terminal_app.app import create_app as create_terminal
 

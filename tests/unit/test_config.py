@@ -14,7 +14,7 @@ from guichet.paths import default_server_db
 from server.config import ConfigError, ServerConfig, load
 from terminal_app.config import ConfigError as TerminalConfigError
 from terminal_app.config import TerminalConfig
-from terminal_app.guard import LISTEN_KEY
+from terminal_app.web.guard import LISTEN_KEY
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_a_bad_environment_value_is_one_line_naming_it(env, name, value, expecte
 
 
 def test_a_bad_value_given_to_create_app_is_refused_too(env, tmp_path):
-    from server.app import create_app
+    from server.web.app import create_app
 
     with pytest.raises(ConfigError, match="GUICHET_OFFLINE_CEILING_CENTS"):
         create_app({"DB": str(tmp_path / "s.db"), "OFFLINE_CEILING_CENTS": -5})
@@ -91,7 +91,7 @@ def test_a_bad_value_given_to_create_app_is_refused_too(env, tmp_path):
 
 
 def test_create_app_without_db_uses_the_default_store(env, tmp_path):
-    from server.app import create_app
+    from server.web.app import create_app
 
     app = create_app({"AUTO_CLOSE_INTERVAL_S": 0})
     assert app.extensions["guichet.store"].path == tmp_path / "home" / "server.db"

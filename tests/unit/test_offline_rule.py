@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from betting.programme import Offer, Race, Runner
-from terminal_app.offline import (
+from terminal_app.services.offline_rule import (
     NoOfflinePolicy,
     OfflineCeiling,
     Policy,

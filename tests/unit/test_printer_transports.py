@@ -7,7 +7,7 @@ import time
 import pytest
 
 from device_drivers import DeviceConfigError, PrinterNoAnswer, PrinterOffline, TicketLayout, open_printer
-from device_drivers.devices import FileDevice, SerialDevice, TcpDevice, UsbDevice
+from device_drivers.transports import FileDevice, SerialDevice, TcpDevice, UsbDevice
 from device_drivers.escpos_decode import decode, split_jobs
 from device_drivers.fakes import LoopbackPrinter, PtyPrinter
 from device_drivers.render import DEFAULT_PROFILE

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from server.programme_import import ProgrammeError, parse_programme, sample_programme
+from server.services.programme_import import ProgrammeError, parse_programme, sample_programme
 
 OPERATOR = Path(__file__).resolve().parents[1] / "data" / "pmu_programme_2021-01-01.json"
 

@@ -5,7 +5,7 @@ import pytest
 
 from betting.catalogue import BET_TYPES, BetType, PayRule
 from betting.rates import DEFAULT_RATES, Rates
-from server.rates_config import RatesError, load_rates, parse_rates
+from server.services.rates_config import RatesError, load_rates, parse_rates
 
 
 def test_named_rates_override_and_the_rest_keep_their_defaults():

@@ -1,7 +1,7 @@
 """The sync client trusts a place_bets answer only if it matches what was sent."""
 import pytest
 
-from terminal_app.sync import _answers
+from terminal_app.adapters.sync import _answers
 
 BATCH = [{"uuid": "a"}, {"uuid": "b"}]
 

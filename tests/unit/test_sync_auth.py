@@ -1,7 +1,7 @@
 """The terminal never signs two connections with the same `ts`: the server
 accepts each once (a replayed signature is refused)."""
-from terminal_app.store import TerminalStore
-from terminal_app.sync import SyncClient
+from terminal_app.adapters.store import TerminalStore
+from terminal_app.adapters.sync import SyncClient
 
 
 def make_client(tmp_path) -> SyncClient:

@@ -1,5 +1,5 @@
 """The terminal's data folder: each table has one owner, and the owners share
-one file and one transaction per thread (terminal_app/store.py)."""
+one file and one transaction per thread (terminal_app/adapters/store.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -10,9 +10,9 @@ from betting.bets import make_request, price_bet
 from betting.programme import Race
 from betting.states import OpResult, OutboxState
 from terminal_app.bootstrap import bootstrap
-from terminal_app.diagnose import DiagnoseError, configured
-from terminal_app.sales import NotEnrolled
-from terminal_app.store import TerminalStore
+from terminal_app.services.diagnose import DiagnoseError, configured
+from terminal_app.services.sales import NotEnrolled
+from terminal_app.adapters.store import TerminalStore
 
 POST = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
 
