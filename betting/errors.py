@@ -1,12 +1,21 @@
-"""Named failures of the betting domain.
+"""Named refusals, the one error family of both sides.
 
-Each carries a stable English `code` (what programs and logs match on) and a
-French message (what the shopkeeper reads). `str(exc)` is the French message.
+Each carries a stable English `code` (what programs, acks and logs match on)
+and a message: French for what the shopkeeper reads, English where only an
+operator or a program reads it (the server's API, a refused connection).
+`str(exc)` is the message. A refusal never carries an HTTP status or an ack
+shape: each edge chooses those from the `code`, in one place.
+
+The French text of a refusal both sides show is the class's `default_message`,
+written here once.
 """
 from __future__ import annotations
 
 
 class BettingError(Exception):
+    """The base of every refusal (kept under this name: the domain, both apps
+    and their tests already speak of it)."""
+
     code = "invalid_bet"
     default_message = "Pari invalide."
 
@@ -110,3 +119,89 @@ class InvalidResult(BettingError):
 
     code = "invalid_result"
     default_message = "Résultat officiel invalide."
+
+
+class OperatorRefusal(BettingError):
+    """A refused request of the operator or technician (server API and CLI):
+    the code is chosen where it is raised, the message is English."""
+
+    code = "refused"
+    default_message = "request refused"
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- tickets: inquiring, paying, cancelling (server's ruling, terminal's display) --------
+
+class TicketRefusal(BettingError):
+    """A ticket that will not be paid or cancelled as asked. Each subclass's
+    `default_message` is what the terminal shows for its code; the server may
+    say more precisely why when it raises one."""
+
+    code = "ticket_refused"
+    default_message = "Opération refusée par le serveur central."
+
+
+class UnknownTicket(TicketRefusal):
+    code = "unknown_ticket"
+    default_message = "Ticket inconnu du serveur central."
+
+
+class AlreadyPaid(TicketRefusal):
+    code = "already_paid"
+    default_message = "Ticket déjà payé : ne payez pas une seconde fois."
+
+
+class PaymentUuidReused(TicketRefusal):
+    code = "payment_uuid_reused"
+    default_message = "Paiement refusé : identifiant de paiement déjà utilisé. Réessayez."
+
+
+class NotOfficial(TicketRefusal):
+    code = "not_official"
+    default_message = "Résultat pas encore officiel : paiement impossible pour l'instant."
+
+
+class UnderReview(TicketRefusal):
+    code = "under_review"
+    default_message = "Ticket en cours de vérification par le centre : paiement impossible."
+
+
+class NotPayable(TicketRefusal):
+    code = "not_payable"
+    default_message = "Ce ticket n'est pas gagnant : rien à payer."
+
+
+class AlreadyCancelled(TicketRefusal):
+    code = "already_cancelled"
+    default_message = "Ce pari est déjà annulé."
+
+
+class NotCancellable(TicketRefusal):
+    code = "not_cancellable"
+    default_message = "Ce pari n'a pas été accepté : rien à annuler."
+
+
+class WrongTerminal(TicketRefusal):
+    code = "wrong_terminal"
+    default_message = "Un ticket s'annule sur le terminal qui l'a vendu."
+
+
+class CancelWindowClosed(TicketRefusal):
+    code = "cancel_window_closed"
+    default_message = "Délai d'annulation dépassé : ce pari ne peut plus être annulé."
+
+
+# The ticket refusals by code, for the terminal to show the server's answer in its words.
+TICKET_REFUSALS: dict[str, type[TicketRefusal]] = {cls.code: cls for cls in (
+    UnknownTicket, AlreadyPaid, PaymentUuidReused, NotOfficial, UnderReview, NotPayable,
+    AlreadyCancelled, NotCancellable, WrongTerminal, CancelWindowClosed)}
+
+
+# -- terminals ---------------------------------------------------------------------------
+
+class TerminalDisabled(BettingError):
+    code = "terminal_disabled"
+    default_message = "Terminal désactivé par le centre : appelez l'assistance."

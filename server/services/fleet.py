@@ -6,6 +6,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
+from betting.errors import OperatorRefusal
 from betting.programme import iso_utc, parse_utc
 from betting.tickets import terminal_id as make_terminal_id
 
@@ -18,12 +19,8 @@ ENROLMENT_CODE_TTL = timedelta(hours=24)
 CONNECTED_WITHIN = timedelta(seconds=15)
 
 
-class EnrolmentError(Exception):
+class EnrolmentError(OperatorRefusal):
     """Refused enrolment; `code` for programs, message in English for the technician's CLI."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def normalise_code(text: str) -> str:

@@ -13,7 +13,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from betting.errors import InvalidTicketCode
+from betting.errors import (
+    AlreadyCancelled,
+    AlreadyPaid,
+    CancelWindowClosed,
+    ClosedPool,
+    NotCancellable,
+    NotOfficial,
+    NotPayable,
+    PaymentUuidReused,
+    ProtocolError,
+    UnderReview,
+    UnknownTicket,
+    WrongTerminal,
+)
 from betting.pools import bet_payout
 from betting.programme import iso_utc, parse_utc
 from betting.states import BetStatus, RaceState, ReviewState, TicketValue
@@ -33,35 +46,27 @@ MESSAGES = {
             "remboursé après contrôle.",
     TicketValue.VOID: "Ticket annulé par le centre après contrôle : rien à payer.",
 }
-
-
-class TicketError(Exception):
-    """A refusal with an English code and a French message for the shopkeeper."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+# The server's own wording of refusals the terminal words in its own way (betting/errors.py).
+UUID_REUSED = ("Identifiant de paiement déjà utilisé pour un autre ticket : "
+               "paiement refusé, rien n'a été payé.")
+NOT_OFFICIAL = "Résultat pas encore officiel : paiement impossible."
+ALREADY_CANCELLED = "Ce ticket est déjà annulé."
 
 
 def find_bet(uow: UnitOfWork, code: object) -> tuple[StoredBet, str]:
     """The bet behind a genuine ticket code, and the code in canonical form."""
-    try:
-        ref = parse_ticket_code(code)
-    except InvalidTicketCode as exc:
-        raise TicketError(exc.code, exc.message) from None
+    ref = parse_ticket_code(code)
     terminal = uow.terminals.get(ref.terminal_id)
     key = bytes.fromhex(terminal.key_hex) if terminal else None
     if key is None or not verify_ticket_code(ref, key):
-        raise TicketError("unknown_ticket", "Ticket inconnu : ce code n'a pas été émis.")
+        raise UnknownTicket("Ticket inconnu : ce code n'a pas été émis.")
     bet = uow.bets.by_seq(ref.terminal_id, ref.seq)
     if bet is None:
-        raise TicketError("unknown_ticket",
-                          "Ticket inconnu du serveur central : le pari n'est jamais arrivé.")
+        raise UnknownTicket("Ticket inconnu du serveur central : le pari n'est jamais arrivé.")
     if bet.ticket != ref.code:
         # A bet refused online never had a ticket: a code computed for its
         # sequence number is worth nothing.
-        raise TicketError("unknown_ticket",
-                          "Ticket inconnu : ce pari a été refusé, aucun ticket n'a été émis.")
+        raise UnknownTicket("Ticket inconnu : ce pari a été refusé, aucun ticket n'a été émis.")
     return bet, ref.code
 
 
@@ -112,14 +117,7 @@ def _already_paid(done: Payment, payment_uuid: str, terminal_id: str) -> dict:
     gets the same answer; anyone else learns only that the ticket is paid."""
     if done.payment_uuid == payment_uuid and done.terminal_id == terminal_id:
         return {"amount_cents": done.amount_cents, "paid_at": done.paid_at}
-    raise TicketError("already_paid",
-                      f"Ticket déjà payé le {done.paid_at[:16].replace('T', ' ')} UTC.")
-
-
-def _uuid_reused() -> TicketError:
-    return TicketError("payment_uuid_reused",
-                       "Identifiant de paiement déjà utilisé pour un autre ticket : "
-                       "paiement refusé, rien n'a été payé.")
+    raise AlreadyPaid(f"Ticket déjà payé le {done.paid_at[:16].replace('T', ' ')} UTC.")
 
 
 def pay(uow: UnitOfWork, code: object, payment_uuid: object, terminal_id: str,
@@ -127,27 +125,27 @@ def pay(uow: UnitOfWork, code: object, payment_uuid: object, terminal_id: str,
     """Pay a ticket once: the store's unique ticket and payment uuid decide,
     so two counters paying the same ticket at once cannot both pay it."""
     if not isinstance(payment_uuid, str) or not 8 <= len(payment_uuid) <= 64:
-        raise TicketError("bad_request", "Identifiant de paiement manquant.")
+        raise ProtocolError("Identifiant de paiement manquant.")
     bet, code = find_bet(uow, code)
     done = uow.payments.get(code)
     if done is not None:
         return _already_paid(done, payment_uuid, terminal_id)
     if uow.payments.by_uuid(payment_uuid) is not None:
-        raise _uuid_reused()
+        raise PaymentUuidReused(UUID_REUSED)
     status, amount = value(uow, bet, code)
     if status == TicketValue.PENDING:
-        raise TicketError("not_official", "Résultat pas encore officiel : paiement impossible.")
+        raise NotOfficial(NOT_OFFICIAL)
     if status == TicketValue.REVIEW:
-        raise TicketError("under_review", MESSAGES[TicketValue.REVIEW])
+        raise UnderReview(MESSAGES[TicketValue.REVIEW])
     if status == TicketValue.VOID:
-        raise TicketError("not_payable", MESSAGES[TicketValue.VOID])
+        raise NotPayable(MESSAGES[TicketValue.VOID])
     if status in (TicketValue.LOST, TicketValue.CANCELLED) or amount <= 0:
-        raise TicketError("not_payable", "Ce ticket n'est pas gagnant : rien à payer.")
+        raise NotPayable()
     stored, new = uow.payments.add_once(Payment(code, payment_uuid, terminal_id, amount,
                                                 iso_utc(now)))
     if not new:  # another counter paid it (or used this payment uuid) just now
         if stored.ticket != code:
-            raise _uuid_reused()
+            raise PaymentUuidReused(UUID_REUSED)
         return _already_paid(stored, payment_uuid, terminal_id)
     return {"amount_cents": amount, "paid_at": stored.paid_at}
 
@@ -155,19 +153,19 @@ def pay(uow: UnitOfWork, code: object, payment_uuid: object, terminal_id: str,
 def cancel(uow: UnitOfWork, code: object, terminal_id: str, now: datetime) -> dict:
     bet, _ = find_bet(uow, code)
     if bet.status == BetStatus.CANCELLED:
-        raise TicketError("already_cancelled", "Ce ticket est déjà annulé.")
+        raise AlreadyCancelled(ALREADY_CANCELLED)
     if bet.status != BetStatus.ACCEPTED:
-        raise TicketError("not_cancellable", "Ce pari n'a pas été accepté : rien à annuler.")
+        raise NotCancellable()
     if bet.terminal_id != terminal_id:
-        raise TicketError("wrong_terminal", "Un ticket s'annule sur le terminal qui l'a vendu.")
+        raise WrongTerminal()
     record = get_race(uow, bet.race_id)
     if record is None or record.state_at(now) != RaceState.OPEN:
-        raise TicketError("pool_closed", "Les paris sont fermés : annulation impossible.")
+        raise ClosedPool("Les paris sont fermés : annulation impossible.")
     if now - parse_utc(bet.received_at) > CANCEL_WINDOW:
         minutes = int(CANCEL_WINDOW.total_seconds() // 60)
-        raise TicketError("cancel_window_closed",
-                          f"Annulation possible seulement dans les {minutes} minutes après la vente.")
+        raise CancelWindowClosed(
+            f"Annulation possible seulement dans les {minutes} minutes après la vente.")
     if not uow.bets.cancel(bet.uuid, now):
-        raise TicketError("already_cancelled", "Ce ticket est déjà annulé.")
+        raise AlreadyCancelled(ALREADY_CANCELLED)
     uow.pools.remove(bet.race_id, bet.bet_type, bet.total_cents)
     return {"refund_cents": bet.total_cents}

@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from betting.errors import BettingError
 from betting.programme import Race, iso_utc
 from betting.states import RaceState
 
@@ -30,8 +31,8 @@ log = logging.getLogger("guichet.server")
 _reported: set[tuple[str, int]] = set()
 
 
-class RaceRemovalRefused(Exception):
-    """A race with bets on it cannot be removed (English; the edge picks 409)."""
+class RaceRemovalRefused(BettingError):
+    """A race with bets on it cannot be removed (English, for the operator)."""
 
     code = "race_has_bets"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from betting.errors import InvalidTicketCode
+from betting.errors import InvalidTicketCode, OperatorRefusal
 from betting.states import ReviewState
 from betting.tickets import parse_ticket_code
 
@@ -23,12 +23,8 @@ DECISIONS = (ReviewState.REFUND, ReviewState.VOID)
 MAX_NOTE = 500
 
 
-class ReviewError(Exception):
+class ReviewError(OperatorRefusal):
     """A refused review call; English, for the operator (API and CLI)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 def _item(bet: StoredBet) -> dict:
@@ -57,34 +53,34 @@ def decide(uow: UnitOfWork, code: object, decision: object, amount_cents: object
     try:
         ref = parse_ticket_code(code)
     except InvalidTicketCode:
-        raise ReviewError(400, "invalid_ticket_code",
+        raise ReviewError("invalid_ticket_code",
                           "not a valid ticket code (24 digits with a check digit)") from None
     row = uow.bets.by_ticket(ref.code)
     if row is None:
-        raise ReviewError(404, "unknown_ticket", "no such ticket")
+        raise ReviewError("unknown_ticket", "no such ticket")
     if row.review is None:
-        raise ReviewError(409, "not_under_review", "this ticket is not waiting for a review")
+        raise ReviewError("not_under_review", "this ticket is not waiting for a review")
     if row.review != ReviewState.OPEN:
-        raise ReviewError(409, "already_decided",
+        raise ReviewError("already_decided",
                           f"this ticket was already decided ({row.review}, "
                           f"{row.reviewed_at})")
     if decision not in DECISIONS:
-        raise ReviewError(400, "bad_decision", 'decision must be "refund" or "void"')
+        raise ReviewError("bad_decision", 'decision must be "refund" or "void"')
     decision = ReviewState(decision)
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
-        raise ReviewError(400, "bad_note", f"note must be a string of at most {MAX_NOTE} characters")
+        raise ReviewError("bad_note", f"note must be a string of at most {MAX_NOTE} characters")
     ceiling = row.review_max_cents or 0
     if decision == ReviewState.REFUND:
         if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) \
                 or not 0 < amount_cents <= ceiling:
-            raise ReviewError(400, "bad_amount",
+            raise ReviewError("bad_amount",
                               f"amount_cents must be an integer from 1 to {ceiling} "
                               "(the claimed total, capped by the offline ceiling)")
         owed = amount_cents
     else:
         if amount_cents not in (None, 0) or isinstance(amount_cents, bool):
-            raise ReviewError(400, "bad_amount", "a void decision takes no amount")
+            raise ReviewError("bad_amount", "a void decision takes no amount")
         owed = 0
     if not uow.bets.decide_review(row.uuid, decision, owed, now, note):
-        raise ReviewError(409, "already_decided", "this ticket was decided meanwhile")
+        raise ReviewError("already_decided", "this ticket was decided meanwhile")
     return _item(uow.bets.by_uuid(row.uuid))

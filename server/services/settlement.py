@@ -15,7 +15,7 @@ from datetime import datetime
 
 from betting.catalogue import get_bet_type
 from betting.combinations import expand
-from betting.errors import BettingError
+from betting.errors import BettingError, OperatorRefusal
 from betting.pools import PoolResult, pool_stakes, settle_pool
 from betting.rates import DEFAULT_RATES, Rates
 from betting.results import OfficialResult, make_result
@@ -25,17 +25,13 @@ from .races import RaceRecord, get_race, import_races
 from ..store import UnitOfWork
 
 
-class SettlementError(Exception):
+class SettlementError(OperatorRefusal):
     """The operator's request cannot be applied; nothing was changed."""
-
-    def __init__(self, code: str, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
 
 
 def _horses(value: object, what: str) -> list:
     if not isinstance(value, list):
-        raise SettlementError("bad_result", f"{what} must be a list", 400)
+        raise SettlementError("bad_result", f"{what} must be a list")
     return value
 
 
@@ -52,7 +48,7 @@ def build_result(record: RaceRecord, body: dict) -> OfficialResult:
     for h in [h for p in places for h in p] + list(non_runners):
         if isinstance(h, bool) or not isinstance(h, int) or h not in declared:
             raise SettlementError("unknown_runner",
-                                  f"horse {h!r} does not run in {race.race_id}", 400)
+                                  f"horse {h!r} does not run in {race.race_id}")
     card_np = {r.number for r in race.runners if r.non_runner}
     groups: dict[str, list[int]] = {}
     for r in race.runners:
@@ -62,7 +58,7 @@ def build_result(record: RaceRecord, body: dict) -> OfficialResult:
         return make_result(places, race.declared_runners, set(non_runners) | card_np,
                            [g for g in groups.values() if len(g) > 1])
     except BettingError as exc:
-        raise SettlementError("bad_result", f"{exc.code}: {exc.message}", 400) from None
+        raise SettlementError("bad_result", f"{exc.code}: {exc.message}") from None
 
 
 def race_stakes(uow: UnitOfWork, race_id: str) -> dict[str, dict]:
@@ -84,7 +80,7 @@ def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
                  rates: Rates = DEFAULT_RATES) -> dict:
     record = get_race(uow, race_id)
     if record is None:
-        raise SettlementError("unknown_race", f"no race {race_id} in the programme", 404)
+        raise SettlementError("unknown_race", f"no race {race_id} in the programme")
     if record.state_at(now) != RaceState.CLOSED:
         raise SettlementError("race_open", f"{race_id} is still open: close it first")
     current = uow.results.get(race_id)
@@ -111,7 +107,7 @@ def declare_official(uow: UnitOfWork, race_id: str, now: datetime) -> dict:
 def dividends(uow: UnitOfWork, race_id: str) -> dict:
     stored = uow.results.get(race_id)
     if stored is None:
-        raise SettlementError("no_result", f"no result entered for {race_id}", 404)
+        raise SettlementError("no_result", f"no result entered for {race_id}")
     pools = []
     for d in uow.results.pools(race_id):
         d.pop("result", None)
@@ -136,14 +132,14 @@ def declare_non_runners(uow: UnitOfWork, race_id: str, numbers: object,
     """Mark horses withdrawn on the card: no more bets on them, refund or NP at settlement."""
     record = get_race(uow, race_id)
     if record is None:
-        raise SettlementError("unknown_race", f"no race {race_id} in the programme", 404)
+        raise SettlementError("unknown_race", f"no race {race_id} in the programme")
     if is_official(uow, race_id):
         raise SettlementError("results_official", f"the result of {race_id} is official")
     numbers = _horses(numbers, "non_runners")
     declared = {r.number for r in record.race.runners}
     if not numbers or any(isinstance(n, bool) or n not in declared for n in numbers):
         raise SettlementError("unknown_runner",
-                              f"non_runners must name horses of {race_id}", 400)
+                              f"non_runners must name horses of {race_id}")
     runners = tuple(replace(r, non_runner=True) if r.number in numbers else r
                     for r in record.race.runners)
     import_races(uow, [replace(record.race, runners=runners)])

@@ -5,7 +5,13 @@ import functools
 
 from flask import Blueprint, current_app, jsonify, request
 
-from betting.errors import InvalidTicketCode, UnknownRace
+from betting.errors import (
+    BettingError,
+    InvalidTicketCode,
+    OperatorRefusal,
+    UnknownRace,
+    UnknownTicket,
+)
 from betting.programme import parse_race_id
 from betting.tickets import parse_ticket_code
 from guichet.clock import utcnow
@@ -13,9 +19,8 @@ from guichet.clock import utcnow
 from ..services import fleet, races
 from ..services.ledger import bet_to_dict
 from ..services.programme_import import ProgrammeError, parse_programme
-from ..services.review import ReviewError, decide, review_queue
+from ..services.review import decide, review_queue
 from ..services.settlement import (
-    SettlementError,
     declare_non_runners,
     declare_official,
     dividends,
@@ -23,7 +28,7 @@ from ..services.settlement import (
 )
 from .socket_ns import DISABLED_MESSAGE, cut_off, push_pool_states
 from ..services.throttle import FailureThrottle
-from ..services.payouts import TicketError, inquire
+from ..services.payouts import inquire
 
 bp = Blueprint("api", __name__)
 
@@ -31,16 +36,32 @@ bp = Blueprint("api", __name__)
 # server's watch loop (server/web/app.py), whichever process made them.
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+class ApiError(OperatorRefusal):
+    """A request this edge refuses before any service sees it."""
 
 
-@bp.errorhandler(ApiError)
-@bp.errorhandler(SettlementError)
-def _api_error(exc):
-    return jsonify(ok=False, error=exc.code, message=exc.message), exc.status
+# The HTTP status of each refusal, chosen here only; any other code is a conflict.
+STATUS = {
+    "unauthorized": 401,
+    "bad_request": 400, "bad_race_id": 400, "bad_programme": 400, "bad_outlet": 400,
+    "bad_code": 400, "bad_result": 400, "unknown_runner": 400, "invalid_ticket_code": 400,
+    "bad_decision": 400, "bad_note": 400, "bad_amount": 400,
+    "unknown_code": 403, "code_expired": 403,
+    "unknown_race": 404, "unknown_terminal": 404, "unknown_ticket": 404,
+}
+
+
+def status_of(exc: BettingError) -> int:
+    """The HTTP status of a refusal. A result asked for before one is entered
+    is not there yet (404); declaring it official then is a conflict (409)."""
+    if exc.code == "no_result" and request.method == "GET":
+        return 404
+    return STATUS.get(exc.code, 409)
+
+
+@bp.errorhandler(BettingError)
+def _refused(exc: BettingError):
+    return jsonify(ok=False, error=exc.code, message=exc.message), status_of(exc)
 
 
 def _store():
@@ -59,7 +80,7 @@ def admin_required(view):
         with _store().unit_of_work(read_only=True) as uow:
             allowed = bool(token) and fleet.check_admin_token(uow, token)
         if not allowed:
-            raise ApiError(401, "unauthorized",
+            raise ApiError("unauthorized",
                            "admin token required: Authorization: Bearer <token> "
                            "(create one with `guichet admin token`)")
         return view(*args, **kwargs)
@@ -69,7 +90,7 @@ def admin_required(view):
 def _json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
+        raise ApiError("bad_request", "the body must be a JSON object")
     return body
 
 
@@ -77,12 +98,12 @@ def _race_record(race_id: str):
     try:
         parse_race_id(race_id)
     except UnknownRace:
-        raise ApiError(400, "bad_race_id",
+        raise ApiError("bad_race_id",
                        f"not a race identifier: {race_id[:40]!r} (expected YYYY-MM-DD/R1C1)")
     with _store().unit_of_work(read_only=True) as uow:
         record = races.get_race(uow, race_id)
     if record is None:
-        raise ApiError(404, "unknown_race", f"no race {race_id} in the programme")
+        raise ApiError("unknown_race", f"no race {race_id} in the programme")
     return record
 
 
@@ -99,7 +120,7 @@ def import_programme():
     try:
         parsed = parse_programme(request.get_json(silent=True))
     except ProgrammeError as exc:
-        raise ApiError(400, "bad_programme", str(exc))
+        raise ApiError("bad_programme", str(exc))
     with _store().unit_of_work() as uow:
         version = races.import_races(uow, parsed)
         uow.commit()
@@ -142,15 +163,12 @@ def remove_race(race_id: str):
     stored, not parsed: a malformed race from an older import must go too.
     Terminals learn of it through the programme version (watch loop)."""
     if len(race_id) > 100:
-        raise ApiError(404, "unknown_race", f"no race {race_id[:40]!r}… in the programme")
-    try:
-        with _store().unit_of_work() as uow:
-            version = races.remove_race(uow, race_id)
-            uow.commit()
-    except races.RaceRemovalRefused as exc:
-        raise ApiError(409, exc.code, str(exc))
+        raise ApiError("unknown_race", f"no race {race_id[:40]!r}… in the programme")
+    with _store().unit_of_work() as uow:
+        version = races.remove_race(uow, race_id)
+        uow.commit()
     if version is None:
-        raise ApiError(404, "unknown_race", f"no race {race_id!r} in the programme")
+        raise ApiError("unknown_race", f"no race {race_id!r} in the programme")
     return jsonify(ok=True, race=race_id, removed=True, version=version)
 
 
@@ -159,7 +177,7 @@ def remove_race(race_id: str):
 def enrolment_code():
     outlet = _json_body().get("outlet")
     if not isinstance(outlet, str) or not outlet.strip() or len(outlet) > 100:
-        raise ApiError(400, "bad_outlet", "outlet must be a non-empty string of at most 100 characters")
+        raise ApiError("bad_outlet", "outlet must be a non-empty string of at most 100 characters")
     with _store().unit_of_work() as uow:
         created = fleet.create_enrolment_code(uow, outlet.strip(), utcnow())
         uow.commit()
@@ -189,14 +207,14 @@ def enrol():
         return answer, 429, {"Retry-After": str(wait)}
     code = _json_body().get("code")
     if not isinstance(code, str) or not code.strip():
-        raise ApiError(400, "bad_code", "code must be the enrolment code, as a string")
+        raise ApiError("bad_code", "code must be the enrolment code, as a string")
     try:
         with _store().unit_of_work() as uow:
             enrolled = fleet.enrol(uow, code, utcnow())
             uow.commit()
-    except fleet.EnrolmentError as exc:
+    except fleet.EnrolmentError:
         _enrol_throttle().fail(address)
-        raise ApiError(409 if exc.code == "code_used" else 403, exc.code, str(exc))
+        raise
     return jsonify(ok=True, **enrolled, server_time=utcnow().isoformat()), 201
 
 
@@ -213,7 +231,7 @@ def _set_disabled(terminal_id: str, disabled: bool):
         changed = fleet.set_disabled(uow, terminal_id, disabled)
         uow.commit()
     if changed is None:
-        raise ApiError(404, "unknown_terminal", f"no terminal {terminal_id[:20]}")
+        raise ApiError("unknown_terminal", f"no terminal {terminal_id[:20]}")
     if disabled and changed["live_sid"]:
         # At once, on whichever process holds its socket; every watch loop
         # also drops any socket of a disabled terminal within a second.
@@ -242,7 +260,7 @@ def terminal_gaps(terminal_id: str):
     with _store().unit_of_work(read_only=True) as uow:
         gaps = fleet.sequence_gaps(uow, terminal_id)
     if gaps is None:
-        raise ApiError(404, "unknown_terminal", f"no terminal {terminal_id[:20]}")
+        raise ApiError("unknown_terminal", f"no terminal {terminal_id[:20]}")
     return jsonify(ok=True, terminal_id=terminal_id, gaps=gaps)
 
 
@@ -252,15 +270,15 @@ def ticket(code: str):
     try:
         ref = parse_ticket_code(code)
     except InvalidTicketCode as exc:
-        raise ApiError(400, exc.code, "not a valid ticket code (length or check digit)")
+        raise ApiError(exc.code, "not a valid ticket code (length or check digit)")
     with _store().unit_of_work(read_only=True) as uow:
         bet = uow.bets.by_ticket(ref.code)
         if bet is None:
-            raise ApiError(404, "unknown_ticket", "no such ticket")
+            raise ApiError("unknown_ticket", "no such ticket")
         try:
             state = inquire(uow, ref.code)
-        except TicketError as exc:
-            raise ApiError(404, exc.code, "no such ticket")
+        except UnknownTicket as exc:
+            raise ApiError(exc.code, "no such ticket") from None
     return jsonify(ok=True, bet=bet_to_dict(bet), value={
         "status": state["status"], "amount_cents": state["amount_cents"]})
 
@@ -280,13 +298,10 @@ def review_list():
 def review_decide(code: str):
     """The operator's decision on one ticket under review: refund an amount, or void."""
     body = _json_body()
-    try:
-        with _store().unit_of_work() as uow:
-            decided = decide(uow, code, body.get("decision"), body.get("amount_cents"),
-                             utcnow(), body.get("note"))
-            uow.commit()
-    except ReviewError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
+    with _store().unit_of_work() as uow:
+        decided = decide(uow, code, body.get("decision"), body.get("amount_cents"),
+                         utcnow(), body.get("note"))
+        uow.commit()
     return jsonify(ok=True, **decided)
 
 

@@ -19,7 +19,7 @@ import threading
 from flask import request
 from flask_socketio import Namespace
 
-from betting.errors import BettingError, ProtocolError
+from betting.errors import BettingError, ProtocolError, TerminalDisabled
 from betting.programme import iso_utc
 from betting.protocol import (
     NAMESPACE,
@@ -34,7 +34,6 @@ from guichet.clock import utcnow
 from ..services import fleet, payouts, races
 from ..services.ledger import OfflineRule, place_one
 from ..services.throttle import FailureThrottle
-from ..services.payouts import TicketError
 
 log = logging.getLogger("guichet.server")
 
@@ -45,14 +44,9 @@ MAX_SINCE_VERSION = 2**63 - 1  # the store's integers are 64-bit
 MAX_QUEUE_DEPTH = 10**9  # an outbox holds fewer bets than a terminal's sequence allows
 MAX_PRINTER_JSON = 500  # characters of printer state kept per terminal
 
-DISABLED_MESSAGE = "Terminal désactivé par le centre : appelez l'assistance."
+DISABLED_MESSAGE = TerminalDisabled.default_message
 REPLACED_MESSAGE = ("Une autre connexion de ce terminal a pris la place de celle-ci : "
                     "si ce n'est pas ce terminal, appelez l'assistance.")
-
-
-class TerminalDisabled(BettingError):
-    code = "terminal_disabled"
-    default_message = DISABLED_MESSAGE
 
 
 class RateLimited(BettingError):
@@ -60,12 +54,11 @@ class RateLimited(BettingError):
     default_message = "Trop de codes de ticket refusés : attendez une minute avant de réessayer."
 
 
-class ConnectRefused(Exception):
-    """A refused connection: `code` goes to the terminal with an English message."""
+class ReplayedSignature(BettingError):
+    """A connect signature used before: its `ts` must grow at each connection."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    code = "replayed_signature"
+    default_message = "signature already used: ts must grow at each connection"
 
 
 def cut_off(socketio, sid: str, event: str, message: str) -> None:
@@ -84,8 +77,6 @@ def _safe(handler):
             return handler(self, *args)
         except BettingError as exc:
             return ack_from_error(exc)
-        except TicketError as exc:
-            return ack_error(exc.code, exc.message)
         except Exception:  # a bug must not kill the connection or the server
             log.exception("handler %s failed", handler.__name__)
             return ack_error("internal_error", "the server could not handle this request")
@@ -146,17 +137,16 @@ class TerminalNamespace(Namespace):
                 )
             with self.store.unit_of_work() as uow:
                 if fleet.is_disabled(uow, terminal_id):
-                    raise ConnectRefused("terminal_disabled", "terminal disabled by the operator")
+                    raise TerminalDisabled("terminal disabled by the operator")
                 accepted, previous = fleet.claim_connection(uow, terminal_id, auth["ts"], sid,
                                                             utcnow())
                 if not accepted:
-                    raise ConnectRefused("replayed_signature",
-                                         "signature already used: ts must grow at each connection")
+                    raise ReplayedSignature()
                 uow.commit()
         except ProtocolError as exc:
             log.info("refused a terminal connection: %s", exc)
             raise ConnectionRefusedError(str(exc), {"error": "bad_auth"}) from None
-        except ConnectRefused as exc:
+        except BettingError as exc:
             log.info("refused terminal %s: %s", terminal_id, exc)
             raise ConnectionRefusedError(str(exc), {"error": exc.code}) from None
         except Exception:
@@ -204,7 +194,7 @@ class TerminalNamespace(Namespace):
                               f"réessayez dans {wait} s.")
         try:
             return action()
-        except (TicketError, BettingError) as exc:
+        except BettingError as exc:
             if exc.code in LOOKUP_FAILURES:
                 self.lookups.fail(terminal_id)
                 log.info("terminal %s: refused ticket look-up (%s)", terminal_id, exc.code)

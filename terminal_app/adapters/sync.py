@@ -18,6 +18,7 @@ from typing import Callable
 
 import socketio
 
+from betting.errors import BettingError
 from betting.protocol import NAMESPACE, connect_signature
 from betting.states import UNANSWERED, Answer, RaceState
 
@@ -42,7 +43,7 @@ BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 10.0
 REPLACED_BACKOFF_S = 5.0
 
 
-class ServerUnavailable(Exception):
+class ServerUnavailable(BettingError):
     """A request could not be put to the server, or got no answer (`request`).
 
     `code` is "offline", "timeout" or "bad_answer"; the message is French."""
@@ -57,7 +58,6 @@ class ServerUnavailable(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(self.MESSAGES[code])
         self.code = code
-        self.message = self.MESSAGES[code]
 
 
 class SyncClient:

@@ -16,6 +16,8 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlparse
 
+from betting.errors import OperatorRefusal
+
 from ..adapters.store import TerminalStore
 
 MAX_CA_PEM_CHARS = 64 * 1024  # a CA bundle of a few certificates, not a dump
@@ -45,12 +47,9 @@ _FRENCH = {
 }
 
 
-class EnrolError(Exception):
-    """An enrolment refused; `code` names the reason, `french` says it to the technician."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class EnrolError(OperatorRefusal):
+    """An enrolment refused; `code` names the reason, the message is English for the
+    CLI, `french` says it to the technician in the setup page."""
 
     @property
     def french(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import uuid as uuidlib
 
+from betting.errors import BettingError
 from betting.states import OutboxState, PrintState
 from device_drivers.errors import DeviceError
 from device_drivers.ticket import TicketLayout
@@ -28,12 +29,12 @@ from ..adapters.settings import Settings
 log = logging.getLogger("guichet.terminal")
 
 
-class PrintRefused(Exception):
+class PrintRefused(BettingError):
     """Nothing was printed because the request makes no sense for this bet."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code = code
 
 
 class TicketPrinter:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 from betting.bets import BetRequest, PricedBet, make_request, price_bet
-from betting.errors import BettingError, ClosedPool, UnknownRace
+from betting.errors import BettingError, ClosedPool, TerminalDisabled, UnknownRace
 from betting.programme import Race
 from betting.states import UNANSWERED, OutboxState, RaceState, SaleStatus
 from betting.tickets import make_ticket_code
@@ -29,13 +29,6 @@ ANSWER_WAIT_S = 8.0
 class NotEnrolled(BettingError):
     code = "not_enrolled"
     default_message = "Ce terminal n'est pas encore enrôlé : ouvrez la page Installation."
-
-
-class TerminalDisabled(BettingError):
-    """The operator cut this terminal off: it sells nothing, not even offline."""
-
-    code = "terminal_disabled"
-    default_message = "Terminal désactivé par le centre : appelez l'assistance."
 
 
 class UnknownPayment(BettingError):

@@ -11,7 +11,7 @@ the server's `payouts` decides what a ticket is worth.
 """
 from __future__ import annotations
 
-from betting.errors import InvalidTicketCode
+from betting.errors import TICKET_REFUSALS, InvalidTicketCode, TicketRefusal
 from betting.money import format_euros
 from betting.states import OpResult, OutboxState, TicketValue
 from betting.tickets import parse_ticket_code
@@ -37,19 +37,12 @@ STATUS_LABELS = {
     TicketValue.VOID: "Ticket annulé par le centre après vérification : rien à payer.",
 }
 
-# Refusals the server may answer; its own French message is used for any other code.
+# Refusals the server may answer, in the terminal's words (betting/errors.py for the
+# ticket refusals); its own French message is used for any other code.
 REFUSALS = {
-    "already_paid": "Ticket déjà payé : ne payez pas une seconde fois.",
-    "already_cancelled": "Ce pari est déjà annulé.",
-    "cancel_window_closed": "Délai d'annulation dépassé : ce pari ne peut plus être annulé.",
+    **{code: cls.default_message for code, cls in TICKET_REFUSALS.items()},
     "pool_closed": "Les paris sont fermés pour cette course : annulation impossible.",
-    "unknown_ticket": "Ticket inconnu du serveur central.",
     "bad_mac": "Ticket non reconnu par le serveur central (code falsifié ou mal lu).",
-    "not_official": "Résultat pas encore officiel : paiement impossible pour l'instant.",
-    "not_payable": "Ce ticket n'est pas gagnant : rien à payer.",
-    "wrong_terminal": "Un ticket s'annule sur le terminal qui l'a vendu.",
-    "under_review": "Ticket en cours de vérification par le centre : paiement impossible.",
-    "payment_uuid_reused": "Paiement refusé : identifiant de paiement déjà utilisé. Réessayez.",
 }
 
 OFFLINE = {
@@ -68,23 +61,23 @@ NO_ANSWER = {
 }
 
 
-class TicketRefused(Exception):
-    def __init__(self, code: str, message: str, http_status: int = 409) -> None:
-        super().__init__(message)
-        self.code, self.message, self.http_status = code, message, http_status
+class TicketRefused(TicketRefusal):
+    """A ticket operation refused here or by the server, or left without an
+    answer: the code is the server's or the terminal's own."""
 
-    def to_dict(self) -> dict:
-        return {"ok": False, "error": self.code, "message": self.message}
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def check_code(text: object) -> str:
     """The canonical code, or TicketRefused before anything is asked of anyone."""
     if not isinstance(text, str) or len(text) > MAX_RAW:
-        raise TicketRefused("invalid_ticket_code", "Code de ticket invalide : 24 chiffres attendus.", 422)
+        raise TicketRefused("invalid_ticket_code", "Code de ticket invalide : 24 chiffres attendus.")
     try:
         return parse_ticket_code(text).code
     except InvalidTicketCode as exc:
-        raise TicketRefused(exc.code, exc.message, 422) from None
+        raise TicketRefused(exc.code, exc.message) from None
 
 
 def _cents(value: object) -> int:
@@ -102,13 +95,13 @@ class TicketDesk:
             ack = self._link.request(event, payload, REQUEST_TIMEOUT_S)
         except ServerUnavailable as exc:
             if exc.code == "offline":
-                raise TicketRefused("offline", OFFLINE[op], 503) from None
-            raise TicketRefused(exc.code, NO_ANSWER[op], 504) from None
+                raise TicketRefused("offline", OFFLINE[op]) from None
+            raise TicketRefused(exc.code, NO_ANSWER[op]) from None
         if not ack["ok"]:
             code = str(ack.get("error") or "refused")
             message = REFUSALS.get(code) or ack.get("message") or \
                 "Opération refusée par le serveur central."
-            raise TicketRefused(code, str(message), 409)
+            raise TicketRefused(code, str(message))
         return ack
 
     def inquire(self, text: object) -> dict:
@@ -162,13 +155,13 @@ class TicketDesk:
         """Cancel through the server a sale whose ticket never came out."""
         bet = self._outbox.bet(uuid)
         if bet is None:
-            raise TicketRefused("unknown_bet", "Pari inconnu sur ce terminal.", 404)
+            raise TicketRefused("unknown_bet", "Pari inconnu sur ce terminal.")
         if bet["status"] != OutboxState.ACCEPTED or not bet["ticket"]:
-            raise TicketRefused("not_accepted", "Seul un pari accepté peut être annulé.", 409)
+            raise TicketRefused("not_accepted", "Seul un pari accepté peut être annulé.")
         if bet.get("cancelled_at"):
-            raise TicketRefused("already_cancelled", REFUSALS["already_cancelled"], 409)
+            raise TicketRefused("already_cancelled", REFUSALS["already_cancelled"])
         if bet["printed_at"]:
-            raise TicketRefused("printed", "Ce ticket est imprimé : scannez-le pour l'annuler.", 409)
+            raise TicketRefused("printed", "Ce ticket est imprimé : scannez-le pour l'annuler.")
         return {**self.cancel(bet["ticket"]), "uuid": uuid}
 
     def _close_refused(self, op: dict, exc: TicketRefused) -> None:

@@ -16,6 +16,20 @@ from ..services.sales import bet_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+# The HTTP status of a refused ticket operation, chosen here only for the JSON
+# API and the UI (ui_tickets.py); any other refusal, the server's included, is 409.
+TICKET_STATUS = {
+    "invalid_ticket_code": 422,
+    "unknown_bet": 404,
+    "offline": 503,
+    "timeout": 504,
+    "bad_answer": 504,
+}
+
+
+def ticket_status(exc: BettingError) -> int:
+    return TICKET_STATUS.get(exc.code, 409)
+
 
 def services() -> Services:
     return current_app.extensions["guichet.terminal"]

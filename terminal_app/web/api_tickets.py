@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from .api import local_auth, services
+from betting.errors import BettingError
+from betting.protocol import ack_from_error
+
+from .api import local_auth, services, ticket_status
 from ..services.sales import bet_view
-from ..services.ticket_desk import TicketRefused
 
 bp = Blueprint("api_tickets", __name__, url_prefix="/api")
 
@@ -17,8 +19,8 @@ bp = Blueprint("api_tickets", __name__, url_prefix="/api")
 def _answer(action, *args):
     try:
         return jsonify(action(*args))
-    except TicketRefused as exc:
-        return jsonify(exc.to_dict()), exc.http_status
+    except BettingError as exc:
+        return jsonify(ack_from_error(exc)), ticket_status(exc)
 
 
 @bp.post("/tickets/<code>/inquire")

@@ -15,8 +15,9 @@ import time
 from flask import Blueprint, Response, render_template, request
 
 from betting.catalogue import BET_TYPES
+from betting.errors import BettingError
 
-from .api import services
+from .api import services, ticket_status
 from ..services.scans import MAX_RAW
 from ..services.ticket_desk import TicketRefused, check_code
 from .ui import guard_ui_session
@@ -36,11 +37,11 @@ def _panel(status: int = 200, **context):
     return render_template("terminal/_ticket.html", bet_labels=BET_TYPES, **context), status
 
 
-def _refused(exc: TicketRefused, code: str | None = None):
+def _refused(exc: BettingError, code: str | None = None):
     """The panel with a refusal; a code that is not well formed is not shown as one."""
     if exc.code == "invalid_ticket_code":
         code = None
-    return _panel(exc.http_status, error=exc, code=code)
+    return _panel(ticket_status(exc), error=exc, code=code)
 
 
 @bp.post("/ui/tickets/open")
@@ -52,25 +53,25 @@ def open_ticket():
         event = feed.get(int(scan_id))
         if event is None:
             return _panel(404, error=TicketRefused(
-                "unknown_scan", "Lecture trop ancienne : scannez le ticket à nouveau.", 404))
+                "unknown_scan", "Lecture trop ancienne : scannez le ticket à nouveau."))
         if not event.ok:
-            return _panel(422, error=TicketRefused(event.error or "scan_rejected",
-                                                            event.message, 422), raw=event.raw)
+            return _panel(422, error=TicketRefused(event.error or "scan_rejected", event.message),
+                          raw=event.raw)
         text = event.code
     else:
         text = form.get("code", "")[:MAX_RAW + 1]
         if form.get("source") == "wedge":
             event = feed.add_code(text, "wedge")
             if not event.ok:
-                return _panel(422, error=TicketRefused(event.error, event.message, 422),
+                return _panel(422, error=TicketRefused(event.error, event.message),
                               raw=event.raw)
     try:
         code = check_code(text)
-    except TicketRefused as exc:
+    except BettingError as exc:
         return _refused(exc)
     try:
         info = services().tickets.inquire(code)
-    except TicketRefused as exc:
+    except BettingError as exc:
         return _refused(exc, code)
     return _panel(info=info, code=info["ticket"])
 
@@ -79,7 +80,7 @@ def open_ticket():
 def pay(code: str):
     try:
         done = services().tickets.pay(code)
-    except TicketRefused as exc:
+    except BettingError as exc:
         return _refused(exc, code)
     return _panel(done=done, code=done["ticket"])
 
@@ -88,7 +89,7 @@ def pay(code: str):
 def cancel(code: str):
     try:
         done = services().tickets.cancel(code)
-    except TicketRefused as exc:
+    except BettingError as exc:
         return _refused(exc, code)
     return _panel(done=done, code=done["ticket"])
 
@@ -98,9 +99,9 @@ def void(uuid: str):
     """"Annuler le pari" on a held sale: the answer replaces the sale's result."""
     try:
         done = services().tickets.void_held(uuid)
-    except TicketRefused as exc:
+    except BettingError as exc:
         return render_template("terminal/_message.html", kind="error", message=exc.message), \
-            exc.http_status, {"HX-Trigger": "bet-sold"}
+            ticket_status(exc), {"HX-Trigger": "bet-sold"}
     return render_template("terminal/_message.html", kind="ok", message=done["message"]), \
         200, {"HX-Trigger": "bet-sold"}
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from betting.errors import AlreadyPaid
 from betting.programme import iso_utc
 from betting.protocol import NAMESPACE, connect_signature
 from server.services import fleet, payouts, races
@@ -148,7 +149,7 @@ def test_a_payment_lost_between_check_and_insert_is_answered_already_paid(store,
         return None if len(calls) <= 2 else real_get(self, ticket)
 
     monkeypatch.setattr(repository, "get", racing_get)
-    with store.unit_of_work() as uow, pytest.raises(payouts.TicketError) as refused:
+    with store.unit_of_work() as uow, pytest.raises(AlreadyPaid) as refused:
         payouts.pay(uow, late["ticket"], "mine-0001", terminal_id, utcnow())
     assert refused.value.code == "already_paid"
     assert len(calls) == 3  # checked twice, then read back after the insert lost
