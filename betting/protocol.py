@@ -62,6 +62,24 @@ def check_connect_auth(auth: object, key_for, now_ts: float) -> str:
 
 
 @dataclass(frozen=True)
+class OfflinePolicy:
+    """The offline selling rule the server pushes (`policy`): no offline sale within
+    `margin_s` of the off, at most `ceiling_cents` of unconfirmed offline stakes."""
+
+    margin_s: int
+    ceiling_cents: int
+
+    @classmethod
+    def from_wire(cls, data: object) -> "OfflinePolicy | None":
+        if not isinstance(data, dict):
+            return None
+        margin, ceiling = data.get("offline_margin_s"), data.get("offline_ceiling_cents")
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in (margin, ceiling)):
+            return None
+        return cls(margin, ceiling)
+
+
+@dataclass(frozen=True)
 class WireBet:
     uuid: str
     seq: int

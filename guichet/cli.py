@@ -167,7 +167,8 @@ def enrol(server_url: str, code: str, ca_file: str | None, insecure_http: bool,
 
     Example: guichet enrol --server https://central:8700 --ca-file guichet-ca.pem --code 123456789012
     """
-    from terminal_app.services.enrolment import MAX_CA_PEM_CHARS, EnrolError, enrol as do_enrol
+    from terminal_app.adapters.tls import MAX_CA_PEM_CHARS
+    from terminal_app.services.enrolment import EnrolError, enrol as do_enrol
     from terminal_app.adapters.store import TerminalStore, TerminalStoreError
 
     ca_pem = None

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .adapters.shop_devices import Devices
 from .adapters.link import Link
+from .adapters.shop_devices import Devices
+from .adapters.store import TerminalStore
 from .services.print_jobs import TicketPrinter
 from .services.sales import Sales
-from .adapters.store import TerminalStore
+from .services.scans import ScanFeed
 from .services.ticket_desk import TicketDesk
 
 
@@ -58,7 +59,7 @@ class Services:
 
 def bootstrap(data_dir: str | Path, version: str = "") -> Services:
     store = TerminalStore(data_dir)
-    devices = Devices(store.settings)
+    devices = Devices(store.settings, ScanFeed())
     link = Link(store.settings, store.outbox, store.programme, devices.printer_state, version)
     printer = TicketPrinter(store.outbox, store.prints, store.programme, store.settings, devices)
     return Services(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from ..services.offline_rule import Policy
+from betting.protocol import OfflinePolicy
+
 from .outbox import Outbox
 from .race_card import Programme
 from .settings import Settings
@@ -51,7 +52,7 @@ class Link:
         return self.client.clock_offset_s if self.client else None
 
     @property
-    def policy(self) -> Policy | None:
+    def policy(self) -> OfflinePolicy | None:
         """The offline rule last received from the server (none before the first link)."""
         return self.client.policy if self.client else None
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Protocol
 
 from device_drivers.discover import discover
 from device_drivers.errors import DeviceConfigError, DeviceError, ScannerDisconnected
 from device_drivers.printer import open_printer
 from device_drivers.scanner import open_scanner
 
-from ..services.scans import ScanFeed
 from .settings import Settings
 
 log = logging.getLogger("guichet.terminal.devices")
@@ -33,10 +33,22 @@ class NotSimulated(DeviceError):
     default_message = "Ce réglage n'existe que pour les périphériques simulés (sim:)."
 
 
+class ScanSink(Protocol):
+    """Where the scanners' reads go (services/scans.py `ScanFeed`)."""
+
+    def add_code(self, raw: str, source: str) -> object: ...
+
+    def add_error(self, source: str, error: str, message: str, raw: str = "") -> object: ...
+
+    def recent(self, n: int = 20) -> list: ...
+
+    def close(self) -> None: ...
+
+
 class Devices:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, feed: ScanSink) -> None:
         self.settings = settings
-        self.feed = ScanFeed()
+        self.feed = feed
         self.printer = None
         self.printer_error: str | None = None
         self.print_lock = threading.RLock()     # one job at a time, whoever asks

@@ -19,14 +19,14 @@ from typing import Callable
 import socketio
 
 from betting.errors import BettingError
-from betting.protocol import NAMESPACE, connect_signature
+from betting.protocol import NAMESPACE, OfflinePolicy, connect_signature
 from betting.states import UNANSWERED, Answer, RaceState
 
-from ..services.enrolment import socket_tls_options
-from ..services.offline_rule import Policy, ServerClock
 from .outbox import Outbox, wire_bet
 from .race_card import Programme
+from .server_clock import ServerClock
 from .settings import Settings
+from .tls import socket_tls_options
 
 log = logging.getLogger("guichet.terminal.sync")
 
@@ -77,7 +77,8 @@ class SyncClient:
         self._thread: threading.Thread | None = None
         saved = settings.get("clock_offset_s")
         self.clock = ServerClock(float(saved) if saved else None)
-        self.policy: Policy | None = Policy.from_wire(json.loads(settings.get("policy") or "null"))
+        self.policy: OfflinePolicy | None = OfflinePolicy.from_wire(
+            json.loads(settings.get("policy") or "null"))
         self.last_error: str | None = None
         # Cut off by the operator: kept on disk (a restart does not sell offline),
         # cleared only by a connection the server accepts again.
@@ -268,7 +269,7 @@ class SyncClient:
             self._save_policy(ack.get("policy"))
 
     def _save_policy(self, data: object) -> None:
-        policy = Policy.from_wire(data)
+        policy = OfflinePolicy.from_wire(data)
         if policy is not None and policy != self.policy:
             self.policy = policy
             self.settings.set(policy=json.dumps(data))

@@ -19,8 +19,8 @@ from urllib.parse import urlparse
 from betting.errors import OperatorRefusal
 
 from ..adapters.store import TerminalStore
+from ..adapters.tls import BadCA, client_ssl_context
 
-MAX_CA_PEM_CHARS = 64 * 1024  # a CA bundle of a few certificates, not a dump
 
 _FRENCH = {
     "unknown_code": "Code d'enrôlement inconnu : vérifiez-le auprès du centre.",
@@ -67,32 +67,6 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def client_ssl_context(ca_pem: str | None) -> ssl.SSLContext:
-    """A context that trusts `ca_pem` alone (the system store when it is None).
-
-    Checks the certificate chain and the host name; an unreadable PEM raises
-    EnrolError("bad_ca")."""
-    if ca_pem is None:
-        return ssl.create_default_context()
-    if len(ca_pem) > MAX_CA_PEM_CHARS or "-----BEGIN CERTIFICATE-----" not in ca_pem:
-        raise EnrolError("bad_ca", "the CA file is not a PEM certificate")
-    try:
-        return ssl.create_default_context(cadata=ca_pem)
-    except (ssl.SSLError, ValueError) as exc:
-        raise EnrolError("bad_ca", f"the CA file is not a usable PEM certificate: {exc}") from None
-
-
-def socket_tls_options(ca_pem: str | None) -> dict:
-    """Keyword arguments for `socketio.Client`: its websocket checks the server
-    certificate against the enrolment CA (websocket-client's `sslopt` context).
-
-    Without a saved CA, nothing: websocket-client then verifies wss:// against
-    the system store."""
-    if not ca_pem:
-        return {}
-    return {"websocket_extra_options": {"sslopt": {"context": client_ssl_context(ca_pem)}}}
-
-
 def _tls_refusal(reason: BaseException, url: str) -> EnrolError | None:
     """The EnrolError for a failed TLS handshake, or None if it was not one."""
     if isinstance(reason, ssl.SSLCertVerificationError):
@@ -135,7 +109,10 @@ def enrol(store: TerminalStore, server_url: str, code: str, timeout: float = 10,
                              f"refusing to enrol over plain HTTP with {host}: the terminal key "
                              "would cross the network in clear (use https:// and --ca-file, "
                              "or --insecure-http)")
-    context = client_ssl_context(ca_pem) if parsed.scheme == "https" else None
+    try:
+        context = client_ssl_context(ca_pem) if parsed.scheme == "https" else None
+    except BadCA as exc:
+        raise EnrolError(exc.code, exc.message) from None
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     if not code:
         raise EnrolError("bad_code", "the enrolment code is empty")

@@ -3,11 +3,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from betting.programme import Offer, Race, Runner
+from betting.protocol import OfflinePolicy
+from terminal_app.adapters.server_clock import ServerClock
 from terminal_app.services.offline_rule import (
     NoOfflinePolicy,
     OfflineCeiling,
-    Policy,
-    ServerClock,
     TooCloseToTheOff,
     check_offline_sale,
 )
@@ -15,7 +15,7 @@ from terminal_app.services.offline_rule import (
 NOON = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 RACE = Race("2026-11-29/R1C1", 1, 1, "PRIX", "VINCENNES", NOON + timedelta(minutes=10),
             (Runner(1, "A"), Runner(2, "B")), (Offer("SIMPLE_GAGNANT", 100),))
-POLICY = Policy(margin_s=300, ceiling_cents=10_000)
+POLICY = OfflinePolicy(margin_s=300, ceiling_cents=10_000)
 
 
 def test_offline_sale_allowed_outside_the_margin_and_under_the_ceiling():
@@ -41,7 +41,7 @@ def test_no_offline_sale_without_a_policy_from_the_server():
                                   {"offline_margin_s": -1, "offline_ceiling_cents": 1},
                                   {"offline_margin_s": True, "offline_ceiling_cents": 1}])
 def test_malformed_policies_are_ignored(wire):
-    assert Policy.from_wire(wire) is None
+    assert OfflinePolicy.from_wire(wire) is None
 
 
 class FakeClocks:
