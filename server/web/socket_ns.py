@@ -89,6 +89,7 @@ class TerminalNamespace(Namespace):
         super().__init__(namespace)
         self.store = store
         self.policy = policy  # offline selling rules, pushed to every terminal
+        self.offline_rule = OfflineRule.from_policy(policy)  # what a late provisional bet is worth
         self.sessions: dict[str, str] = {}  # sid -> terminal_id
         self.by_terminal: dict[str, str] = {}  # terminal_id -> its live sid on this process
         self.lookups = FailureThrottle(ticket_failures_per_minute, 60)
@@ -115,12 +116,17 @@ class TerminalNamespace(Namespace):
             return ack_error("bad_request", "disconnect is not an event")
         return super().trigger_event(event, *args)
 
-    def _terminal(self) -> str:
-        """The terminal of this socket, refused once it is disabled: the store
-        decides (any process, or `guichet admin disable`, may have changed it)."""
+    def _session(self) -> str:
+        """The terminal this socket authenticated as (no store read)."""
         terminal_id = self.sessions.get(request.sid)
         if terminal_id is None:
             raise ProtocolError("not authenticated")
+        return terminal_id
+
+    def _terminal(self) -> str:
+        """The terminal of this socket, refused once it is disabled: the store
+        decides (any process, or `guichet admin disable`, may have changed it)."""
+        terminal_id = self._session()
         with self.store.unit_of_work(read_only=True) as uow:
             if fleet.is_disabled(uow, terminal_id):
                 raise TerminalDisabled()
@@ -202,7 +208,8 @@ class TerminalNamespace(Namespace):
 
     @_safe
     def on_place_bets(self, payload=None):
-        terminal_id = self._terminal()
+        # Disabled or not is read once, in the transaction that writes the bets.
+        terminal_id = self._session()
         raw_bets = parse_place_bets(payload)
         now = utcnow()
         cache: dict = {}
@@ -210,8 +217,7 @@ class TerminalNamespace(Namespace):
             key = fleet.terminal_key(uow, terminal_id)
             if key is None:
                 raise TerminalDisabled()
-            rule = OfflineRule.from_policy(self.policy)
-            results = [place_one(uow, terminal_id, key, raw, now, cache, rule)
+            results = [place_one(uow, terminal_id, key, raw, now, cache, self.offline_rule)
                        for raw in raw_bets]
             uow.commit()
         return ack_ok(results=results)
