@@ -66,6 +66,10 @@ def _int_list(value: object, field: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+# Longest race id, bet type or formula name a request may carry.
+MAX_NAME_LENGTH = 40
+
+
 def make_request(data: dict) -> BetRequest:
     """Turn a loosely typed mapping (JSON body, form, wire message) into a request."""
     if not isinstance(data, dict):
@@ -75,7 +79,11 @@ def make_request(data: dict) -> BetRequest:
             or not 0 <= stake <= MAX_AMOUNT_CENTS:
         raise ProtocolError("Mise invalide : un montant en centimes est attendu.")
     for name in ("race", "bet_type", "formula"):
-        if not isinstance(data.get(name), str):
+        text = data.get(name)
+        # a short printable name: no store need hold a control character (PostgreSQL's
+        # text cannot hold NUL at all)
+        if not isinstance(text, str) or len(text) > MAX_NAME_LENGTH \
+                or not text.isprintable():
             raise ProtocolError(f"Champ {name} manquant ou invalide.")
     return BetRequest(
         race=data["race"],

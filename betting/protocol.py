@@ -49,7 +49,8 @@ def check_connect_auth(auth: object, key_for, now_ts: float) -> str:
     if not isinstance(auth, dict):
         raise ProtocolError("missing auth")
     terminal_id, ts, sig = auth.get("terminal_id"), auth.get("ts"), auth.get("sig")
-    if not isinstance(terminal_id, str) or not isinstance(sig, str) or len(terminal_id) > 32:
+    if not isinstance(terminal_id, str) or not isinstance(sig, str) or len(terminal_id) > 32 \
+            or not terminal_id.isprintable():
         raise ProtocolError("malformed auth")
     if isinstance(ts, bool) or not isinstance(ts, int) or abs(now_ts - ts) > AUTH_MAX_SKEW_S:
         raise ProtocolError("stale or missing timestamp")

@@ -74,6 +74,7 @@ class Messages:
     not_found: str
     bad_method: str
     internal: str
+    nul: str  # a NUL character in the path, the query or a JSON body
 
 
 ENGLISH = Messages(
@@ -84,6 +85,7 @@ ENGLISH = Messages(
     not_found="no such resource",
     bad_method="method not allowed",
     internal="internal error",
+    nul="the request holds a NUL character, which no field may contain",
 )
 
 FRENCH = Messages(
@@ -94,15 +96,17 @@ FRENCH = Messages(
     not_found="Page introuvable.",
     bad_method="Méthode non permise.",
     internal="Erreur interne du terminal : réessayez ou appelez l'assistance.",
+    nul="Requête refusée : caractère nul interdit.",
 )
 
 
 class BadJson(BadRequest):
     """A body sent as JSON that cannot be read; answered 400 `bad_json`."""
 
-    def __init__(self, too_deep: bool = False) -> None:
+    def __init__(self, too_deep: bool = False, nul: bool = False) -> None:
         super().__init__()
         self.too_deep = too_deep
+        self.nul = nul
 
 
 def json_depth_exceeds(value: Any, limit: int) -> bool:
@@ -147,6 +151,8 @@ class GuardedRequest(Request):
             raise BadJson() from None
         if json_depth_exceeds(value, MAX_JSON_DEPTH):
             raise BadJson(too_deep=True)
+        if b"\\u0000" in data:  # no store holds NUL in text (PostgreSQL cannot at all)
+            raise BadJson(nul=True)
         self._guichet_json = value
         return value
 
@@ -172,6 +178,9 @@ def install(app: Flask, messages: Messages,
     app.url_map.merge_slashes = False
 
     def cap_body() -> tuple[Response, int] | None:
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                         for k, v in request.args.items(multi=True)):
+            return jsonify(ok=False, error="bad_request", message=messages.nul), 400
         limit = limits.get(request.endpoint or "", DEFAULT_BODY_LIMIT)
         request.max_content_length = limit  # also bounds a body sent without Content-Length
         if request.content_length is not None and request.content_length > limit:
@@ -188,8 +197,9 @@ def install(app: Flask, messages: Messages,
         return response
 
     def on_bad_json(exc: BadJson) -> tuple[Response, int]:
-        return jsonify(ok=False, error="bad_json",
-                       message=messages.too_deep if exc.too_deep else messages.bad_json), 400
+        message = (messages.too_deep if exc.too_deep else messages.nul if exc.nul
+                   else messages.bad_json)
+        return jsonify(ok=False, error="bad_json", message=message), 400
 
     def on_too_large(_exc: RequestEntityTooLarge) -> tuple[Response, int]:
         return _too_large(request.max_content_length or DEFAULT_BODY_LIMIT)

@@ -184,3 +184,134 @@ MIGRATIONS.append((
     ALTER TABLE pool_counters RENAME TO pools
     """,
 ))
+
+
+# PostgreSQL's schema, numbered on the same scale: a PostgreSQL store starts
+# at the schema SQLite reached with migration 7, in one step (no PostgreSQL
+# store existed before it). From here on every migration is given for both
+# stores under one number. The differences from SQLite's: BIGINT for every
+# integer (PostgreSQL's INTEGER is 32-bit; amounts reach 10^10 cents), and no
+# `INDEXED BY` (the planner picks `bets_shape` itself). Times stay ISO 8601
+# text in UTC, as on SQLite, so that both compare them the same way.
+POSTGRES_MIGRATIONS: list[tuple[int, str, str]] = [(
+    7,
+    "initial PostgreSQL schema (SQLite migrations 1 to 7)",
+    """
+    CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value BIGINT NOT NULL
+    );
+    INSERT INTO meta (name, value) VALUES ('programme_version', 0), ('last_terminal', 0);
+
+    CREATE TABLE races (
+        race_id TEXT PRIMARY KEY,
+        day TEXT NOT NULL,
+        meeting BIGINT NOT NULL,
+        number BIGINT NOT NULL,
+        post_time TEXT NOT NULL,
+        card TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open',
+        closed_at TEXT,
+        version BIGINT NOT NULL
+    );
+    CREATE INDEX races_version ON races (version);
+
+    CREATE TABLE terminals (
+        terminal_id TEXT PRIMARY KEY,
+        outlet TEXT NOT NULL,
+        key_hex TEXT NOT NULL,
+        enrolled_at TEXT NOT NULL,
+        disabled BIGINT NOT NULL DEFAULT 0,
+        connected BIGINT NOT NULL DEFAULT 0,
+        last_seen TEXT,
+        queue_depth BIGINT,
+        printer TEXT,
+        version TEXT,
+        last_auth_ts BIGINT NOT NULL DEFAULT 0,
+        live_sid TEXT
+    );
+
+    CREATE TABLE enrolment_codes (
+        code TEXT PRIMARY KEY,
+        outlet TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        terminal_id TEXT
+    );
+
+    CREATE TABLE admin_tokens (
+        token_sha256 TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE bets (
+        uuid TEXT PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        race_id TEXT NOT NULL,
+        bet_type TEXT NOT NULL,
+        formula TEXT NOT NULL,
+        selections TEXT NOT NULL,
+        bases TEXT NOT NULL,
+        unit_stake_cents BIGINT NOT NULL,
+        total_cents BIGINT NOT NULL,
+        combinations BIGINT NOT NULL,
+        placed_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        offline BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        message TEXT,
+        ticket TEXT UNIQUE,
+        partners TEXT,
+        cancelled_at TEXT,
+        refund_cents BIGINT,
+        review TEXT,
+        review_max_cents BIGINT,
+        reviewed_at TEXT,
+        review_note TEXT,
+        UNIQUE (terminal_id, seq)
+    );
+    CREATE INDEX bets_race ON bets (race_id, bet_type, status);
+    CREATE INDEX bets_shape ON bets (race_id, status, bet_type, formula, selections, bases,
+                                     partners, unit_stake_cents);
+    CREATE INDEX bets_review ON bets (review) WHERE review IS NOT NULL;
+
+    CREATE TABLE results (
+        race_id TEXT PRIMARY KEY,
+        result TEXT NOT NULL,
+        official BIGINT NOT NULL DEFAULT 0,
+        entered_at TEXT NOT NULL,
+        official_at TEXT
+    );
+    CREATE TABLE pool_results (
+        race_id TEXT NOT NULL,
+        bet_type TEXT NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (race_id, bet_type)
+    );
+    CREATE TABLE payments (
+        ticket TEXT PRIMARY KEY,
+        payment_uuid TEXT NOT NULL UNIQUE,
+        terminal_id TEXT NOT NULL,
+        amount_cents BIGINT NOT NULL,
+        paid_at TEXT NOT NULL
+    );
+
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+
+    CREATE TABLE pools (
+        race_id TEXT NOT NULL,
+        bet_type TEXT NOT NULL,
+        shard BIGINT NOT NULL,
+        total_cents BIGINT NOT NULL DEFAULT 0,
+        bets BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (race_id, bet_type, shard)
+    )
+    """,
+)]

@@ -9,19 +9,22 @@ cannot half-write; the ack to a terminal is sent only after the commit. The
 repositories hanging off a unit of work (`uow.bets`, `uow.payments`,
 `uow.races`, `uow.pools`, `uow.results`, `uow.terminals`, `uow.enrolment`,
 `uow.admin_tokens`, `uow.meta`, `uow.leases`) speak the services' terms and
-return `server.records` values. All SQL lives in one adapter per kind of
-store (server/adapters/); SQLite is the one this version ships.
+return `server.records` values. The SQL is written once
+(server/adapters/sql.py); each kind of store brings its connection and
+transactions: SQLite (a file, the default) or PostgreSQL (a URL, for several
+server processes and failover).
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Protocol
 
+from .adapters.postgres import PostgresStore, PostgresStoreError, PostgresUnitOfWork
 from .adapters.sqlite import SqliteStore, SqliteStoreError, SqliteUnitOfWork
 
-# The unit of work the services are written against (the SQLite adapter's
-# shape: a second adapter provides the same repositories and methods).
-UnitOfWork = SqliteUnitOfWork
+# What the services are written against: the repositories of server/adapters/sql.py
+# in one transaction, with `commit()` and `savepoint()`.
+UnitOfWork = SqliteUnitOfWork | PostgresUnitOfWork
 
 
 class StoreError(Exception):
@@ -31,7 +34,8 @@ class StoreError(Exception):
 class Store(Protocol):
     """What the edges hold: a source of units of work."""
 
-    path: Path
+    path: Path | None  # the SQLite file; None for PostgreSQL
+    url: str
 
     def unit_of_work(self, read_only: bool = False) -> UnitOfWork: ...
 
@@ -40,12 +44,12 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
 def resolve_db_url(url: str) -> Path:
-    """Accept a path, `sqlite:///path`, or refuse what this version cannot serve."""
-    if url.startswith(("postgresql://", "postgres://")):
-        raise StoreError(
-            "PostgreSQL stores are not supported by this version yet; use a SQLite path."
-        )
+    """The SQLite file named by a path or `sqlite:///path`; StoreError otherwise."""
     if url.startswith("sqlite:///"):
         url = url[len("sqlite:///"):]
     elif "://" in url:
@@ -59,7 +63,13 @@ def resolve_db_url(url: str) -> Path:
 
 
 def open_store(url: str) -> Store:
-    """The store named by `url` (a SQLite path or `sqlite:///path`), migrated; StoreError if not."""
+    """The store named by `url`, migrated: a SQLite path or `sqlite:///path`, or
+    `postgresql://…` (several hosts allowed, libpq's syntax). StoreError if not."""
+    if is_postgres(url):
+        try:
+            return PostgresStore(url)
+        except PostgresStoreError as exc:
+            raise StoreError(str(exc)) from None
     path = resolve_db_url(url)
     try:
         return SqliteStore(path)

@@ -100,7 +100,7 @@ def _healthy(url: str, proc: Proc, context: ssl.SSLContext | None = None) -> boo
 @dataclass
 class Server:
     url: str
-    db: Path
+    db: str  # the store: a SQLite path or a postgresql:// URL
     token: str
     proc: Proc
     env: dict = field(default_factory=dict)
@@ -145,10 +145,11 @@ class Terminal:
 
 def start_server(tmp: Path, programme: Path | None = None, env: dict | None = None,
                  args: list[str] | None = None, name: str = "server",
-                 ca_file: Path | None = None) -> Server:
-    """A server process on the store `tmp/server.db` (created and loaded if new);
-    with `ca_file`, an https server (`args` has --certfile/--keyfile) signed by it."""
-    db = tmp / "server.db"
+                 ca_file: Path | None = None, db: str | Path | None = None) -> Server:
+    """A server process on the store `db` (default `tmp/server.db`; a SQLite path
+    or a postgresql:// URL), created and loaded if new; with `ca_file`, an https
+    server (`args` has --certfile/--keyfile) signed by it."""
+    db = str(db or tmp / "server.db")
     token = run_cli("admin", "token", "--db", str(db)).stdout.strip()
     if programme:
         run_cli("admin", "import", str(programme), "--db", str(db))

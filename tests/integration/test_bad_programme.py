@@ -26,8 +26,8 @@ from terminal_app.adapters.store import TerminalStore
 OPERATOR = Path(__file__).resolve().parents[1] / "data" / "pmu_programme_2021-01-01.json"
 
 
-def _make(tmp_path: Path, interval: float = 0):
-    app = create_app({"DB": str(tmp_path / "s.db"), "AUTO_CLOSE_INTERVAL_S": interval})
+def _make(db_url: str, interval: float = 0):
+    app = create_app({"DB": db_url, "AUTO_CLOSE_INTERVAL_S": interval})
     store = app.extensions["guichet.store"]
     with committed(store) as db:
         token = fleet.create_admin_token(db, utcnow())
@@ -35,8 +35,8 @@ def _make(tmp_path: Path, interval: float = 0):
 
 
 @pytest.fixture
-def server(tmp_path):
-    return _make(tmp_path)
+def server(db_url):
+    return _make(db_url)
 
 
 def _today_programme(minutes_ahead: int = 60) -> dict:
@@ -142,8 +142,8 @@ def test_a_stored_bad_race_hides_nothing_and_breaks_nothing(server):
     client.disconnect(NAMESPACE)
 
 
-def test_the_watch_loop_closes_and_pushes_the_good_races_past_a_bad_one(tmp_path):
-    app, store, _ = _make(tmp_path, interval=0.05)
+def test_the_watch_loop_closes_and_pushes_the_good_races_past_a_bad_one(db_url):
+    app, store, _ = _make(db_url, interval=0.05)
     socketio = app.extensions["socketio"]
     past = _today_programme(minutes_ahead=-65)  # both races are due
     bad = _store_unchecked(store, past, meeting=1, number=100)
@@ -239,7 +239,7 @@ def test_a_damaged_race_is_corrected_by_importing_it_again(server):
     race_id = parse_programme(doc)[0].race_id
     with committed(store) as db:
         races.import_races(db, parse_programme(doc))
-    damage(store, "UPDATE races SET card = '{\"race\": \"?\"}' WHERE race_id = ?", race_id)
+    damage(store, "UPDATE races SET card = ? WHERE race_id = ?", '{"race": "?"}', race_id)
     assert race_id not in _listed(app.test_client())
     answer = app.test_client().post("/api/programme", json=doc, headers=admin_auth)
     assert answer.status_code == 200, answer.get_json()

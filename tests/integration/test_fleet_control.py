@@ -14,8 +14,8 @@ from tests.server_store import committed
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app({"DB": str(tmp_path / "server.db"), "AUTO_CLOSE_INTERVAL_S": 0})
+def app(db_url):
+    app = create_app({"DB": db_url, "AUTO_CLOSE_INTERVAL_S": 0})
     app.testing = True
     return app
 

@@ -23,7 +23,7 @@ from server.services.programme_import import parse_programme, sample_programme
 from server.services.settlement import declare_non_runners
 from guichet.clock import utcnow
 from server.store import open_store
-from tests.server_store import committed, damage
+from tests.server_store import allow_inserts, committed, damage, refuse_inserts
 
 CEILING = 20_000
 
@@ -31,8 +31,8 @@ CEILING = 20_000
 class World:
     """A server app with a programme, two enrolled terminals and an admin token."""
 
-    def __init__(self, tmp_path, ceiling: int = CEILING) -> None:
-        self.app = create_app({"DB": str(tmp_path / "s.db"), "AUTO_CLOSE_INTERVAL_S": 0,
+    def __init__(self, db_url: str, ceiling: int = CEILING) -> None:
+        self.app = create_app({"DB": db_url, "AUTO_CLOSE_INTERVAL_S": 0,
                                "OFFLINE_CEILING_CENTS": ceiling})
         self.store = self.app.extensions["guichet.store"]
         self.socketio = self.app.extensions["socketio"]
@@ -99,8 +99,8 @@ def place(client, *bets: dict) -> list[dict]:
 
 
 @pytest.fixture
-def world(tmp_path):
-    return World(tmp_path)
+def world(db_url):
+    return World(db_url)
 
 
 def pay_id() -> str:
@@ -322,7 +322,7 @@ def test_admin_review_command_lists_and_decides(world):
 
     client = world.client()
     ticket = _under_review(world, client, total=900)
-    db = str(world.store.path)
+    db = world.store.url
     runner = CliRunner()
     listed = runner.invoke(main, ["admin", "review", "--db", db])
     assert listed.exit_code == 0 and ticket in listed.output and "claimed 900" in listed.output
@@ -359,9 +359,7 @@ def test_a_huge_integer_rejects_only_its_bet(world, change):
 def test_an_unexpected_failure_rejects_only_that_bet(world):
     """A store fault on one bet (here a trigger refusing its pool's update, after its
     row was written) undoes that bet's writes alone; the batch is committed."""
-    damage(world.store, f"""CREATE TRIGGER refuse_pool BEFORE INSERT ON pools
-                            WHEN NEW.race_id = '{world.other_race}'
-                            BEGIN SELECT RAISE(ABORT, 'pool refused'); END""")
+    refuse_inserts(world.store, "pools", "race_id", world.other_race)
     client = world.client()
     good, failing, other = world.bet(), world.bet(race=world.other_race), world.bet(selections=[5])
     results = place(client, good, failing, other)
@@ -371,7 +369,7 @@ def test_an_unexpected_failure_rejects_only_that_bet(world):
     stored = world.read(lambda uow: [uow.bets.by_uuid(b["uuid"]) for b in (good, failing, other)])
     assert [b is not None for b in stored] == [True, False, True]
     # the failed bet was not recorded: sent again once the fault is gone, it is accepted
-    damage(world.store, "DROP TRIGGER refuse_pool")
+    allow_inserts(world.store, "pools")
     assert place(client, failing)[0]["status"] == "accepted"
 
 

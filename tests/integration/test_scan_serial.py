@@ -22,7 +22,9 @@ def race(programme) -> str:
 
 
 @pytest.fixture(scope="module")
-def scanner():
+def scanner(server_store_kind):
+    """One scanner per run of the module (it runs once per kind of store, and a
+    test unplugs it)."""
     sim = SimulatedSerialScanner(suffix="CR")
     yield sim
     sim.close()

@@ -82,7 +82,7 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path):
     cases = [
         ("admin", "import", str(tmp_path / "missing.json"), "--db", str(tmp_path / "s.db")),
         ("admin", "close", "2030-01-01/R1C1", "--db", str(tmp_path / "s.db")),
-        ("server", "--db", "postgresql://localhost/test"),
+        ("server", "--db", "postgresql://postgres@127.0.0.1:1/guichet"),  # nobody listens
         ("enrol", "--server", "nonsense", "--code", "1", "--data", str(tmp_path / "t")),
         ("terminal", "--printer", "carrier-pigeon:", "--data", str(tmp_path / "t2")),
     ]

@@ -15,6 +15,7 @@ from server.services import fleet, payouts, races
 from server.web.app import create_app
 from server.services.ledger import place_one
 from server.services.programme_import import parse_programme, sample_programme
+from server.adapters import sql as sql_adapter
 from server.adapters import sqlite as sqlite_adapter
 from server.migrations import MIGRATIONS
 from server.records import NewBet, Payment
@@ -141,7 +142,7 @@ def test_a_payment_lost_between_check_and_insert_is_answered_already_paid(store,
     assert late["status"] == "rejected" and late["ticket"]
     with committed(store) as uow:
         uow.payments.add_once(Payment(late["ticket"], "other-payment", "T000099", 300, "x"))
-    repository = type(store.unit_of_work().payments)
+    repository = sql_adapter.PaymentRepository
     real_get, calls = repository.get, []
 
     def racing_get(self, ticket):  # the checks run before the other payment commits
@@ -168,8 +169,8 @@ def test_connected_is_derived_from_the_live_socket_and_last_seen(store):
     assert listed["connected"] is True and stale["connected"] is False
 
 
-def test_starting_a_server_process_leaves_other_processes_terminals_connected(tmp_path):
-    db = str(tmp_path / "s.db")
+def test_starting_a_server_process_leaves_other_processes_terminals_connected(db_url):
+    db = db_url
     app = create_app({"DB": db, "AUTO_CLOSE_INTERVAL_S": 0})
     terminal_id, key = _terminal(app.extensions["guichet.store"])
     ts = int(time.time())
@@ -196,10 +197,10 @@ def test_a_lease_has_one_holder_until_it_runs_out(store):
         assert uow.leases.take("watch", "b", later, later + timedelta(seconds=5)) is True
 
 
-def test_two_server_processes_on_one_store_close_and_push_a_race_once(tmp_path):
+def test_two_server_processes_on_one_store_close_and_push_a_race_once(db_url):
     """Each app stands for a process; without a message queue an app's pushes
     reach only its own sockets, so the pushes counted show who did the work."""
-    db = str(tmp_path / "s.db")
+    db = db_url
     apps = [create_app({"DB": db, "AUTO_CLOSE_INTERVAL_S": 0.05}) for _ in range(2)]
     store = apps[0].extensions["guichet.store"]
     clients = []
@@ -231,7 +232,7 @@ def test_two_server_processes_on_one_store_close_and_push_a_race_once(tmp_path):
 
 def test_pool_totals_are_accepted_minus_cancelled_stakes_across_writers(store, monkeypatch):
     shards = iter(range(1000))
-    monkeypatch.setattr(sqlite_adapter.random, "randrange", lambda n: next(shards) % n)
+    monkeypatch.setattr(sql_adapter.random, "randrange", lambda n: next(shards) % n)
     race = _programme(store)
     terminals = [_terminal(store) for _ in range(3)]
     placed = [(terminal_id, _place(store, terminal_id, key, _bet(

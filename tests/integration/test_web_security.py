@@ -23,8 +23,8 @@ DEEP = "[" * 30_000 + "]" * 30_000  # 60 KB, under the cap; deeper than Python's
 
 
 @pytest.fixture
-def server(tmp_path):
-    app = create_server({"DB": str(tmp_path / "s.db"), "AUTO_CLOSE_INTERVAL_S": 0})
+def server(db_url):
+    app = create_server({"DB": db_url, "AUTO_CLOSE_INTERVAL_S": 0})
     store = app.extensions["guichet.store"]
     with committed(store) as db:
         token = create_admin_token(db, utcnow())
@@ -94,6 +94,21 @@ def test_server_refuses_unreadable_json_with_400_bad_json(server, body):
     assert response.json["ok"] is False and response.json["error"] == "bad_json"
     assert "JSON" in response.json["message"]
     assert count_rows(server.store, "terminals") == 0
+
+
+def test_a_nul_character_anywhere_is_a_400_not_a_store_error(server):
+    """PostgreSQL's text cannot hold NUL: refused at the edge, on both stores alike."""
+    for path in ("/api/races/2021-01-01%00/R1C1", "/api/races?day=2021%0001-01",
+                 "/api/tickets/12%0034"):
+        response = server.get(path)
+        assert response.status_code == 400, (path, response.data[:200])
+        assert response.json["error"] == "bad_request" and "NUL" in response.json["message"]
+    response = server.post("/api/enrolment-codes", json={"outlet": "Bar\u0000Tabac"},
+                           headers=server.admin)
+    assert response.status_code == 400 and response.json["error"] == "bad_json"
+    assert count_rows(server.store, "enrolment_codes") == 0
+    sane = server.post("/api/enrolment-codes", json={"outlet": "Bar Tabac"}, headers=server.admin)
+    assert sane.status_code == 201
 
 
 def test_too_deep_json_from_an_operator_changes_nothing(server):

@@ -111,3 +111,13 @@ def test_unit_combinations_are_the_pool_keys_of_the_bet():
                         "bases": [1, 2], "selections": [4, 5], "unit_stake_cents": 100})
     combos = list(unit_combinations(req, RACE))
     assert len(combos) == price_bet(req, RACE).combinations == 12
+
+
+@pytest.mark.parametrize("name,value", [("race", "2026-01-01/R1C1\x00"), ("bet_type", "SIMPLE\nX"),
+                                        ("formula", "U" * 41)])
+def test_names_with_control_characters_or_too_long_are_refused(name, value):
+    data = {"race": "2026-01-01/R1C1", "bet_type": "SIMPLE_GAGNANT", "formula": "UNITAIRE",
+            "selections": [1], "bases": [], "unit_stake_cents": 100, name: value}
+    with pytest.raises(ProtocolError) as refused:
+        make_request(data)
+    assert name in refused.value.message

@@ -1,0 +1,506 @@
+"""The central store's repositories: the SQL every store runs, written once.
+
+Exactly-once rests on the schema's unique keys (`bets.uuid`,
+`bets (terminal_id, seq)`, `payments.ticket`, `payments.payment_uuid`) and
+`INSERT … ON CONFLICT DO NOTHING`: the loser of a race reads back what the
+winner stored. Every other change that must happen once is a conditional
+`UPDATE … WHERE <still in the old state>` whose row count says who won. None
+of this relies on the store serialising writers (SQLite does, PostgreSQL at
+READ COMMITTED does not), so the same statements are right on both.
+
+The statements are written in the dialect both stores share: `?` placeholders
+(the PostgreSQL adapter turns them into `%s`), `ON CONFLICT`, `RETURNING`,
+`CAST(SUM(…) AS BIGINT)` (PostgreSQL's SUM of integers is a numeric). What
+differs is a `Dialect` value: SQLite's query planner needs `INDEXED BY` to take
+the covering index for settlement, PostgreSQL has no such clause, and locking
+a terminal's row is a no-op where writers are serialised anyway.
+
+Repositories speak the services' terms and return `server.records` values.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from betting.programme import iso_utc
+from betting.states import BetStatus, RaceState, ReviewState
+
+from ..records import (
+    EnrolmentCode,
+    NewBet,
+    Payment,
+    StakeGroup,
+    StoredBet,
+    StoredRace,
+    StoredResult,
+    StoredTerminal,
+)
+
+log = logging.getLogger("guichet.server")
+
+# Rows per pool in `pools` (see PoolRepository): enough that concurrent writers rarely meet.
+POOL_SHARDS = 16
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What one kind of store says differently."""
+
+    name: str
+    shape_index: str = ""  # hint that makes settlement read the covering index
+    lock_row: str = ""  # suffix of a SELECT that locks the rows it reads
+
+
+SQLITE = Dialect("sqlite", shape_index="INDEXED BY bets_shape")
+POSTGRESQL = Dialect("postgresql", lock_row="FOR UPDATE")
+
+Row = Any  # sqlite3.Row, or the PostgreSQL adapter's row: both by name and by index
+
+
+def _loads(text: str | None) -> list | None:
+    return json.loads(text) if text else None
+
+
+def _bet(row: Row | None) -> StoredBet | None:
+    if row is None:
+        return None
+    return StoredBet(
+        uuid=row["uuid"], terminal_id=row["terminal_id"], seq=row["seq"],
+        race_id=row["race_id"], bet_type=row["bet_type"], formula=row["formula"],
+        selections=json.loads(row["selections"]), bases=json.loads(row["bases"]),
+        partners=_loads(row["partners"]), unit_stake_cents=row["unit_stake_cents"],
+        total_cents=row["total_cents"], combinations=row["combinations"],
+        placed_at=row["placed_at"], received_at=row["received_at"],
+        offline=bool(row["offline"]), status=BetStatus(row["status"]), reason=row["reason"],
+        message=row["message"], ticket=row["ticket"], refund_cents=row["refund_cents"],
+        review=ReviewState(row["review"]) if row["review"] else None,
+        review_max_cents=row["review_max_cents"], cancelled_at=row["cancelled_at"],
+        reviewed_at=row["reviewed_at"], review_note=row["review_note"])
+
+
+class _Repository:
+    def __init__(self, db: Any, dialect: Dialect) -> None:
+        self.db = db
+        self.dialect = dialect
+
+
+class MetaRepository(_Repository):
+    """Counters: the programme version and the last terminal number."""
+
+    def _bump(self, name: str) -> int:
+        return self.db.execute("UPDATE meta SET value = value + 1 WHERE name = ? RETURNING value",
+                               (name,)).fetchone()[0]
+
+    def bump_programme_version(self) -> int:
+        return self._bump("programme_version")
+
+    def programme_version(self) -> int:
+        return self.db.execute(
+            "SELECT value FROM meta WHERE name = 'programme_version'").fetchone()[0]
+
+    def next_terminal_number(self) -> int:
+        return self._bump("last_terminal")
+
+
+def _race(row: Row) -> StoredRace:
+    return StoredRace(row["race_id"], row["state"], row["closed_at"], row["version"], row["card"])
+
+
+class RaceRepository(_Repository):
+    def upsert(self, race_id: str, meeting: int, number: int, post_time: str, card: dict,
+               version: int) -> None:
+        """Insert or update a card; a closed race stays closed, a removed one comes back open."""
+        self.db.execute(
+            """INSERT INTO races (race_id, day, meeting, number, post_time, card, version)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (race_id) DO UPDATE SET
+                 post_time = excluded.post_time, card = excluded.card,
+                 version = excluded.version,
+                 closed_at = CASE WHEN races.state = ? THEN NULL ELSE races.closed_at END,
+                 state = CASE WHEN races.state = ? THEN ? ELSE races.state END""",
+            (race_id, race_id[:10], meeting, number, post_time, json.dumps(card), version,
+             RaceState.REMOVED, RaceState.REMOVED, RaceState.OPEN))
+
+    def get(self, race_id: str, removed: bool = False) -> StoredRace | None:
+        """The race as stored; a removed one only when `removed` is asked for."""
+        if removed:
+            row = self.db.execute("SELECT * FROM races WHERE race_id = ?", (race_id,)).fetchone()
+        else:
+            row = self.db.execute("SELECT * FROM races WHERE race_id = ? AND state != ?",
+                                  (race_id, RaceState.REMOVED)).fetchone()
+        return _race(row) if row else None
+
+    def listed(self, day: str | None = None, since_version: int | None = None) -> list[StoredRace]:
+        """The races on the programme (of one day, or changed after a version), by post time."""
+        where, args = ["state != ?"], [RaceState.REMOVED]
+        if day:
+            where.append("day = ?")
+            args.append(day)
+        if since_version is not None:
+            where.append("version > ?")
+            args.append(since_version)
+        rows = self.db.execute(f"SELECT * FROM races WHERE {' AND '.join(where)} "
+                               "ORDER BY post_time, race_id", args)
+        return [_race(r) for r in rows]
+
+    def removed_since(self, version: int) -> list[str]:
+        return [row[0] for row in self.db.execute(
+            "SELECT race_id FROM races WHERE version > ? AND state = ? ORDER BY race_id",
+            (version, RaceState.REMOVED))]
+
+    def due(self, now: datetime) -> list[str]:
+        """Open races whose post time has passed."""
+        return [row[0] for row in self.db.execute(
+            "SELECT race_id FROM races WHERE state = ? AND post_time <= ?",
+            (RaceState.OPEN, iso_utc(now)))]
+
+    def set_state(self, race_id: str, state: RaceState, closed_at: str | None,
+                  version: int) -> None:
+        self.db.execute("UPDATE races SET state = ?, closed_at = ?, version = ? WHERE race_id = ?",
+                        (state, closed_at, version, race_id))
+
+
+class BetRepository(_Repository):
+    _COLUMNS = ("uuid", "terminal_id", "seq", "race_id", "bet_type", "formula", "selections",
+                "bases", "partners", "unit_stake_cents", "total_cents", "combinations",
+                "placed_at", "received_at", "offline", "status", "reason", "message", "ticket",
+                "refund_cents", "review", "review_max_cents")
+    _INSERT = (f"INSERT INTO bets ({', '.join(_COLUMNS)}) "
+               f"VALUES ({', '.join('?' * len(_COLUMNS))}) ON CONFLICT DO NOTHING")
+
+    def add_or_get(self, bet: NewBet) -> tuple[StoredBet, bool]:
+        """Store `bet` unless its uuid or (terminal, seq) is already taken.
+
+        Returns (the stored bet, True if this call stored it). On a conflict the
+        stored bet is the one holding the uuid, else the one holding the seq.
+        """
+        values = [getattr(bet, c) for c in self._COLUMNS]
+        for i in (self._COLUMNS.index("selections"), self._COLUMNS.index("bases")):
+            values[i] = json.dumps(values[i])
+        partners = self._COLUMNS.index("partners")
+        values[partners] = json.dumps(values[partners]) if values[partners] is not None else None
+        values[self._COLUMNS.index("offline")] = int(bet.offline)
+        if self.db.execute(self._INSERT, values).rowcount == 1:
+            # Stored as given: no need to read it back (the hot path of a burst).
+            return StoredBet(**{name: getattr(bet, name) for name in self._COLUMNS}), True
+        stored = self.by_uuid(bet.uuid) or self.by_seq(bet.terminal_id, bet.seq)
+        return stored, False
+
+    def by_uuid(self, uuid: str) -> StoredBet | None:
+        return _bet(self.db.execute("SELECT * FROM bets WHERE uuid = ?", (uuid,)).fetchone())
+
+    def by_seq(self, terminal_id: str, seq: int) -> StoredBet | None:
+        return _bet(self.db.execute("SELECT * FROM bets WHERE terminal_id = ? AND seq = ?",
+                                    (terminal_id, seq)).fetchone())
+
+    def by_ticket(self, ticket: str) -> StoredBet | None:
+        return _bet(self.db.execute("SELECT * FROM bets WHERE ticket = ?", (ticket,)).fetchone())
+
+    def refunds_granted_since(self, terminal_id: str, since: datetime) -> int:
+        """Refunds granted on arrival (not by the operator) to this terminal's bets."""
+        return self.db.execute(
+            "SELECT CAST(COALESCE(SUM(refund_cents), 0) AS BIGINT) FROM bets WHERE terminal_id = ? "
+            "AND review IS NULL AND refund_cents > 0 AND received_at >= ?",
+            (terminal_id, iso_utc(since))).fetchone()[0]
+
+    def count_taken(self, race_id: str) -> int:
+        """Bets on the race that were not refused."""
+        return self.db.execute("SELECT COUNT(*) FROM bets WHERE race_id = ? AND status != ?",
+                               (race_id, BetStatus.REJECTED)).fetchone()[0]
+
+    def cancel(self, uuid: str, at: datetime) -> bool:
+        """Cancel an accepted bet, once (a conditional update)."""
+        return self.db.execute(
+            "UPDATE bets SET status = ?, cancelled_at = ? WHERE uuid = ? AND status = ?",
+            (BetStatus.CANCELLED, iso_utc(at), uuid, BetStatus.ACCEPTED)).rowcount == 1
+
+    def stake_groups(self, race_id: str) -> list[StakeGroup]:
+        """Unit stakes of the race's accepted bets summed per bet shape, in the store."""
+        rows = self.db.execute(
+            f"""SELECT bet_type, formula, selections, bases, partners,
+                       CAST(SUM(unit_stake_cents) AS BIGINT) AS stake
+                FROM bets {self.dialect.shape_index} WHERE race_id = ? AND status = ?
+                GROUP BY bet_type, formula, selections, bases, partners""",
+            (race_id, BetStatus.ACCEPTED))
+        return [StakeGroup(r["bet_type"], r["formula"], json.loads(r["selections"]),
+                           json.loads(r["bases"]), _loads(r["partners"]), r["stake"])
+                for r in rows]
+
+    def under_review(self, include_decided: bool = False) -> list[StoredBet]:
+        """Refused provisional tickets waiting for the operator (or decided too), oldest first."""
+        where, args = (("review IS NOT NULL", ()) if include_decided
+                       else ("review = ?", (ReviewState.OPEN,)))
+        rows = self.db.execute(
+            f"SELECT * FROM bets WHERE {where} ORDER BY received_at, terminal_id, seq", args)
+        return [_bet(r) for r in rows]
+
+    def decide_review(self, uuid: str, decision: ReviewState, refund_cents: int,
+                      at: datetime, note: str | None) -> bool:
+        """Record the operator's decision on a bet still open for review."""
+        return self.db.execute(
+            "UPDATE bets SET review = ?, refund_cents = ?, reviewed_at = ?, review_note = ? "
+            "WHERE uuid = ? AND review = ?",
+            (decision, refund_cents, iso_utc(at), note, uuid, ReviewState.OPEN)).rowcount == 1
+
+    def seq_summary(self) -> dict[str, tuple[int | None, int]]:
+        """(highest seq, number of bets) per terminal."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT terminal_id, MAX(seq), COUNT(*) FROM bets GROUP BY terminal_id")}
+
+    def sequence_gaps(self, terminal_id: str) -> list[list[int]]:
+        """Ranges [first, last] of sequence numbers below the highest one received
+        that the store does not hold."""
+        rows = self.db.execute(
+            """SELECT seq + 1 AS first,
+                      (SELECT MIN(n.seq) - 1 FROM bets n
+                       WHERE n.terminal_id = b.terminal_id AND n.seq > b.seq) AS last
+               FROM bets b
+               WHERE terminal_id = ?
+                 AND NOT EXISTS (SELECT 1 FROM bets x WHERE x.terminal_id = b.terminal_id
+                                 AND x.seq = b.seq + 1)
+                 AND seq < (SELECT MAX(seq) FROM bets WHERE terminal_id = ?)
+               ORDER BY seq""", (terminal_id, terminal_id)).fetchall()
+        first_seen = self.db.execute("SELECT MIN(seq) FROM bets WHERE terminal_id = ?",
+                                     (terminal_id,)).fetchone()[0]
+        gaps = [[1, first_seen - 1]] if first_seen and first_seen > 1 else []
+        return gaps + [[r["first"], r["last"]] for r in rows]
+
+
+class PoolRepository(_Repository):
+    """Running totals of accepted stakes per pool, shown to the operator.
+
+    Kept as per-writer counters, not one row per pool: each unit of work adds
+    to its own shard, one of `POOL_SHARDS` rows of the pool picked at random,
+    so concurrent writers on a store that allows them (PostgreSQL) do not all
+    wait on the same hot row. A pool's total is the sum of its shards. A
+    cancel takes its stake off this unit of work's shard, which may then go
+    below zero: only the sum means anything.
+    """
+
+    def __init__(self, db: Any, dialect: Dialect) -> None:
+        super().__init__(db, dialect)
+        self.shard = random.randrange(POOL_SHARDS)
+
+    def _count(self, race_id: str, bet_type: str, total_cents: int, bets: int) -> None:
+        self.db.execute(
+            """INSERT INTO pools (race_id, bet_type, shard, total_cents, bets)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (race_id, bet_type, shard) DO UPDATE SET
+                 total_cents = pools.total_cents + excluded.total_cents,
+                 bets = pools.bets + excluded.bets""",
+            (race_id, bet_type, self.shard, total_cents, bets))
+
+    def add(self, race_id: str, bet_type: str, total_cents: int) -> None:
+        self._count(race_id, bet_type, total_cents, 1)
+
+    def remove(self, race_id: str, bet_type: str, total_cents: int) -> None:
+        self._count(race_id, bet_type, -total_cents, -1)
+
+    def totals(self, race_id: str) -> list[dict]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT bet_type, CAST(SUM(total_cents) AS BIGINT) AS total_cents, "
+            "CAST(SUM(bets) AS BIGINT) AS bets FROM pools "
+            "WHERE race_id = ? GROUP BY bet_type ORDER BY bet_type", (race_id,))]
+
+    def all_totals(self) -> dict[tuple[str, str], dict]:
+        return {(r["race_id"], r["bet_type"]): dict(r) for r in self.db.execute(
+            "SELECT race_id, bet_type, CAST(SUM(total_cents) AS BIGINT) AS total_cents, "
+            "CAST(SUM(bets) AS BIGINT) AS bets "
+            "FROM pools GROUP BY race_id, bet_type")}
+
+    def drop_race(self, race_id: str) -> None:
+        self.db.execute("DELETE FROM pools WHERE race_id = ?", (race_id,))
+
+
+class ResultRepository(_Repository):
+    """Results entered by the operator and each pool's settlement."""
+
+    def get(self, race_id: str) -> StoredResult | None:
+        row = self.db.execute("SELECT * FROM results WHERE race_id = ?", (race_id,)).fetchone()
+        if row is None:
+            return None
+        return StoredResult(row["race_id"], json.loads(row["result"]), bool(row["official"]),
+                            row["entered_at"], row["official_at"])
+
+    def save_provisional(self, race_id: str, result: dict, at: datetime) -> None:
+        self.db.execute(
+            """INSERT INTO results (race_id, result, official, entered_at) VALUES (?, ?, 0, ?)
+               ON CONFLICT (race_id) DO UPDATE SET result = excluded.result,
+                 entered_at = excluded.entered_at""",
+            (race_id, json.dumps(result), iso_utc(at)))
+
+    def mark_official(self, race_id: str, at: datetime) -> None:
+        self.db.execute("UPDATE results SET official = 1, official_at = ? "
+                        "WHERE race_id = ? AND official = 0", (iso_utc(at), race_id))
+
+    def replace_pools(self, race_id: str, pools: list[dict]) -> None:
+        """The settled pools of a race (each `PoolResult.to_dict()`), replacing earlier ones."""
+        self.db.execute("DELETE FROM pool_results WHERE race_id = ?", (race_id,))
+        self.db.executemany(
+            "INSERT INTO pool_results (race_id, bet_type, result) VALUES (?, ?, ?)",
+            [(race_id, p["bet_type"], json.dumps(p)) for p in pools])
+
+    def pool(self, race_id: str, bet_type: str) -> dict | None:
+        row = self.db.execute("SELECT result FROM pool_results WHERE race_id = ? "
+                              "AND bet_type = ?", (race_id, bet_type)).fetchone()
+        return json.loads(row["result"]) if row else None
+
+    def pools(self, race_id: str) -> list[dict]:
+        return [json.loads(r["result"]) for r in self.db.execute(
+            "SELECT result FROM pool_results WHERE race_id = ? ORDER BY bet_type", (race_id,))]
+
+    def marks(self) -> dict[str, tuple[str, int]]:
+        """(entered_at, official) per race: what changed since a watch pass looked."""
+        return {row[0]: (row[1], row[2]) for row in
+                self.db.execute("SELECT race_id, entered_at, official FROM results")}
+
+    def drop_race(self, race_id: str) -> None:
+        self.db.execute("DELETE FROM pool_results WHERE race_id = ?", (race_id,))
+        self.db.execute("DELETE FROM results WHERE race_id = ?", (race_id,))
+
+
+class PaymentRepository(_Repository):
+    def get(self, ticket: str) -> Payment | None:
+        row = self.db.execute("SELECT * FROM payments WHERE ticket = ?", (ticket,)).fetchone()
+        return Payment(**dict(row)) if row else None
+
+    def by_uuid(self, payment_uuid: str) -> Payment | None:
+        row = self.db.execute("SELECT * FROM payments WHERE payment_uuid = ?",
+                              (payment_uuid,)).fetchone()
+        return Payment(**dict(row)) if row else None
+
+    def add_once(self, payment: Payment) -> tuple[Payment, bool]:
+        """Record a payment unless its ticket or its payment uuid is already used.
+
+        Returns (the stored payment, True if this call stored it); on a conflict
+        the stored payment is the ticket's, else the one holding the uuid.
+        """
+        inserted = self.db.execute(
+            "INSERT INTO payments (ticket, payment_uuid, terminal_id, amount_cents, paid_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (payment.ticket, payment.payment_uuid, payment.terminal_id, payment.amount_cents,
+             payment.paid_at)).rowcount == 1
+        if inserted:
+            return payment, True
+        return self.get(payment.ticket) or self.by_uuid(payment.payment_uuid), False
+
+
+def _terminal(row: Row | None) -> StoredTerminal | None:
+    if row is None:
+        return None
+    return StoredTerminal(
+        terminal_id=row["terminal_id"], outlet=row["outlet"], key_hex=row["key_hex"],
+        enrolled_at=row["enrolled_at"], disabled=bool(row["disabled"]), live_sid=row["live_sid"],
+        last_seen=row["last_seen"], queue_depth=row["queue_depth"], printer=row["printer"],
+        version=row["version"], last_auth_ts=row["last_auth_ts"])
+
+
+class TerminalRepository(_Repository):
+    def get(self, terminal_id: str) -> StoredTerminal | None:
+        return _terminal(self.db.execute("SELECT * FROM terminals WHERE terminal_id = ?",
+                                         (terminal_id,)).fetchone())
+
+    def listed(self) -> list[StoredTerminal]:
+        return [_terminal(r) for r in
+                self.db.execute("SELECT * FROM terminals ORDER BY terminal_id")]
+
+    def add(self, terminal_id: str, outlet: str, key_hex: str, at: datetime) -> None:
+        self.db.execute("INSERT INTO terminals (terminal_id, outlet, key_hex, enrolled_at) "
+                        "VALUES (?, ?, ?, ?)", (terminal_id, outlet, key_hex, iso_utc(at)))
+
+    def lock(self, terminal_id: str) -> None:
+        """Hold the terminal's row until the unit of work ends: two writers deciding
+        from a sum of its rows (the daily refund cap) then take turns."""
+        if self.dialect.lock_row:
+            self.db.execute(f"SELECT 1 FROM terminals WHERE terminal_id = ? "
+                            f"{self.dialect.lock_row}", (terminal_id,)).fetchone()
+
+    def disabled_ids(self) -> set[str]:
+        return {r[0] for r in
+                self.db.execute("SELECT terminal_id FROM terminals WHERE disabled = 1")}
+
+    def set_disabled(self, terminal_id: str, disabled: bool) -> None:
+        self.db.execute("UPDATE terminals SET disabled = ? WHERE terminal_id = ?",
+                        (int(disabled), terminal_id))
+
+    def claim(self, terminal_id: str, ts: int, sid: str, at: datetime) -> bool:
+        """Make `sid` the live socket if `ts` is newer than every accepted one
+        and the terminal is enabled (a conditional update: every process agrees)."""
+        return self.db.execute(
+            "UPDATE terminals SET last_auth_ts = ?, live_sid = ?, connected = 1, last_seen = ? "
+            "WHERE terminal_id = ? AND last_auth_ts < ? AND disabled = 0",
+            (ts, sid, iso_utc(at), terminal_id, ts)).rowcount == 1
+
+    def release(self, terminal_id: str, sid: str, at: datetime) -> None:
+        """The socket `sid` is gone, unless a newer one took its place."""
+        self.db.execute("UPDATE terminals SET connected = 0, live_sid = NULL, last_seen = ? "
+                        "WHERE terminal_id = ? AND live_sid = ?", (iso_utc(at), terminal_id, sid))
+
+    def heartbeat(self, terminal_id: str, queue_depth: int | None, printer: str | None,
+                  version: str | None, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE terminals SET last_seen = ?, queue_depth = ?, printer = ?, version = ?, "
+            "connected = 1 WHERE terminal_id = ?",
+            (iso_utc(at), queue_depth, printer, version, terminal_id))
+
+
+class EnrolmentRepository(_Repository):
+    def add(self, code: str, outlet: str, at: datetime, expires_at: datetime) -> None:
+        self.db.execute("INSERT INTO enrolment_codes (code, outlet, created_at, expires_at) "
+                        "VALUES (?, ?, ?, ?)", (code, outlet, iso_utc(at), iso_utc(expires_at)))
+
+    def get(self, code: str) -> EnrolmentCode | None:
+        row = self.db.execute("SELECT code, outlet, expires_at, used_at FROM enrolment_codes "
+                              "WHERE code = ?", (code,)).fetchone()
+        return EnrolmentCode(**dict(row)) if row else None
+
+    def use(self, code: str, terminal_id: str, at: datetime) -> bool:
+        """Mark the code used by `terminal_id`, once (a conditional update)."""
+        return self.db.execute(
+            "UPDATE enrolment_codes SET used_at = ?, terminal_id = ? "
+            "WHERE code = ? AND used_at IS NULL", (iso_utc(at), terminal_id, code)).rowcount == 1
+
+
+class AdminTokenRepository(_Repository):
+    def add(self, digest: str, at: datetime) -> None:
+        self.db.execute("INSERT INTO admin_tokens (token_sha256, created_at) VALUES (?, ?)",
+                        (digest, iso_utc(at)))
+
+    def exists(self, digest: str) -> bool:
+        return self.db.execute("SELECT 1 FROM admin_tokens WHERE token_sha256 = ?",
+                               (digest,)).fetchone() is not None
+
+
+class LeaseRepository(_Repository):
+    def take(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or renew the lease `name` for `holder` until `until`: granted when
+        nobody holds it, `holder` already does, or the last holder's time ran out."""
+        return self.db.execute(
+            """INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+               ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,
+                 expires_at = excluded.expires_at
+               WHERE leases.holder = excluded.holder OR leases.expires_at <= ?""",
+            (name, holder, iso_utc(until), iso_utc(now))).rowcount == 1
+
+    def release(self, name: str, holder: str) -> None:
+        self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+
+class Repositories:
+    """Every repository over one connection in one transaction (a unit of work's)."""
+
+    def __init__(self, db: Any, dialect: Dialect) -> None:
+        self.meta = MetaRepository(db, dialect)
+        self.races = RaceRepository(db, dialect)
+        self.bets = BetRepository(db, dialect)
+        self.pools = PoolRepository(db, dialect)
+        self.results = ResultRepository(db, dialect)
+        self.payments = PaymentRepository(db, dialect)
+        self.terminals = TerminalRepository(db, dialect)
+        self.enrolment = EnrolmentRepository(db, dialect)
+        self.admin_tokens = AdminTokenRepository(db, dialect)
+        self.leases = LeaseRepository(db, dialect)
