@@ -15,6 +15,7 @@ from . import __version__
 from .cli_admin import admin
 from .cli_common import (
     check_port_free,
+    raise_open_files_limit,
     check_server_config,
     check_tls_files,
     data_option,
@@ -24,6 +25,10 @@ from .cli_common import (
     warn_if_cleartext,
 )
 from .paths import DEFAULT_SERVER_PORT, DEFAULT_TERMINAL_PORT
+
+# gunicorn's gevent worker accepts 1,000 connections unless told otherwise: the
+# 1,001st shop would wait in its handshake until it timed out.
+DEFAULT_WORKER_CONNECTIONS = 10_000
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,8 +48,14 @@ def main() -> None:
               help="Certificate chain (PEM): serve HTTPS and WSS. Needs --keyfile.")
 @click.option("--keyfile", default=None, metavar="PEM",
               help="Private key (PEM, unencrypted, mode 600) of --certfile.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (more than one needs --message-queue).")
+@click.option("--worker-connections", default=DEFAULT_WORKER_CONNECTIONS, show_default=True,
+              type=click.IntRange(10, 1_000_000),
+              help="Terminal connections one process holds at most.")
 def server(db: str, host: str, port: int, message_queue: str | None,
-           certfile: str | None, keyfile: str | None) -> None:
+           certfile: str | None, keyfile: str | None, workers: int,
+           worker_connections: int) -> None:
     """Run the central pool server under gunicorn (gevent worker).
 
     Deduction rates: the defaults, or the JSON file named by $GUICHET_RATES.
@@ -56,6 +67,10 @@ def server(db: str, host: str, port: int, message_queue: str | None,
     tls = check_tls_files(certfile, keyfile)
     if message_queue and not message_queue.startswith(("redis://", "rediss://")):
         raise click.ClickException("--message-queue takes a redis:// URL")
+    if workers > 1 and not message_queue:
+        raise click.ClickException(
+            "--workers above 1 needs --message-queue redis://…: each process must hear "
+            "the events of the others")
     check_server_config(db, message_queue)  # the GUICHET_* variables gunicorn's app will read
     open_store(db).close()  # create or migrate now, so errors are reported here
     load_rates_or_exit()
@@ -63,7 +78,16 @@ def server(db: str, host: str, port: int, message_queue: str | None,
     env = dict(os.environ, GUICHET_DB=db)
     if message_queue:
         env["GUICHET_MESSAGE_QUEUE"] = message_queue
-    args = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in env:
+        # /metrics sums every worker's figures from files in a private folder
+        # (0700, new and empty), removed when gunicorn stops (guichet/gunicorn_conf.py)
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="guichet-metrics-")
+        env["PROMETHEUS_MULTIPROC_DIR"] = env["GUICHET_OWN_METRICS_DIR"] = folder
+    raise_open_files_limit(worker_connections)
+    args = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent",
+            "--workers", str(workers), "--worker-connections", str(worker_connections),
             "--bind", f"{host}:{port}", "--graceful-timeout", "5", "--timeout", "30",
             "--access-logfile", "-", "--log-level", "info",
             # hooks: no `Server: gunicorn` header (guichet/gunicorn_conf.py)
@@ -71,8 +95,10 @@ def server(db: str, host: str, port: int, message_queue: str | None,
     if tls:  # gunicorn's own TLS: the gevent worker wraps each socket, websockets included
         args += ["--certfile", tls[0], "--keyfile", tls[1]]
     warn_if_cleartext(host, bool(tls))
-    click.echo(f"Guichet server on {'https' if tls else 'http'}://{host}:{port} (store {db})",
-               err=True)
+    from server.adapters.postgres import redact
+
+    click.echo(f"Guichet server on {'https' if tls else 'http'}://{host}:{port} "
+               f"(store {redact(db)}, {workers} process{'es' if workers > 1 else ''})", err=True)
     sys.stdout.flush()
     os.execve(sys.executable, args, env)
 

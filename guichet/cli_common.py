@@ -43,6 +43,24 @@ def check_server_config(db: str, message_queue: str | None) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+def raise_open_files_limit(connections: int) -> None:
+    """Let each server process hold `connections` sockets (plus its own files):
+    raise the soft open-files limit towards the hard one, and say so when the
+    hard limit is lower than asked."""
+    import resource
+
+    wanted = connections + 64  # the store, logs, Redis, listening socket
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        if target < wanted:
+            click.echo(f"warning: open files limited to {target} per process "
+                       f"(--worker-connections {connections} wants {wanted}); "
+                       "raise the hard limit (ulimit -Hn) to hold that many terminals",
+                       err=True)
+
+
 def open_store(db: str):
     from server.store import StoreError, open_store as open_server_store
 

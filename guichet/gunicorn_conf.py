@@ -16,6 +16,8 @@ Everything else is given on the command line by guichet/cli.py.
 """
 from __future__ import annotations
 
+import os
+
 from guichet.web_security import SERVER_HEADER
 
 # gunicorn ≥ 25.1 opens a management socket (reload, scale, stop) at one per-user path,
@@ -36,3 +38,22 @@ def hide_server_software() -> None:
 
 def post_worker_init(worker) -> None:  # gunicorn server hook, runs in each worker
     hide_server_software()
+
+
+def child_exit(server, worker) -> None:  # gunicorn server hook, runs in the master
+    """A worker ended: with PROMETHEUS_MULTIPROC_DIR set, drop its live gauges
+    (connected terminals, watch owner…) from the sums /metrics serves; its
+    counters stay, so totals do not go backwards (server/web/metrics.py)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:  # gunicorn server hook, runs in the master as it stops
+    """Remove the metrics folder `guichet server` made for this start (and only that)."""
+    folder = os.environ.get("GUICHET_OWN_METRICS_DIR")
+    if folder and folder == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)

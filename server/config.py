@@ -39,6 +39,7 @@ class ServerConfig:
     enrol_failures: int = 10  # wrong enrolment codes allowed per address…
     enrol_window_s: float = 600.0  # …within this many seconds
     rates: str | None = None  # JSON file overriding the deduction rates
+    metrics_token: str | None = None  # bearer token of /metrics; none: no /metrics
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> ServerConfig:
@@ -54,6 +55,7 @@ class ServerConfig:
             "ENROL_FAILURES": lambda name, value: _whole(name, value, 1),
             "ENROL_WINDOW_S": lambda name, value: _seconds(name, value, zero_ok=False),
             "RATES": _optional_text,
+            "METRICS_TOKEN": _token,
         }
         given = {key.lower(): check(f"{PREFIX}_{key}", values[key])
                  for key, check in checks.items() if key in values}
@@ -76,6 +78,19 @@ def _text(name: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{name}: expected a non-empty text, got {value!r}")
     return value
+
+
+def _token(name: str, value: object) -> str | None:
+    # A scrape credential: long enough not to be guessed, sendable in a header,
+    # and never repeated in the error (an all-digit token arrives parsed as an int).
+    if value is None or value == "":
+        return None
+    token = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not (isinstance(token, str) and len(token) >= 16 and token.isascii()
+            and token.isprintable() and token == token.strip()):
+        raise ConfigError(f"{name}: expected at least 16 printable ASCII characters, "
+                          "no spaces around")
+    return token
 
 
 def _optional_text(name: str, value: object) -> str | None:

@@ -17,6 +17,7 @@ from guichet.web_security import ENGLISH, PROGRAMME_BODY_LIMIT
 from guichet.web_security import install as install_web_security
 
 from ..services import fleet, races
+from . import metrics
 from .api import bp as api_bp
 from ..config import load as load_config
 from ..services.rates_config import load_rates
@@ -55,6 +56,9 @@ def create_app(config: dict | None = None) -> Flask:
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         serializer=GuardedPacket,  # unreadable JSON: dropped, one log line (server/web/socket_packets.py)
         cors_allowed_origins="*",  # terminals authenticate by signature, not origin
+        # websocket only: one connection is one process's from start to end, so
+        # several processes on one port (or behind a balancer) need no sticky sessions
+        transports=["websocket"],
         ping_interval=5,
         ping_timeout=5,
     )
@@ -63,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     namespace = TerminalNamespace(NAMESPACE, store, policy)
     socketio.on_namespace(namespace)
     app.register_blueprint(api_bp)
+    metrics.install(app)  # /metrics when GUICHET_METRICS_TOKEN is set (server/web/metrics.py)
     # Security headers, body caps (the programme import alone may send megabytes)
     # and 400 bad_json for unreadable JSON: guichet/web_security.py.
     install_web_security(app, ENGLISH, {"api.import_programme": PROGRAMME_BODY_LIMIT})
@@ -122,6 +127,7 @@ def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
     while True:
         socketio.sleep(interval)
         owner = _owns_watch(store, holder, interval)
+        metrics.of(socketio).watch_owner(owner)
         try:
             if seen is None:  # first pass, or the store did not answer before
                 with store.unit_of_work(read_only=True) as uow:

@@ -15,6 +15,7 @@ import functools
 import json
 import logging
 import threading
+import time
 
 from flask import request
 from flask_socketio import Namespace
@@ -32,8 +33,11 @@ from betting.protocol import (
 from guichet.clock import utcnow
 
 from ..services import fleet, payouts, races
-from ..services.ledger import OfflineRule, place_one
+from ..services.bet_writer import BetWriter
+from ..services.ledger import OfflineRule
+from .blocking import runner_for
 from ..services.throttle import FailureThrottle
+from . import metrics
 
 log = logging.getLogger("guichet.server")
 
@@ -66,6 +70,7 @@ def cut_off(socketio, sid: str, event: str, message: str) -> None:
     holds it (through the message queue when there is one)."""
     socketio.emit(event, {"message": message}, to=sid, namespace=NAMESPACE)
     socketio.server.disconnect(sid, namespace=NAMESPACE)
+    metrics.of(socketio).push_sent(event)
 
 
 def _safe(handler):
@@ -90,6 +95,8 @@ class TerminalNamespace(Namespace):
         self.store = store
         self.policy = policy  # offline selling rules, pushed to every terminal
         self.offline_rule = OfflineRule.from_policy(policy)  # what a late provisional bet is worth
+        self.writer = BetWriter(store, self.offline_rule, run_blocking=runner_for(store),
+                                on_turn=self._turn_done)
         self.sessions: dict[str, str] = {}  # sid -> terminal_id
         self.by_terminal: dict[str, str] = {}  # terminal_id -> its live sid on this process
         self.lookups = FailureThrottle(ticket_failures_per_minute, 60)
@@ -161,6 +168,7 @@ class TerminalNamespace(Namespace):
         local = self.by_terminal.get(terminal_id)
         self.sessions[sid] = terminal_id
         self.by_terminal[terminal_id] = sid
+        metrics.of(self.socketio).terminals_connected(len(self.sessions))
         log.info("terminal %s connected", terminal_id)
         for old in {previous, local} - {None, sid}:
             log.warning("terminal %s: a new connection replaces socket %s", terminal_id, old)
@@ -170,9 +178,12 @@ class TerminalNamespace(Namespace):
     def on_disconnect(self, reason=None):
         sid = request.sid
         terminal_id = self.sessions.pop(sid, None)
+        measured = metrics.of(self.socketio)
+        measured.terminals_connected(len(self.sessions))
         if terminal_id:
             if self.by_terminal.get(terminal_id) == sid:
                 del self.by_terminal[terminal_id]
+                measured.terminal_gone(terminal_id)
             with self.store.unit_of_work() as uow:
                 fleet.mark_disconnected(uow, terminal_id, sid, utcnow())
                 uow.commit()
@@ -208,19 +219,22 @@ class TerminalNamespace(Namespace):
 
     @_safe
     def on_place_bets(self, payload=None):
-        # Disabled or not is read once, in the transaction that writes the bets.
+        # Decided with the other terminals' bets of the same moment, in one
+        # transaction; answered after its commit (server/services/bet_writer.py).
+        started = time.perf_counter()
         terminal_id = self._session()
         raw_bets = parse_place_bets(payload)
-        now = utcnow()
-        cache: dict = {}
-        with self.store.unit_of_work() as uow:
-            key = fleet.terminal_key(uow, terminal_id)
-            if key is None:
-                raise TerminalDisabled()
-            results = [place_one(uow, terminal_id, key, raw, now, cache, self.offline_rule)
-                       for raw in raw_bets]
-            uow.commit()
+        results = self.writer.place(terminal_id, raw_bets)
+        measured = metrics.of(self.socketio)
+        for answer in results:
+            measured.bet_decided(answer["status"], answer["reason"])
+        measured.ack_latency(time.perf_counter() - started)
         return ack_ok(results=results)
+
+    def _turn_done(self, turn) -> None:
+        """One commit of the bet writer: its size and duration, for /metrics."""
+        if turn.ok:
+            metrics.of(self.socketio).commit(turn.bets, turn.seconds)
 
     @_safe
     def on_heartbeat(self, payload=None):
@@ -231,10 +245,12 @@ class TerminalNamespace(Namespace):
                 or not 0 <= depth <= MAX_QUEUE_DEPTH:
             depth = None
         version = payload.get("version")
+        if depth is not None:
+            metrics.of(self.socketio).outbox_reported(terminal_id, depth)
         now = utcnow()
         with self._beats_lock:
             self.beats[terminal_id] = (now, depth, _printer_json(payload.get("printer")),
-                                       str(version)[:40] if version else None)
+                                       _printable(version, 40))
         return ack_ok(server_time=iso_utc(now), server_time_ms=int(now.timestamp() * 1000),
                       policy=self.policy)
 
@@ -300,6 +316,13 @@ class TerminalNamespace(Namespace):
         return ack_ok(**self._ticket_lookup(terminal_id, cancel))
 
 
+def _printable(value: object, most: int) -> str | None:
+    """A short text to store as given, or nothing (no control characters: PostgreSQL's
+    text cannot hold NUL)."""
+    text = str(value)[:most] if value else None
+    return text if text and text.isprintable() else None
+
+
 def _printer_json(state: object) -> str | None:
     """The printer state as stored: whole JSON or nothing, never a cut text."""
     if state is None:
@@ -316,11 +339,14 @@ def push_pool_states(socketio, records, now) -> None:
         socketio.emit("pool_state", {"race": record.race.race_id, "state": record.state_at(now),
                                      "version": record.version},
                       namespace="/terminal")
+        metrics.of(socketio).push_sent("pool_state")
 
 
 def push_programme(socketio, version: int) -> None:
     socketio.emit("programme", {"version": version}, namespace="/terminal")
+    metrics.of(socketio).push_sent("programme")
 
 
 def push_results(socketio, published: dict) -> None:
     socketio.emit("results", published, namespace="/terminal")
+    metrics.of(socketio).push_sent("results")
