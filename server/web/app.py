@@ -23,6 +23,7 @@ from ..config import load as load_config
 from ..services.rates_config import load_rates
 from ..services.settlement import dividends
 from .socket_ns import TerminalNamespace, push_pool_states, push_programme, push_results
+from .message_queue import CatchingUpRedisManager
 from .socket_packets import GuardedPacket
 from ..store import Store, open_store
 
@@ -49,10 +50,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["guichet.store"] = store
     app.extensions["guichet.rates"] = load_rates(settings.rates)
 
+    queue = {}
+    if settings.message_queue:
+        # one channel per deployment sharing a Redis; caught up after an outage
+        queue["client_manager"] = CatchingUpRedisManager(
+            settings.message_queue, settings.message_queue_channel,
+            on_back=lambda: _refresh_own_terminals(socketio, store))
     socketio = SocketIO(
         app,
-        message_queue=settings.message_queue,
-        channel=settings.message_queue_channel,  # one per deployment sharing a Redis
+        **queue,
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         serializer=GuardedPacket,  # unreadable JSON: dropped, one log line (server/web/socket_packets.py)
         cors_allowed_origins="*",  # terminals authenticate by signature, not origin
@@ -86,6 +92,16 @@ def create_app(config: dict | None = None) -> Flask:
         socketio.start_background_task(_watch, socketio, store, namespace,
                                        settings.auto_close_interval_s, _process_name())
     return app
+
+
+def _refresh_own_terminals(socketio: SocketIO, store: Store) -> None:
+    """Tell this process's terminals the programme version (not through Redis):
+    those that missed a push while Redis was down fetch what changed."""
+    with store.unit_of_work(read_only=True) as uow:
+        version = races.current_version(uow)
+    socketio.server.emit("programme", {"version": version}, namespace=NAMESPACE,
+                         ignore_queue=True)
+    metrics.of(socketio).push_sent("programme")
 
 
 def _process_name() -> str:

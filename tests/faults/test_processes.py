@@ -321,11 +321,19 @@ def test_redis_down_bets_still_taken_and_pushes_resume_when_it_returns(tmp_path)
                        what="the closing process's own sockets to hear of it")
             assert server.api("GET", "/healthz", token=None)[0] == 200
 
+            for one in listeners:
+                one.programmes = 0
             queue.start()
             t0 = time.monotonic()
             wait_until(lambda: queue.subscribers(channel) == 2, timeout=90,
                        what="both workers to subscribe again to the restarted Redis")
             resumed = time.monotonic() - t0
+            # the listener retries every 2 s at most (server/web/message_queue.py)
+            assert resumed < 10, f"pushes resumed only {resumed:.1f}s after Redis came back"
+            # and each process tells its own terminals to refresh their programme:
+            # those that missed the closing made during the outage catch up now
+            wait_until(lambda: all(one.programmes for one in listeners), timeout=15,
+                       what="every terminal to be told to refresh after the outage")
             close(server, after)
             assert_each_heard_once(listeners, after)
             print(f"pushes resumed {resumed:.1f}s after Redis came back")
