@@ -4,6 +4,8 @@ Race identifier: `YYYY-MM-DD/R<meeting>C<race>` (CONTRACT.md).
 """
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -110,6 +112,7 @@ class Race:
         )
 
 
+@functools.lru_cache(maxsize=4096)  # the same instant is written for every bet of a commit
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, second precision: '2021-01-01T12:58:00Z'."""
     if moment.tzinfo is None:

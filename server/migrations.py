@@ -186,6 +186,15 @@ MIGRATIONS.append((
 ))
 
 
+MIGRATIONS.append((
+    8,
+    "drop bets_race: bets_shape starts with the same columns and serves every query it served",
+    """
+    DROP INDEX IF EXISTS bets_race
+    """,
+))
+
+
 # PostgreSQL's schema, numbered on the same scale: a PostgreSQL store starts
 # at the schema SQLite reached with migration 7, in one step (no PostgreSQL
 # store existed before it). From here on every migration is given for both
@@ -315,3 +324,11 @@ POSTGRES_MIGRATIONS: list[tuple[int, str, str]] = [(
     )
     """,
 )]
+
+POSTGRES_MIGRATIONS.append((
+    8,
+    "drop bets_race: bets_shape starts with the same columns and serves every query it served",
+    """
+    DROP INDEX IF EXISTS bets_race
+    """,
+))

@@ -126,6 +126,7 @@ class PostgresUnitOfWork(Repositories):
             self._store._pool.putconn(conn)
 
     def commit(self) -> None:
+        self.pools.flush()
         self._conn.commit()
         self._open = False
 

@@ -284,8 +284,23 @@ class PoolRepository(_Repository):
     def __init__(self, db: Any, dialect: Dialect) -> None:
         super().__init__(db, dialect)
         self.shard = random.randrange(POOL_SHARDS)
+        # (race, bet type) -> [cents, bets] added by this unit of work, written
+        # by `flush` (at commit): one statement per pool, not per bet
+        self._pending: dict[tuple[str, str], list[int]] = {}
 
     def _count(self, race_id: str, bet_type: str, total_cents: int, bets: int) -> None:
+        counted = self._pending.setdefault((race_id, bet_type), [0, 0])
+        counted[0] += total_cents
+        counted[1] += bets
+
+    def flush(self) -> None:
+        """Write what this unit of work counted (the units of work call it before
+        committing, and before reading totals)."""
+        pending, self._pending = self._pending, {}
+        for (race_id, bet_type), (total_cents, bets) in pending.items():
+            self._write(race_id, bet_type, total_cents, bets)
+
+    def _write(self, race_id: str, bet_type: str, total_cents: int, bets: int) -> None:
         self.db.execute(
             """INSERT INTO pools (race_id, bet_type, shard, total_cents, bets)
                VALUES (?, ?, ?, ?, ?)
@@ -295,24 +310,29 @@ class PoolRepository(_Repository):
             (race_id, bet_type, self.shard, total_cents, bets))
 
     def add(self, race_id: str, bet_type: str, total_cents: int) -> None:
+        """Count an accepted bet; written at commit, so call it once nothing else
+        about the bet can fail (a savepoint rolled back would not undo it)."""
         self._count(race_id, bet_type, total_cents, 1)
 
     def remove(self, race_id: str, bet_type: str, total_cents: int) -> None:
         self._count(race_id, bet_type, -total_cents, -1)
 
     def totals(self, race_id: str) -> list[dict]:
+        self.flush()
         return [dict(r) for r in self.db.execute(
             "SELECT bet_type, CAST(SUM(total_cents) AS BIGINT) AS total_cents, "
             "CAST(SUM(bets) AS BIGINT) AS bets FROM pools "
             "WHERE race_id = ? GROUP BY bet_type ORDER BY bet_type", (race_id,))]
 
     def all_totals(self) -> dict[tuple[str, str], dict]:
+        self.flush()
         return {(r["race_id"], r["bet_type"]): dict(r) for r in self.db.execute(
             "SELECT race_id, bet_type, CAST(SUM(total_cents) AS BIGINT) AS total_cents, "
             "CAST(SUM(bets) AS BIGINT) AS bets "
             "FROM pools GROUP BY race_id, bet_type")}
 
     def drop_race(self, race_id: str) -> None:
+        self.flush()
         self.db.execute("DELETE FROM pools WHERE race_id = ?", (race_id,))
 
 
@@ -411,6 +431,12 @@ class TerminalRepository(_Repository):
     def add(self, terminal_id: str, outlet: str, key_hex: str, at: datetime) -> None:
         self.db.execute("INSERT INTO terminals (terminal_id, outlet, key_hex, enrolled_at) "
                         "VALUES (?, ?, ?, ?)", (terminal_id, outlet, key_hex, iso_utc(at)))
+
+    def enabled_key(self, terminal_id: str) -> str | None:
+        """The key (hex) of an enabled terminal; None when unknown or disabled."""
+        row = self.db.execute("SELECT key_hex FROM terminals WHERE terminal_id = ? "
+                              "AND disabled = 0", (terminal_id,)).fetchone()
+        return row[0] if row else None
 
     def lock(self, terminal_id: str) -> None:
         """Hold the terminal's row until the unit of work ends: two writers deciding

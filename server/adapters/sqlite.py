@@ -57,6 +57,7 @@ class SqliteUnitOfWork(Repositories):
             self._store._lock.release()
 
     def commit(self) -> None:
+        self.pools.flush()
         self._store._conn.execute("COMMIT")
         self._open = False
 

@@ -53,10 +53,8 @@ def enrol(uow: UnitOfWork, code: str, now: datetime) -> dict:
 
 def terminal_key(uow: UnitOfWork, terminal_id: str) -> bytes | None:
     """The key of an enabled terminal, or None (unknown or disabled)."""
-    terminal = uow.terminals.get(terminal_id)
-    if terminal is None or terminal.disabled:
-        return None
-    return bytes.fromhex(terminal.key_hex)
+    key_hex = uow.terminals.enabled_key(terminal_id)
+    return bytes.fromhex(key_hex) if key_hex else None
 
 
 def terminal_secret(uow: UnitOfWork, terminal_id: str) -> bytes | None:

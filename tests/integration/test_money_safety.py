@@ -357,9 +357,10 @@ def test_a_huge_integer_rejects_only_its_bet(world, change):
 
 
 def test_an_unexpected_failure_rejects_only_that_bet(world):
-    """A store fault on one bet (here a trigger refusing its pool's update, after its
-    row was written) undoes that bet's writes alone; the batch is committed."""
-    refuse_inserts(world.store, "pools", "race_id", world.other_race)
+    """A store fault on one bet (here a trigger refusing its row) undoes that bet's
+    writes alone; the rest of the batch is committed. (A fault at the commit itself
+    fails the whole turn: tests/integration/test_bet_writer.py.)"""
+    refuse_inserts(world.store, "bets", "race_id", world.other_race)
     client = world.client()
     good, failing, other = world.bet(), world.bet(race=world.other_race), world.bet(selections=[5])
     results = place(client, good, failing, other)
@@ -369,7 +370,7 @@ def test_an_unexpected_failure_rejects_only_that_bet(world):
     stored = world.read(lambda uow: [uow.bets.by_uuid(b["uuid"]) for b in (good, failing, other)])
     assert [b is not None for b in stored] == [True, False, True]
     # the failed bet was not recorded: sent again once the fault is gone, it is accepted
-    allow_inserts(world.store, "pools")
+    allow_inserts(world.store, "bets")
     assert place(client, failing)[0]["status"] == "accepted"
 
 
