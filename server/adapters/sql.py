@@ -432,11 +432,14 @@ class TerminalRepository(_Repository):
         self.db.execute("INSERT INTO terminals (terminal_id, outlet, key_hex, enrolled_at) "
                         "VALUES (?, ?, ?, ?)", (terminal_id, outlet, key_hex, iso_utc(at)))
 
-    def enabled_key(self, terminal_id: str) -> str | None:
-        """The key (hex) of an enabled terminal; None when unknown or disabled."""
-        row = self.db.execute("SELECT key_hex FROM terminals WHERE terminal_id = ? "
-                              "AND disabled = 0", (terminal_id,)).fetchone()
-        return row[0] if row else None
+    def enabled_keys(self, terminal_ids: list[str]) -> dict[str, str]:
+        """The keys (hex) of those of `terminal_ids` that are enabled, in one read."""
+        if not terminal_ids:
+            return {}
+        marks = ", ".join("?" * len(terminal_ids))
+        return {row[0]: row[1] for row in self.db.execute(
+            f"SELECT terminal_id, key_hex FROM terminals WHERE terminal_id IN ({marks}) "
+            "AND disabled = 0", tuple(terminal_ids))}
 
     def lock(self, terminal_id: str) -> None:
         """Hold the terminal's row until the unit of work ends: two writers deciding

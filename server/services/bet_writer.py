@@ -31,7 +31,7 @@ from betting.errors import BettingError, TerminalDisabled
 from guichet.clock import utcnow
 
 from . import fleet
-from .ledger import OfflineRule, place_one
+from .ledger import NeedsIsolation, OfflineRule, place_one
 
 log = logging.getLogger("guichet.server")
 
@@ -131,23 +131,35 @@ class BetWriter:
         started = time.perf_counter()
         answers: dict[int, list[dict] | BaseException] = {}
 
-        def transaction() -> None:
+        def transaction(isolated: bool) -> None:
+            answers.clear()
             now = utcnow()
             races: dict = {}
             with self.store.unit_of_work() as uow:
+                # Disabled or not is read in the transaction that writes the bets.
+                keys = fleet.terminal_keys(uow, sorted({r.terminal_id for r in turn}))
                 for i, request in enumerate(turn):
-                    # Disabled or not is read in the transaction that writes the bets.
-                    key = fleet.terminal_key(uow, request.terminal_id)
+                    key = keys.get(request.terminal_id)
                     if key is None:
                         answers[i] = TerminalDisabled()
                         continue
                     answers[i] = [place_one(uow, request.terminal_id, key, raw, now, races,
-                                            self.rule) for raw in request.raw_bets]
+                                            self.rule, isolated) for raw in request.raw_bets]
                 uow.commit()
+
+        def optimistic() -> None:
+            # Every bet without its own savepoint first; should one fail, the turn
+            # is rolled back and placed again with a savepoint per bet, so the
+            # failure rejects that bet alone.
+            try:
+                transaction(isolated=False)
+            except NeedsIsolation:
+                log.warning("a bet of a turn failed: placing the turn again bet by bet")
+                transaction(isolated=True)
 
         failure = None
         try:
-            self.run_blocking(transaction)
+            self.run_blocking(optimistic)
         except Exception as exc:  # the store failed: nothing of this turn was stored
             log.warning("a commit of %d requests failed, they will be sent again: %s: %s",
                         len(turn), type(exc).__name__, str(exc).strip()[:200])

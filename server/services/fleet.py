@@ -51,10 +51,9 @@ def enrol(uow: UnitOfWork, code: str, now: datetime) -> dict:
     return {"terminal_id": terminal, "key": key, "outlet": found.outlet}
 
 
-def terminal_key(uow: UnitOfWork, terminal_id: str) -> bytes | None:
-    """The key of an enabled terminal, or None (unknown or disabled)."""
-    key_hex = uow.terminals.enabled_key(terminal_id)
-    return bytes.fromhex(key_hex) if key_hex else None
+def terminal_keys(uow: UnitOfWork, terminal_ids: list[str]) -> dict[str, bytes]:
+    """The keys of the enabled terminals among `terminal_ids` (the others are absent)."""
+    return {t: bytes.fromhex(k) for t, k in uow.terminals.enabled_keys(terminal_ids).items()}
 
 
 def terminal_secret(uow: UnitOfWork, terminal_id: str) -> bytes | None:

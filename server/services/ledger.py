@@ -126,15 +126,30 @@ def _refunds_owed_today(uow: UnitOfWork, terminal_id: str, now: datetime) -> int
     return uow.bets.refunds_granted_since(terminal_id, midnight)
 
 
+class NeedsIsolation(Exception):
+    """A bet placed without its own savepoint failed: the transaction may hold
+    half of it, so the caller rolls back and places the batch again, isolated."""
+
+
 def place_one(uow: UnitOfWork, terminal_id: str, key: bytes, raw: object,
               now: datetime, races: dict[str, RaceRecord | None],
-              rule: OfflineRule = OfflineRule()) -> dict:
+              rule: OfflineRule = OfflineRule(), isolated: bool = True) -> dict:
     """Decide one bet inside the caller's unit of work.
 
     The bet is written under its own savepoint: an unexpected failure (a
     bug, an integer the store cannot hold) rejects this bet alone and undoes
-    only its writes, never the rest of the batch.
+    only its writes, never the rest of the batch. Without `isolated`, there is
+    no savepoint (two round trips fewer per bet on PostgreSQL) and a failure
+    raises NeedsIsolation instead: the caller must roll back and start again
+    with `isolated`.
     """
+    if not isolated:
+        try:
+            answer = _place(uow, terminal_id, key, raw, now, races, rule)
+        except Exception as exc:
+            raise NeedsIsolation() from exc
+        _log_answer(terminal_id, answer)
+        return answer
     try:
         with uow.savepoint():
             answer = _place(uow, terminal_id, key, raw, now, races, rule)
