@@ -124,6 +124,14 @@ class PostgresUnitOfWork(Repositories):
             log.warning("rollback failed on a PostgreSQL connection", exc_info=True)
         finally:
             self._store._pool.putconn(conn)
+        if conn.broken:
+            # The server went away (restart, failover): the idle connections are
+            # likely dead too. Test them now, so the next units of work get live
+            # ones instead of failing one by one.
+            try:
+                self._store._pool.check()
+            except Exception:
+                log.warning("PostgreSQL pool check failed", exc_info=True)
 
     def commit(self) -> None:
         self.pools.flush()

@@ -106,6 +106,9 @@ class TerminalNamespace(Namespace):
         self.store = store
         self.policy = policy  # offline selling rules, pushed to every terminal
         self.offline_rule = OfflineRule.from_policy(policy)  # what a late provisional bet is worth
+        # a turn's commit off the event loop where the store would block it (SQLite's
+        # fsync). Connects and disconnects stay on the loop: handed to the thread
+        # pool one by one, a burst of 200 connections took 14 s instead of 0.6 s.
         self.writer = BetWriter(store, self.offline_rule, run_blocking=runner_for(store),
                                 on_turn=self._turn_done)
         self.sessions: dict[str, str] = {}  # sid -> terminal_id
@@ -180,8 +183,12 @@ class TerminalNamespace(Namespace):
         except BettingError as exc:
             log.info("refused terminal %s: %s", terminal_id, exc)
             raise ConnectionRefusedError(str(exc), {"error": exc.code}) from None
-        except Exception:
-            log.exception("connection check failed")
+        except Exception as exc:
+            if _store_failure(exc):  # the store is down or failing over: one line each
+                log.warning("connection refused, the store failed: %s: %s",
+                            type(exc).__name__, " ".join(str(exc).split())[:200])
+            else:
+                log.exception("connection check failed")
             raise ConnectionRefusedError("internal_error") from None
         local = self.by_terminal.get(terminal_id)
         self.sessions[sid] = terminal_id
@@ -202,9 +209,13 @@ class TerminalNamespace(Namespace):
             if self.by_terminal.get(terminal_id) == sid:
                 del self.by_terminal[terminal_id]
                 measured.terminal_gone(terminal_id)
-            with self.store.unit_of_work() as uow:
-                fleet.mark_disconnected(uow, terminal_id, sid, utcnow())
-                uow.commit()
+            try:
+                with self.store.unit_of_work() as uow:
+                    fleet.mark_disconnected(uow, terminal_id, sid, utcnow())
+                    uow.commit()
+            except Exception as exc:  # the socket is gone all the same
+                log.warning("terminal %s disconnected, not recorded: %s", terminal_id, exc)
+                return
             log.info("terminal %s disconnected", terminal_id)
 
     def drop_disabled(self) -> int:
@@ -338,6 +349,12 @@ class TerminalNamespace(Namespace):
                 uow.commit()
             return cancelled
         return ack_ok(**self._ticket_lookup(terminal_id, cancel))
+
+
+def _store_failure(exc: BaseException) -> bool:
+    """An error raised by the store's driver (connection lost, database locked),
+    as opposed to a bug of ours."""
+    return type(exc).__module__.split(".")[0] in ("psycopg", "psycopg_pool", "sqlite3")
 
 
 def _printable(value: object, most: int) -> str | None:
