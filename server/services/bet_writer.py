@@ -59,6 +59,7 @@ class _Request:
     batch_size: int = 0
     waited_s: float = 0.0
     enqueued: float = field(default_factory=time.perf_counter)
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,8 @@ class BetWriter:
         self.run_blocking = run_blocking or (lambda fn: fn())
         self.on_turn = on_turn
         self.max_bets = max_bets
-        self._queue: deque[_Request] = deque()
-        self._changed = threading.Condition(threading.Lock())
+        self._queue: deque[_Request] = deque()  # waiting or being decided, in order
+        self._lock = threading.Lock()
 
     def place(self, terminal_id: str, raw_bets: list) -> list[dict]:
         """The answers to one terminal's bets, once they are committed.
@@ -97,22 +98,32 @@ class BetWriter:
         Raises TerminalDisabled when the terminal is disabled (or unknown),
         or the store's error when the turn's transaction failed."""
         request = _Request(terminal_id, raw_bets)
-        with self._changed:
+        with self._lock:
             self._queue.append(request)
-            while not request.done and self._queue[0] is not request:
-                self._changed.wait()
-            if not request.done:  # at the front: this request leads the next turn
-                turn = self._take()
+            leads = len(self._queue) == 1
+        if not leads:
+            # Woken once: by the turn that decided this request, or by the turn
+            # that ended with it at the front, which makes it the next leader.
+            # Only those requests are woken (one event each): waking every waiter
+            # at every turn would cost the square of the queue at the rush.
+            request.wake.wait()
         if not request.done:
+            with self._lock:
+                turn = self._take()
             try:
                 self._decide(turn)
             finally:
-                with self._changed:
+                with self._lock:
                     for taken in turn:
                         if not taken.done:  # the turn was interrupted (the process stops)
                             taken.error, taken.done = StoreUnavailable(), True
                         self._queue.popleft()
-                    self._changed.notify_all()
+                    following = self._queue[0] if self._queue else None
+                for taken in turn:
+                    if taken is not request:
+                        taken.wake.set()
+                if following is not None:
+                    following.wake.set()
         if request.error is not None:
             raise request.error
         return request.results
