@@ -22,11 +22,20 @@ def under_gevent() -> bool:
 
 
 def runner_for(store) -> Callable[[Callable[[], None]], None]:
-    """`run(fn)`: fn's blocking calls off the event loop when they would block it."""
+    """`run(fn)`: fn's blocking calls off the event loop when they would block it.
+
+    Every store's offloaded work goes to one native thread of its own: the
+    turns are serialised by the store anyway, and two native threads waiting
+    on each other through gevent's locks hand over far more slowly than one
+    thread taking the next job."""
     if getattr(store, "blocks_event_loop", False) and under_gevent():
-        import gevent
+        from gevent.threadpool import ThreadPool
+
+        pool = getattr(store, "_offload_pool", None)
+        if pool is None:
+            pool = store._offload_pool = ThreadPool(1)
 
         def run(fn: Callable[[], None]) -> None:
-            gevent.get_hub().threadpool.apply(fn)
+            pool.apply(fn)
         return run
     return lambda fn: fn()

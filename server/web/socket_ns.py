@@ -34,6 +34,7 @@ from guichet.clock import utcnow
 
 from ..services import fleet, payouts, races
 from ..services.bet_writer import BetWriter
+from ..services.connections import ConnectionWriter
 from ..services.ledger import OfflineRule
 from .blocking import runner_for
 from ..services.throttle import FailureThrottle
@@ -106,11 +107,13 @@ class TerminalNamespace(Namespace):
         self.store = store
         self.policy = policy  # offline selling rules, pushed to every terminal
         self.offline_rule = OfflineRule.from_policy(policy)  # what a late provisional bet is worth
-        # a turn's commit off the event loop where the store would block it (SQLite's
-        # fsync). Connects and disconnects stay on the loop: handed to the thread
-        # pool one by one, a burst of 200 connections took 14 s instead of 0.6 s.
-        self.writer = BetWriter(store, self.offline_rule, run_blocking=runner_for(store),
+        # Bets, and connects and disconnects, are written in turns (group commit),
+        # each turn's commit off the event loop where the store would block it
+        # (SQLite's fsync).
+        run_blocking = runner_for(store)
+        self.writer = BetWriter(store, self.offline_rule, run_blocking=run_blocking,
                                 on_turn=self._turn_done)
+        self.connections = ConnectionWriter(store, run_blocking=run_blocking)
         self.sessions: dict[str, str] = {}  # sid -> terminal_id
         self.by_terminal: dict[str, str] = {}  # terminal_id -> its live sid on this process
         self.lookups = FailureThrottle(ticket_failures_per_minute, 60)
@@ -169,14 +172,9 @@ class TerminalNamespace(Namespace):
                 terminal_id = check_connect_auth(
                     auth, lambda t: fleet.terminal_secret(uow, t), utcnow().timestamp()
                 )
-            with self.store.unit_of_work() as uow:
-                if fleet.is_disabled(uow, terminal_id):
-                    raise TerminalDisabled("terminal disabled by the operator")
-                accepted, previous = fleet.claim_connection(uow, terminal_id, auth["ts"], sid,
-                                                            utcnow())
-                if not accepted:
-                    raise ReplayedSignature()
-                uow.commit()
+            accepted, previous = self.connections.claim(terminal_id, auth["ts"], sid, utcnow())
+            if not accepted:
+                raise ReplayedSignature()
         except ProtocolError as exc:
             log.info("refused a terminal connection: %s", exc)
             raise ConnectionRefusedError(str(exc), {"error": "bad_auth"}) from None
@@ -210,9 +208,7 @@ class TerminalNamespace(Namespace):
                 del self.by_terminal[terminal_id]
                 measured.terminal_gone(terminal_id)
             try:
-                with self.store.unit_of_work() as uow:
-                    fleet.mark_disconnected(uow, terminal_id, sid, utcnow())
-                    uow.commit()
+                self.connections.release(terminal_id, sid, utcnow())
             except Exception as exc:  # the socket is gone all the same
                 log.warning("terminal %s disconnected, not recorded: %s", terminal_id, exc)
                 return
@@ -269,7 +265,7 @@ class TerminalNamespace(Namespace):
     def _turn_done(self, turn) -> None:
         """One commit of the bet writer: its size and duration, for /metrics."""
         if turn.ok:
-            metrics.of(self.socketio).commit(turn.bets, turn.seconds)
+            metrics.of(self.socketio).commit(turn.items, turn.seconds)
 
     @_safe
     def on_heartbeat(self, payload=None):

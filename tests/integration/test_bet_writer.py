@@ -9,7 +9,8 @@ import threading
 import pytest
 
 from server.services import fleet
-from server.services.bet_writer import BetWriter, StoreUnavailable, _Request
+from server.services.bet_writer import BetWriter, StoreUnavailable
+from server.services.group_commit import Request
 from server.services.ledger import OfflineRule
 from server.store import open_store
 from tests.server_store import committed
@@ -63,7 +64,7 @@ def test_concurrent_requests_share_commits_and_are_answered_after_theirs(store):
     assert all(all(seen) for seen in checked.values()), checked
     # 24 requests, one stuck in the first turn: the other 23 are decided together
     assert [t.requests for t in turns] == [1, 23]
-    assert [t.bets for t in turns] == [2, 46]
+    assert [t.items for t in turns] == [2, 46]
     with store.unit_of_work(read_only=True) as uow:
         assert uow.pools.totals(race)[0]["bets"] == 48
 
@@ -72,15 +73,15 @@ def test_a_turn_takes_whole_requests_up_to_its_cap(store):
     race = _programme(store)
     (terminal_id, _), (other_id, _) = _terminal(store), _terminal(store)
     writer = BetWriter(store, OfflineRule(), max_bets=3)
-    queued = [_Request(terminal_id, [_bet(race, 1), _bet(race, 2)]),
-              _Request(other_id, [_bet(race, 1), _bet(race, 2)])]
+    queued = [Request((terminal_id, [_bet(race, 1), _bet(race, 2)]), size=2),
+              Request((other_id, [_bet(race, 1), _bet(race, 2)]), size=2)]
     writer._queue.extend(queued)
     assert writer._take() == queued[:1]  # 2 + 2 > 3: the second waits for the next turn
     writer._queue.clear()
     turns = []
     writer.on_turn = turns.append
     writer.place(terminal_id, [_bet(race, i) for i in range(3, 8)])  # over the cap alone
-    assert [t.bets for t in turns] == [5]  # a request is never split
+    assert [t.items for t in turns] == [5]  # a request is never split
 
 
 def test_a_failed_commit_answers_its_whole_turn_with_an_error_and_stores_nothing(store):
@@ -120,9 +121,36 @@ def test_a_disabled_terminal_is_refused_alone_in_its_turn(store):
     with committed(store) as uow:
         fleet.set_disabled(uow, bad, True)
     writer = BetWriter(store, OfflineRule())
-    requests = [_Request(good, [_bet(race, 1)]), _Request(bad, [_bet(race, 1)])]
+    requests = [Request((good, [_bet(race, 1)])), Request((bad, [_bet(race, 1)]))]
     writer._queue.extend(requests)  # both queued: one turn decides them
     writer._decide(writer._take())
-    assert requests[0].results[0]["status"] == "accepted"
+    assert requests[0].result[0]["status"] == "accepted"
     assert requests[1].error is not None and requests[1].error.code == "terminal_disabled"
-    assert requests[0].batch_size == 2
+    assert requests[0].turn_size == 2
+
+
+def test_connects_and_disconnects_share_commits_and_a_disabled_terminal_is_refused_alone(store):
+    from guichet.clock import utcnow
+    from server.services.connections import Claim, ConnectionWriter, Release
+
+    terminals = [_terminal(store)[0] for _ in range(6)]
+    with committed(store) as uow:
+        fleet.set_disabled(uow, terminals[-1], True)
+    turns = []
+    writer = ConnectionWriter(store, on_turn=turns.append)
+    now = utcnow()
+    claims = [Request(Claim(t, 100, f"sid-{t}", now)) for t in terminals]
+    writer._queue.extend(claims)
+    writer._decide(writer._take())  # one turn for all six
+    writer._queue.clear()
+    assert [t.requests for t in turns] == [6]
+    assert [c.result for c in claims[:-1]] == [(True, None)] * 5
+    assert claims[-1].error is not None and claims[-1].error.code == "terminal_disabled"
+    # the same signature again is refused (its ts must grow), a newer one replaces the socket
+    assert writer.claim(terminals[0], 100, "sid-again", now) == (False, None)
+    assert writer.claim(terminals[0], 101, "sid-new", now) == (True, f"sid-{terminals[0]}")
+    writer.release(terminals[0], f"sid-{terminals[0]}", now)  # the old socket: changes nothing
+    writer.submit(Release(terminals[1], f"sid-{terminals[1]}", now))
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.terminals.get(terminals[0]).live_sid == "sid-new"
+        assert uow.terminals.get(terminals[1]).live_sid is None
