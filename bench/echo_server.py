@@ -40,7 +40,7 @@ def create_app() -> Flask:
     app = Flask(__name__)
     socketio = SocketIO(app, message_queue=os.environ.get("GUICHET_MESSAGE_QUEUE") or None,
                         channel="guichet-echo", max_http_buffer_size=1_000_000,
-                        cors_allowed_origins="*", ping_interval=5, ping_timeout=5)
+                        cors_allowed_origins="*", ping_interval=25, ping_timeout=20)
     socketio.on_namespace(EchoNamespace(NAMESPACE))
 
     @app.get("/healthz")
