@@ -39,7 +39,7 @@ from server.services import fleet  # noqa: E402
 from server.services.programme_import import parse_programme, sample_programme  # noqa: E402
 from server.services.races import import_races  # noqa: E402
 from server.store import open_store  # noqa: E402
-from terminal_app.adapters.sync import BACKOFF_MAX_S  # noqa: E402
+import loadgen  # noqa: E402  (bench/, beside this script: the load options are its own)
 from tests.helpers import free_port  # noqa: E402
 
 REDIS = "redis://127.0.0.1:6379/0"
@@ -255,16 +255,7 @@ def _fmt(x) -> str:
 
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--mode", choices=["closed", "open", "hold", "storm"], default="closed")
-    ap.add_argument("--terminals", type=int, default=200)
-    ap.add_argument("--duration", type=float, default=20.0,
-                    help="measured seconds (storm: the most to wait for the drain)")
-    ap.add_argument("--warmup", type=float, default=3.0)
-    ap.add_argument("--rate", type=float, default=500.0, help="open mode: bets/s in all")
-    ap.add_argument("--held", type=int, default=10, help="storm mode: unsent bets per terminal")
-    ap.add_argument("--batch", type=int, default=100, help="storm mode: bets per place_bets")
-    ap.add_argument("--backoff-max", type=float, default=BACKOFF_MAX_S,
-                    help="storm mode: longest wait between reconnect attempts")
+    loadgen.add_load_options(ap, terminals=200)
     ap.add_argument("--workers", type=int, default=1, help="server processes")
     ap.add_argument("--worker-connections", type=int, default=DEFAULT_WORKER_CONNECTIONS)
     ap.add_argument("--redis", action="store_true",

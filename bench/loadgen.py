@@ -442,12 +442,10 @@ def describe(result: dict) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--url", required=True, help="http://HOST:PORT of the server")
-    ap.add_argument("--creds", required=True, help="JSON file: race and [terminal_id, key_hex]")
+def add_load_options(ap: argparse.ArgumentParser, terminals: int) -> None:
+    """The options of a load (also those of bench/bench_load.py, which passes them on)."""
     ap.add_argument("--mode", choices=["closed", "open", "hold", "storm"], default="closed")
-    ap.add_argument("--terminals", type=int, default=100)
+    ap.add_argument("--terminals", type=int, default=terminals)
     ap.add_argument("--duration", type=float, default=20.0,
                     help="measured seconds (storm: the most to wait for the drain)")
     ap.add_argument("--warmup", type=float, default=3.0)
@@ -457,6 +455,13 @@ def parse_args(argv: list[str] | None = None) -> dict:
     ap.add_argument("--backoff-max", type=float, default=BACKOFF_MAX_S,
                     help="storm mode: longest wait between reconnect attempts (the terminal's "
                          "own by default; lower it to see the server alone)")
+
+
+def parse_args(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", required=True, help="http://HOST:PORT of the server")
+    ap.add_argument("--creds", required=True, help="JSON file: race and [terminal_id, key_hex]")
+    add_load_options(ap, terminals=100)
     ap.add_argument("--procs", type=int, default=1, help="generator processes")
     ap.add_argument("--seq-start", type=int, default=1, help="first seq of every terminal")
     ap.add_argument("--seed", type=int, default=1)

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import weakref
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 from ..migrations import POSTGRES_MIGRATIONS
 from .sql import POSTGRESQL, Repositories
@@ -138,20 +136,6 @@ class PostgresUnitOfWork(Repositories):
         self._conn.commit()
         self._open = False
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """Undo only the writes of the block if it raises; the transaction goes on
-        (on PostgreSQL a failed statement otherwise aborts the whole transaction)."""
-        db = self._conn
-        db.execute("SAVEPOINT unit")
-        try:
-            yield
-        except BaseException:
-            db.execute("ROLLBACK TO SAVEPOINT unit")
-            db.execute("RELEASE SAVEPOINT unit")
-            raise
-        db.execute("RELEASE SAVEPOINT unit")
-
 
 class PostgresStore:
     """A PostgreSQL database, brought up to date with its registered migrations."""
@@ -170,7 +154,6 @@ class PostgresStore:
                 "PostgreSQL support (psycopg, psycopg_pool) is not installed") from None
         self.url = url
         self.path = None  # no file behind this store
-        self._lock = threading.Lock()
         self._pool = psycopg_pool.ConnectionPool(
             url, min_size=min_size, max_size=max_size, open=False, timeout=CONNECT_TIMEOUT_S,
             kwargs={"row_factory": _row_factory, "connect_timeout": CONNECT_TIMEOUT_S,

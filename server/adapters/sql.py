@@ -22,6 +22,8 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -523,6 +525,7 @@ class Repositories:
     """Every repository over one connection in one transaction (a unit of work's)."""
 
     def __init__(self, db: Any, dialect: Dialect) -> None:
+        self._db = db
         self.meta = MetaRepository(db, dialect)
         self.races = RaceRepository(db, dialect)
         self.bets = BetRepository(db, dialect)
@@ -533,3 +536,17 @@ class Repositories:
         self.enrolment = EnrolmentRepository(db, dialect)
         self.admin_tokens = AdminTokenRepository(db, dialect)
         self.leases = LeaseRepository(db, dialect)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo only the writes of the block if it raises; the transaction goes on
+        (on PostgreSQL a failed statement otherwise aborts the whole transaction).
+        The same statements on both stores."""
+        self._db.execute("SAVEPOINT unit")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK TO SAVEPOINT unit")
+            self._db.execute("RELEASE SAVEPOINT unit")
+            raise
+        self._db.execute("RELEASE SAVEPOINT unit")

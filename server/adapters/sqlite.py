@@ -11,10 +11,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 from guichet.private_files import private_sqlite
 
@@ -60,19 +58,6 @@ class SqliteUnitOfWork(Repositories):
         self.pools.flush()
         self._store._conn.execute("COMMIT")
         self._open = False
-
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """Undo only the writes of the block if it raises; the transaction goes on."""
-        db = self._store._conn
-        db.execute("SAVEPOINT unit")
-        try:
-            yield
-        except BaseException:
-            db.execute("ROLLBACK TO unit")
-            db.execute("RELEASE unit")
-            raise
-        db.execute("RELEASE unit")
 
 
 class SqliteStore:

@@ -124,7 +124,8 @@ def pay(uow: UnitOfWork, code: object, payment_uuid: object, terminal_id: str,
         now: datetime) -> dict:
     """Pay a ticket once: the store's unique ticket and payment uuid decide,
     so two counters paying the same ticket at once cannot both pay it."""
-    if not isinstance(payment_uuid, str) or not 8 <= len(payment_uuid) <= 64:
+    if not isinstance(payment_uuid, str) or not 8 <= len(payment_uuid) <= 64 \
+            or not payment_uuid.isprintable():  # PostgreSQL's text cannot even hold NUL
         raise ProtocolError("Identifiant de paiement manquant.")
     bet, code = find_bet(uow, code)
     done = uow.payments.get(code)

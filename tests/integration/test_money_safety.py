@@ -125,6 +125,18 @@ def test_honest_late_offline_bet_is_refunded_its_price_once(world):
     assert (stored.refund_cents, stored.review) == (300, None)
 
 
+def test_a_payment_id_holding_a_control_character_is_refused_and_pays_nothing(world):
+    """On PostgreSQL a NUL used to reach the store and fail there (internal_error)."""
+    client = world.client()
+    world.close()
+    (late,) = place(client, world.bet(offline=True))
+    refused = ask(client, "pay_ticket", {"ticket": late["ticket"], "payment_uuid": "pay\x00ment-01"})
+    assert refused["ok"] is False and refused["error"] == "bad_request", refused
+    assert world.read(lambda uow: uow.payments.get(late["ticket"])) is None
+    paid = ask(client, "pay_ticket", {"ticket": late["ticket"], "payment_uuid": pay_id()})
+    assert paid["ok"] is True and paid["amount_cents"] == 300
+
+
 def test_late_offline_bet_on_a_horse_withdrawn_since_is_refunded(world):
     client = world.client()
     with committed(world.store) as db:
