@@ -78,3 +78,25 @@ def _outbox_size(terminal) -> int:
 
     with sqlite3.connect(terminal.data / "terminal.db") as db:
         return db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+
+def test_the_horses_are_sold_in_the_order_ticked(page, terminal, server, programme):
+    """Couplé ordre 7 then 2 is the bet 7-2: the order of the clicks, not of the numbers."""
+    race = race_id(programme)
+    open_race(page, terminal, race)
+    page.get_by_label("Couplé ordre").check()
+    for number in ("7", "3", "2"):
+        page.locator(f".runner[data-number='{number}']").click()
+    page.locator(".runner[data-number='3']").click()  # untick: 7-2 remain, in that order
+    expect(page.locator("[data-role='picked-order']")).to_have_text("Ordre : 7 - 2")
+    expect(page.locator(".runner[data-number='7'] .pick")).to_have_text("1")
+    expect(page.locator(".runner[data-number='2'] .pick")).to_have_text("2")
+    page.get_by_label("Mise par combinaison (€)").fill("1")
+    page.get_by_role("button", name="Valider le pari").click()
+
+    result = page.locator(".bet-result")
+    expect(result).to_have_attribute("data-status", "accepted", timeout=15000)
+    expect(result.locator(".ticket-preview")).to_contain_text("7 - 2")
+    code = result.locator(".ticket-preview .ticket-code").get_attribute("data-code")
+    status, found = server.api("GET", f"/api/tickets/{code}")
+    assert status == 200 and found["bet"]["selections"] == [7, 2]
