@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .catalogue import get_bet_type
+from .catalogue import CHAMP_TOTAL, get_bet_type
 from .combinations import count_combinations, expand
 from .errors import (
     BetTypeNotOffered,
+    ComplementInBet,
+    ComplementNotAllowed,
+    ComplementNotRunning,
     NotEnoughRunners,
     ProtocolError,
     RunnerNotDeclared,
@@ -42,6 +45,10 @@ class BetRequest:
     selections: tuple[int, ...]
     bases: tuple[int, ...]
     unit_stake_cents: int
+    # The "cheval de complément" (betting/complement.py): one extra horse that
+    # replaces a horse of the bet withdrawn after the sale. Free: it changes
+    # neither the units nor the price.
+    complement: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,18 @@ def make_request(data: dict) -> BetRequest:
         selections=_int_list(data.get("selections"), "selections"),
         bases=_int_list(data.get("bases"), "bases"),
         unit_stake_cents=stake,
+        complement=_complement(data.get("complement")),
     )
+
+
+def _complement(value: object) -> int | None:
+    """None (absent or null: no complément) or a runner number."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not 1 <= value <= MAX_RUNNER_NUMBER:
+        raise ProtocolError("Champ complement invalide : un numéro de cheval est attendu.")
+    return value
 
 
 def running_numbers(race: Race) -> list[int]:
@@ -109,6 +127,26 @@ def unit_combinations(req: BetRequest, race: Race) -> Iterator[tuple[int, ...]]:
     """
     bet_type = get_bet_type(req.bet_type)
     return expand(bet_type, req.formula, req.selections, req.bases, running_numbers(race))
+
+
+def _check_complement(req: BetRequest, race: Race, allowed: bool, running: list[int]) -> None:
+    """The complément: offered on this bet type, a runner, not a horse the bet plays."""
+    if not allowed:
+        raise ComplementNotAllowed()
+    runner = race.runner(req.complement)
+    if runner is None or runner.non_runner:
+        raise ComplementNotRunning(
+            f"Le cheval de complément n°{req.complement} ne court pas dans {race.race_id}."
+            if runner is None else
+            f"Le cheval de complément n°{req.complement} est non-partant.")
+    # A champ total (and its simplified form) plays every running horse already.
+    played = set(req.selections) | set(req.bases)
+    if req.formula.startswith(CHAMP_TOTAL):
+        played |= set(running)
+    if req.complement in played:
+        raise ComplementInBet(
+            f"Le cheval n°{req.complement} est déjà joué dans ce pari : il ne peut pas être "
+            "le cheval de complément.")
 
 
 def price_bet(req: BetRequest, race: Race | None,
@@ -133,6 +171,8 @@ def price_bet(req: BetRequest, race: Race | None,
     running = running_numbers(race)
     if len(running) < bet_type.horses:
         raise NotEnoughRunners()
+    if req.complement is not None:
+        _check_complement(req, race, offer.complement, running)
     n = count_combinations(bet_type, req.formula, req.selections, req.bases, running)
     base = offer.base_stake_cents
     if req.unit_stake_cents < base:

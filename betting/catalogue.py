@@ -17,10 +17,47 @@ UNITAIRE = "UNITAIRE"
 COMBINE = "COMBINE"
 CHAMP_TOTAL = "CHAMP_TOTAL"
 CHAMP_REDUIT = "CHAMP_REDUIT"
-FORMULAS = (UNITAIRE, COMBINE, CHAMP_TOTAL, CHAMP_REDUIT)
+# "Formule simplifiée" (Tiercé, Quarté+, Quinté+ only): each set of horses is
+# played in ONE order, the order stated on the bet, instead of every order.
+COMBINE_SIMPLIFIE = "COMBINE_SIMPLIFIE"
+CHAMP_TOTAL_SIMPLIFIE = "CHAMP_TOTAL_SIMPLIFIE"
+CHAMP_REDUIT_SIMPLIFIE = "CHAMP_REDUIT_SIMPLIFIE"
+FORMULAS = (UNITAIRE, COMBINE, CHAMP_TOTAL, CHAMP_REDUIT,
+            COMBINE_SIMPLIFIE, CHAMP_TOTAL_SIMPLIFIE, CHAMP_REDUIT_SIMPLIFIE)
 
-_ALL = frozenset(FORMULAS)
+# Each simplified formula and the formula of the same shape played in every order.
+_EVERY_ORDER_OF = {COMBINE_SIMPLIFIE: COMBINE, CHAMP_TOTAL_SIMPLIFIE: CHAMP_TOTAL,
+                   CHAMP_REDUIT_SIMPLIFIE: CHAMP_REDUIT}
+SIMPLIFIED_FORMULAS = frozenset(_EVERY_ORDER_OF)
+
+# As said to the shopkeeper and printed on the ticket.
+FORMULA_LABELS = {
+    UNITAIRE: "unitaire", COMBINE: "combiné",
+    CHAMP_TOTAL: "champ total", CHAMP_REDUIT: "champ réduit",
+    COMBINE_SIMPLIFIE: "combiné simplifié",
+    CHAMP_TOTAL_SIMPLIFIE: "champ total simplifié",
+    CHAMP_REDUIT_SIMPLIFIE: "champ réduit simplifié",
+}
+
+_ALL = frozenset(FORMULAS) - SIMPLIFIED_FORMULAS  # every formula played in every order
+_TQQ_ALL = frozenset(FORMULAS)  # Tiercé, Quarté+, Quinté+: every formula, simplified ones too
 _UNIT_ONLY = frozenset({UNITAIRE})
+
+
+def is_simplified(formula: str) -> bool:
+    """Is this a "formule simplifiée": one stated order per set of horses?"""
+    return formula in SIMPLIFIED_FORMULAS
+
+
+def shape_of(formula: str) -> str:
+    """The formula's shape, simplified or not: UNITAIRE, COMBINE, CHAMP_TOTAL or CHAMP_REDUIT."""
+    return _EVERY_ORDER_OF.get(formula, formula)
+
+
+def is_champ_total(formula: str) -> bool:
+    """Is the bet completed by every running horse (its partners snapshotted at sale)?"""
+    return shape_of(formula) == CHAMP_TOTAL
+
 
 # Dividend kinds (CONTRACT.md `kind`).
 GAGNANT = "GAGNANT"
@@ -80,6 +117,21 @@ class BetType:
     common_dividend: bool = False
     # Nobody won: the masse is carried over to a later pool instead of refunded (Quinté+).
     carry_over: bool = False
+    # NP dividend: the running horses of a unit with one non-runner must hold the first
+    # `np_places` places (Couplé gagnant: the winner, Couplé placé: one of the first three).
+    np_places: int = 0
+    # Minimum ratios between kinds, best first: (better, worse, k) means the better kind's
+    # dividend is at least k times the worse one's; masses are pooled when it is not.
+    kind_floors: tuple[tuple[str, str, int], ...] = ()
+    # Nobody backed the winning combination: pay the next one down (1st-3rd, then 2nd-3rd
+    # for Couplé; 1-2-4, 1-3-4, 2-3-4 for Tiercé) before refunding.
+    reallocate_unbacked: bool = False
+
+    def __post_init__(self) -> None:
+        # A simplified unit is an ordered unitaire paid ordre or désordre: only
+        # the Tiercé / Quarté+ / Quinté+ pay rule reads it that way.
+        if self.formulas & SIMPLIFIED_FORMULAS and self.pays != PayRule.TQQ:
+            raise ValueError(f"{self.code}: formule simplifiée without the TQQ pay rule")
 
     @property
     def is_multi(self) -> bool:
@@ -112,30 +164,35 @@ BET_TYPES: dict[str, BetType] = {
         BetType("SIMPLE_PLACE", "Simple placé", 1, False, _UNIT_ONLY, 200, 4, (PLACE,), _E,
                 void_below_starters=4, places_by_field=True),
         BetType("COUPLE_GAGNANT", "Couplé gagnant", 2, False, _ALL, 200, 8, (GAGNANT, NP), _S,
-                void_below_starters=2, np_dividend=True),
-        BetType("COUPLE_PLACE", "Couplé placé", 2, False, _ALL, 200, 8, (PLACE,), _E,
-                void_below_starters=2, places=3),
+                void_below_starters=2, np_dividend=True, np_places=1, reallocate_unbacked=True),
+        BetType("COUPLE_PLACE", "Couplé placé", 2, False, _ALL, 200, 8, (PLACE, NP), _E,
+                void_below_starters=2, places=3, np_dividend=True, np_places=3),
         BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _ALL, 100, 4, (ORDRE,), _O,
-                max_runners=7, void_below_starters=2),
+                max_runners=7, void_below_starters=2, reallocate_unbacked=True),
         BetType("DEUX_SUR_QUATRE", "2 sur 4", 2, False, _ALL, 300, 10, (DEUX_SUR_QUATRE,), _E,
                 void_below_starters=5, places=4, common_dividend=True),
-        BetType("TRIO", "Trio", 3, False, _ALL, 100, 8, (GAGNANT,), _S, void_below_starters=3),
+        BetType("TRIO", "Trio", 3, False, _ALL, 100, 8, (GAGNANT,), _S, void_below_starters=3,
+                reallocate_unbacked=True),
         BetType("TRIO_ORDRE", "Trio ordre", 3, True, _ALL, 100, 4, (ORDRE,), _O,
-                max_runners=7, void_below_starters=3),
-        BetType("TIERCE", "Tiercé", 3, True, _ALL, 100, 8, (ORDRE, DESORDRE), _T,
-                void_below_starters=3),
-        BetType("QUARTE_PLUS", "Quarté+", 4, True, _ALL, 150, 8, (ORDRE, DESORDRE, BONUS3), _T,
-                void_below_starters=4),
-        BetType("QUINTE_PLUS", "Quinté+", 5, True, _ALL, 200, 10,
-                (ORDRE, DESORDRE, BONUS4, BONUS3), _T, void_below_starters=5, carry_over=True),
+                max_runners=7, void_below_starters=3, reallocate_unbacked=True),
+        BetType("TIERCE", "Tiercé", 3, True, _TQQ_ALL, 100, 8, (ORDRE, DESORDRE), _T,
+                void_below_starters=3,
+                kind_floors=((ORDRE, DESORDRE, 5),), reallocate_unbacked=True),
+        BetType("QUARTE_PLUS", "Quarté+", 4, True, _TQQ_ALL, 150, 8,
+                (ORDRE, DESORDRE, BONUS3), _T, void_below_starters=4,
+                kind_floors=((ORDRE, DESORDRE, 1), (DESORDRE, BONUS3, 4)),
+                reallocate_unbacked=True),
+        BetType("QUINTE_PLUS", "Quinté+", 5, True, _TQQ_ALL, 200, 10,
+                (ORDRE, DESORDRE, BONUS4, BONUS3), _T, void_below_starters=5, carry_over=True,
+                kind_floors=((ORDRE, DESORDRE, 1), (DESORDRE, BONUS4, 1), (BONUS4, BONUS3, 1))),
         BetType("MULTI", "Multi", 4, False, _ALL, 300, 14, _multi_kinds(7), _S,
-                max_selections=7, void_below_starters=4),
+                max_selections=7, void_below_starters=8),
         BetType("MINI_MULTI", "Mini Multi", 4, False, _ALL, 300, 10, _multi_kinds(6), _S,
                 max_selections=6, max_runners=13, void_below_starters=4),
         BetType("SUPER_QUATRE", "Super 4", 4, True, _ALL, 100, 7, (ORDRE,), _O,
-                max_runners=9, void_below_starters=4),
+                max_runners=9, void_below_starters=4, reallocate_unbacked=True),
         BetType("PICK5", "Pick 5", 5, False, _ALL, 100, 10, (GAGNANT, NP), _S,
-                void_below_starters=5, np_dividend=True),
+                void_below_starters=5, np_dividend=True, np_places=5),
     )
 }
 
@@ -152,6 +209,6 @@ def check_formula(bet_type: BetType, formula: str) -> None:
         raise UnknownFormula(f"Formule inconnue : {formula!s:.40}.")
     if formula not in bet_type.formulas:
         raise FormulaNotAllowed(
-            f"La formule {formula.lower().replace('_', ' ')} n'est pas permise "
+            f"La formule {FORMULA_LABELS[formula]} n'est pas permise "
             f"pour le {bet_type.label}."
         )

@@ -24,9 +24,22 @@ Super 4) in COMBINE and CHAMP formulas are played "dans tous les ordres":
 every arrangement of every set is a unit combination, the bases taking any
 place. A combiné of n horses is n!/(n-k)! units; a champ with b bases and m
 partners is C(m, k-b) x k! units (the operator's rules: a Tiercé champ total
-of two bases in an N-runner race is 6 x (N-2) units). The operator's cheaper
-"formule simplifiée" (one stated order per set, bases at stated places) is not
-offered: a bet carries no field for that order. See RULES.md.
+of two bases in an N-runner race is 6 x (N-2) units).
+
+Tiercé, Quarté+ and Quinté+ are also sold in "formule simplifiée" (the
+catalogue refuses it for every other bet type), each set played in one order:
+- COMBINE_SIMPLIFIE: every set of k horses, its horses in the order they have
+  in `selections` (the order stated by the bettor): C(n, k) units, against
+  n!/(n-k)! in every order (a 7-horse Quinté+: 21 units against 2,520).
+- CHAMP_TOTAL_SIMPLIFIE, CHAMP_REDUIT_SIMPLIFIE: the bases take the first b
+  places in their order in `bases`, the partners fill the k-b places left in
+  every order: m!/(m-k+b)! units (a Tiercé champ total of two bases in an
+  N-runner race: N-2 units). The operator's rules let the bettor put the
+  bases at any stated places; a bet here carries no field for those places,
+  so the bases always come first.
+A simplified unit combination is an ordered tuple like a unitaire's and is
+settled as one: ordre when it is the exact arrival, désordre (or a bonus)
+otherwise. See RULES.md.
 
 Unit combinations of unordered bet types are sorted tuples; of ordered bet
 types, tuples in the order of arrival played.
@@ -37,7 +50,9 @@ from itertools import combinations, permutations
 from math import comb, factorial, perm
 from typing import Iterator, Sequence
 
-from .catalogue import CHAMP_TOTAL, COMBINE, UNITAIRE, BetType, check_formula
+from .catalogue import (
+    CHAMP_TOTAL, COMBINE, UNITAIRE, BetType, check_formula, is_simplified, shape_of,
+)
 from .errors import DuplicateRunner, MissingBase, WrongSelectionCount
 
 
@@ -47,18 +62,19 @@ def check_shape(
 ) -> None:
     """Raise the domain error that explains why this bet cannot be played."""
     check_formula(bet_type, formula)
+    shape = shape_of(formula)
     k = bet_type.horses
     chosen = list(bases) + list(selections)
     if len(set(chosen)) != len(chosen):
         raise DuplicateRunner()
-    if formula == UNITAIRE:
+    if shape == UNITAIRE:
         top = bet_type.max_selections or k
         if bases or not (k <= len(selections) <= top):
             want = f"{k}" if top == k else f"de {k} à {top}"
             raise WrongSelectionCount(
                 f"Le {bet_type.label} unitaire se joue avec {want} cheval(aux)."
             )
-    elif formula == COMBINE:
+    elif shape == COMBINE:
         if bases or len(selections) <= k:
             raise WrongSelectionCount(
                 f"Le {bet_type.label} combiné demande plus de {k} chevaux."
@@ -70,7 +86,7 @@ def check_shape(
             raise WrongSelectionCount(
                 f"Un champ de {bet_type.label} prend au plus {k - 1} base(s)."
             )
-        if formula == CHAMP_TOTAL and selections:
+        if shape == CHAMP_TOTAL and selections:
             raise WrongSelectionCount("Un champ total ne prend que des bases.")
         partners = _partners(formula, selections, bases, running)
         if len(partners) < k - len(bases):
@@ -79,7 +95,7 @@ def check_shape(
 
 def _partners(formula: str, selections: Sequence[int], bases: Sequence[int],
               running: Sequence[int]) -> list[int]:
-    if formula == CHAMP_TOTAL:
+    if shape_of(formula) == CHAMP_TOTAL:
         excluded = set(bases)
         return [n for n in running if n not in excluded]
     return list(selections)
@@ -92,12 +108,15 @@ def count_combinations(
     """Number of unit combinations played (the multiplier of the unit stake)."""
     check_shape(bet_type, formula, selections, bases, running)
     k = bet_type.horses
-    if formula == UNITAIRE:
+    shape, simplified = shape_of(formula), is_simplified(formula)
+    if shape == UNITAIRE:
         return 1
-    if formula == COMBINE:
+    if shape == COMBINE:
         n = len(selections)
-        return perm(n, k) if bet_type.ordered else comb(n, k)
+        return perm(n, k) if bet_type.ordered and not simplified else comb(n, k)
     m = len(_partners(formula, selections, bases, running))
+    if simplified:  # bases in their places, the partners in every order after them
+        return perm(m, k - len(bases))
     sets = comb(m, k - len(bases))
     return sets * factorial(k) if bet_type.ordered else sets
 
@@ -109,16 +128,23 @@ def expand(
     """Every unit combination, sorted for unordered bet types."""
     check_shape(bet_type, formula, selections, bases, running)
     k = bet_type.horses
-    if formula == UNITAIRE:
+    shape, simplified = shape_of(formula), is_simplified(formula)
+    if shape == UNITAIRE:
         yield tuple(selections) if bet_type.ordered else tuple(sorted(selections))
         return
-    if formula == COMBINE:
-        if bet_type.ordered:
+    if shape == COMBINE:
+        if simplified:  # combinations() keeps the stated order within each set
+            yield from combinations(selections, k)
+        elif bet_type.ordered:
             yield from permutations(selections, k)
         else:
             yield from combinations(sorted(selections), k)
         return
     partners = _partners(formula, selections, bases, running)
+    if simplified:
+        for rest in permutations(partners, k - len(bases)):
+            yield tuple(bases) + rest
+        return
     for rest in combinations(partners, k - len(bases)):
         horses = tuple(bases) + rest
         if bet_type.ordered:

@@ -205,3 +205,20 @@ TICKET_REFUSALS: dict[str, type[TicketRefusal]] = {cls.code: cls for cls in (
 class TerminalDisabled(BettingError):
     code = "terminal_disabled"
     default_message = "Terminal désactivé par le centre : appelez l'assistance."
+
+
+# -- cheval de complément (betting/complement.py) ----------------------------------------
+
+class ComplementNotAllowed(BettingError):
+    code = "complement_not_allowed"
+    default_message = "Le cheval de complément n'est pas proposé pour ce pari sur cette course."
+
+
+class ComplementNotRunning(BettingError):
+    code = "complement_not_running"
+    default_message = "Le cheval de complément doit être un partant de la course."
+
+
+class ComplementInBet(BettingError):
+    code = "complement_in_bet"
+    default_message = "Le cheval de complément est déjà joué dans ce pari : choisissez-en un autre."

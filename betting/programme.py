@@ -43,6 +43,9 @@ class Runner:
 class Offer:
     bet_type: str  # catalogue code without E_
     base_stake_cents: int
+    # The bettor may name a "cheval de complément" on this bet type (règlement
+    # art. 13 II; the operator's programme says so per bet type): betting/complement.py.
+    complement: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,8 @@ class Race:
                 for r in self.runners
             ],
             "bet_types": [
-                {"bet_type": o.bet_type, "base_stake_cents": o.base_stake_cents}
+                {"bet_type": o.bet_type, "base_stake_cents": o.base_stake_cents,
+                 "complement": o.complement}
                 for o in self.offers
             ],
         }
@@ -107,7 +111,8 @@ class Race:
                 for r in d["runners"]
             ),
             offers=tuple(
-                Offer(o["bet_type"], int(o["base_stake_cents"])) for o in d["bet_types"]
+                Offer(o["bet_type"], int(o["base_stake_cents"]), o.get("complement") is True)
+                for o in d["bet_types"]
             ),
         )
 

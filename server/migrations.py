@@ -332,3 +332,25 @@ POSTGRES_MIGRATIONS.append((
     DROP INDEX IF EXISTS bets_race
     """,
 ))
+
+MIGRATIONS.append((
+    9,
+    "cheval de complément: the horse named to replace a withdrawn one, part of a bet's shape",
+    """
+    ALTER TABLE bets ADD COLUMN complement INTEGER;
+    DROP INDEX IF EXISTS bets_shape;
+    CREATE INDEX bets_shape ON bets (race_id, status, bet_type, formula, selections, bases,
+                                     partners, complement, unit_stake_cents)
+    """,
+))
+
+POSTGRES_MIGRATIONS.append((
+    9,
+    "cheval de complément: the horse named to replace a withdrawn one, part of a bet's shape",
+    """
+    ALTER TABLE bets ADD COLUMN complement BIGINT;
+    DROP INDEX IF EXISTS bets_shape;
+    CREATE INDEX bets_shape ON bets (race_id, status, bet_type, formula, selections, bases,
+                                     partners, complement, unit_stake_cents)
+    """,
+))

@@ -46,6 +46,7 @@ class NewBet:
     refund_cents: int | None
     review: str | None
     review_max_cents: int | None
+    complement: int | None = None  # the cheval de complément (betting/complement.py)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class StakeGroup:
     bases: list
     partners: list | None
     stake_cents: int
+    complement: int | None = None
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,8 @@ def _bet(row: Row | None) -> StoredBet | None:
         offline=bool(row["offline"]), status=BetStatus(row["status"]), reason=row["reason"],
         message=row["message"], ticket=row["ticket"], refund_cents=row["refund_cents"],
         review=ReviewState(row["review"]) if row["review"] else None,
-        review_max_cents=row["review_max_cents"], cancelled_at=row["cancelled_at"],
+        review_max_cents=row["review_max_cents"], complement=row["complement"],
+        cancelled_at=row["cancelled_at"],
         reviewed_at=row["reviewed_at"], review_note=row["review_note"])
 
 
@@ -170,7 +171,7 @@ class BetRepository(_Repository):
     _COLUMNS = ("uuid", "terminal_id", "seq", "race_id", "bet_type", "formula", "selections",
                 "bases", "partners", "unit_stake_cents", "total_cents", "combinations",
                 "placed_at", "received_at", "offline", "status", "reason", "message", "ticket",
-                "refund_cents", "review", "review_max_cents")
+                "refund_cents", "review", "review_max_cents", "complement")
     _INSERT = (f"INSERT INTO bets ({', '.join(_COLUMNS)}) "
                f"VALUES ({', '.join('?' * len(_COLUMNS))}) ON CONFLICT DO NOTHING")
 
@@ -223,13 +224,14 @@ class BetRepository(_Repository):
     def stake_groups(self, race_id: str) -> list[StakeGroup]:
         """Unit stakes of the race's accepted bets summed per bet shape, in the store."""
         rows = self.db.execute(
-            f"""SELECT bet_type, formula, selections, bases, partners,
+            f"""SELECT bet_type, formula, selections, bases, partners, complement,
                        CAST(SUM(unit_stake_cents) AS BIGINT) AS stake
                 FROM bets {self.dialect.shape_index} WHERE race_id = ? AND status = ?
-                GROUP BY bet_type, formula, selections, bases, partners""",
+                GROUP BY bet_type, formula, selections, bases, partners, complement""",
             (race_id, BetStatus.ACCEPTED))
         return [StakeGroup(r["bet_type"], r["formula"], json.loads(r["selections"]),
-                           json.loads(r["bases"]), _loads(r["partners"]), r["stake"])
+                           json.loads(r["bases"]), _loads(r["partners"]), r["stake"],
+                           r["complement"])
                 for r in rows]
 
     def under_review(self, include_decided: bool = False) -> list[StoredBet]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from betting.bets import price_bet, running_numbers
-from betting.catalogue import CHAMP_TOTAL
+from betting.catalogue import is_champ_total
 from betting.errors import BettingError, ClosedPool, ProtocolError, UnknownRace, WrongTotal
 from betting.programme import Race, iso_utc
 from betting.protocol import WireBet, parse_wire_bet
@@ -197,7 +197,7 @@ def _place(uow: UnitOfWork, terminal_id: str, key: bytes, raw: object,
         combinations = _validate(bet, races[race_id], now)
         status, reason, message = BetStatus.ACCEPTED, None, None
         ticket = make_ticket_code(terminal_id, bet.seq, key)
-        if bet.request.formula == CHAMP_TOTAL:
+        if is_champ_total(bet.request.formula):
             # The horses that complete the bases now; a later non-runner is
             # refunded at settlement, not removed from the bet.
             partners = [n for n in running_numbers(races[race_id].race)
@@ -226,7 +226,7 @@ def _place(uow: UnitOfWork, terminal_id: str, key: bytes, raw: object,
         total_cents=bet.total_cents, combinations=combinations,
         placed_at=iso_utc(bet.placed_at), received_at=iso_utc(now), offline=bet.offline,
         status=status, reason=reason, message=message, ticket=ticket, refund_cents=refund,
-        review=review, review_max_cents=review_max))
+        review=review, review_max_cents=review_max, complement=r.complement))
     if not new:
         # Sent before: the unique uuid and (terminal, seq) decide, and the
         # first answer is given again.
@@ -252,4 +252,5 @@ def bet_to_dict(bet: StoredBet) -> dict:
         "status": bet.status, "reason": bet.reason, "ticket": bet.ticket,
         "refund_cents": bet.refund_cents, "review": bet.review,
         "review_max_cents": bet.review_max_cents, "reviewed_at": bet.reviewed_at,
+        "complement": bet.complement,
     }

@@ -92,7 +92,7 @@ def value(uow: UnitOfWork, bet: StoredBet, code: str) -> tuple[TicketValue, int]
     if pool is None:
         return TicketValue.LOST, 0
     combinations = bet_combinations(bet.bet_type, bet.formula, bet.selections, bet.bases,
-                                    bet.partners)
+                                    bet.partners, bet.complement, pool.result.non_runners)
     payout = bet_payout(pool, combinations, bet.unit_stake_cents)
     if payout.amount_cents:
         return TicketValue.WON, payout.amount_cents + payout.refund_cents

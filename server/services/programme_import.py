@@ -187,10 +187,12 @@ def _base_stake(value: object, where: str, code: str) -> int:
 def _offers(entries: object, where: str) -> tuple[Offer, ...]:
     offers: list[Offer] = []
     for entry in _list(entries, where, "bet types", MAX_BET_ENTRIES):
+        complement = None
         if isinstance(entry, str):
             code, base = entry, None
         elif isinstance(entry, dict):
             code, base = entry.get("bet_type"), entry.get("base_stake_cents")
+            complement = entry.get("complement")
         else:
             raise ProgrammeError(f"{where}: a bet type is a code or an object, got {_show(entry)}")
         if not isinstance(code, str) or code not in BET_TYPES:
@@ -198,7 +200,8 @@ def _offers(entries: object, where: str) -> tuple[Offer, ...]:
         if any(o.bet_type == code for o in offers):
             raise ProgrammeError(f"{where}: bet type {code} appears twice")
         base = BET_TYPES[code].default_base_stake_cents if base is None else base
-        offers.append(Offer(code, _base_stake(base, where, code)))
+        offers.append(Offer(code, _base_stake(base, where, code),
+                            _bool(complement, where, f"complement of {code}")))
     return tuple(offers)
 
 
@@ -307,7 +310,8 @@ def _parse_operator(prog: dict) -> list[Race]:
                 pari = _object(pari, f"{where}, a pari")
                 code = _text(pari.get("codePari"), where, "codePari", 40).removeprefix("E_")
                 if code in BET_TYPES and code not in {o["bet_type"] for o in offers}:
-                    offers.append({"bet_type": code, "base_stake_cents": pari.get("miseBase")})
+                    offers.append({"bet_type": code, "base_stake_cents": pari.get("miseBase"),
+                                   "complement": pari.get("complement")})
             start = _int(_required(course, "heureDepart", where), where,
                          "heureDepart (epoch ms)", _FIRST_MS, _LAST_MS)
             races.append(Race(

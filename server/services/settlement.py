@@ -10,11 +10,13 @@ official it is frozen and tickets can be paid.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
 from betting.catalogue import get_bet_type
 from betting.combinations import expand
+from betting.complement import with_complement
 from betting.errors import BettingError, OperatorRefusal
 from betting.pools import PoolResult, pool_stakes, settle_pool
 from betting.rates import DEFAULT_RATES, Rates
@@ -61,19 +63,27 @@ def build_result(record: RaceRecord, body: dict) -> OfficialResult:
         raise SettlementError("bad_result", f"{exc.code}: {exc.message}") from None
 
 
-def race_stakes(uow: UnitOfWork, race_id: str) -> dict[str, dict]:
-    """Stakes per unit combination for every pool of the race, aggregated in the store."""
+def race_stakes(uow: UnitOfWork, race_id: str,
+                non_runners: Iterable[int] = ()) -> dict[str, dict]:
+    """Stakes per unit combination for every pool of the race, aggregated in the store.
+
+    `non_runners` are the result's: a bet's cheval de complément takes their
+    place in its units before they join the pool (betting/complement.py)."""
+    non_runners = frozenset(non_runners)
     pools: dict[str, list] = {}
     for group in uow.bets.stake_groups(race_id):
         combos = bet_combinations(group.bet_type, group.formula, group.selections,
-                                  group.bases, group.partners)
+                                  group.bases, group.partners, group.complement, non_runners)
         pools.setdefault(group.bet_type, []).append((combos, group.stake_cents))
     return {bet_type: pool_stakes(bet_type, groups) for bet_type, groups in pools.items()}
 
 
 def bet_combinations(bet_type: str, formula: str, selections: list, bases: list,
-                     partners: list | None) -> list[tuple[int, ...]]:
-    return list(expand(get_bet_type(bet_type), formula, selections, bases, partners or []))
+                     partners: list | None, complement: int | None = None,
+                     non_runners: Iterable[int] = ()) -> list[tuple[int, ...]]:
+    """A stored bet's unit combinations, its complément put in for `non_runners`."""
+    combos = expand(get_bet_type(bet_type), formula, selections, bases, partners or [])
+    return with_complement(combos, complement, non_runners)
 
 
 def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
@@ -89,7 +99,8 @@ def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
                               f"the result of {race_id} is official and can no longer change")
     result = build_result(record, body)
     settled = [settle_pool(bet_type, stakes, result, rates)
-               for bet_type, stakes in sorted(race_stakes(uow, race_id).items())]
+               for bet_type, stakes in sorted(race_stakes(uow, race_id,
+                                                          result.non_runners).items())]
     uow.results.replace_pools(race_id, [p.to_dict() for p in settled])
     uow.results.save_provisional(race_id, result.to_dict(), now)
     if body.get("official") is True:

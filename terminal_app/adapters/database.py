@@ -100,6 +100,10 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         CREATE INDEX outbox_attempts_uuid ON outbox_attempts (uuid, id);
     """),
+    # The cheval de complément a bet names, if any (betting/complement.py).
+    (4, """
+        ALTER TABLE outbox ADD COLUMN complement INTEGER;
+    """),
 ]
 
 log = logging.getLogger("guichet.terminal")

@@ -77,6 +77,7 @@ class Outbox:
                     "bases": json.dumps(list(r.bases)),
                     "unit_stake_cents": r.unit_stake_cents, "total_cents": priced.total_cents,
                     "combinations": priced.combinations, "offline": int(offline),
+                    "complement": r.complement,
                     "status": OutboxState.PENDING,
                     "ticket": ticket_code(seq) if ticket_code else None,
                 }
@@ -225,14 +226,18 @@ def printable(bet: dict) -> bool:
 
 
 def wire_bet(entry: dict) -> dict:
-    """An outbox entry as the `place_bets` message carries it."""
-    return {
+    """An outbox entry as the `place_bets` message carries it (`complement` only
+    when the bet names one)."""
+    wire = {
         "uuid": entry["uuid"], "seq": entry["seq"], "placed_at": entry["created_at"],
         "race": entry["race"], "bet_type": entry["bet_type"], "formula": entry["formula"],
         "selections": entry["selections"], "bases": entry["bases"],
         "unit_stake_cents": entry["unit_stake_cents"], "total_cents": entry["total_cents"],
         "offline": entry["offline"],
     }
+    if entry.get("complement") is not None:
+        wire["complement"] = entry["complement"]
+    return wire
 
 
 def _json_list(text: object) -> list | None:

@@ -137,7 +137,7 @@ def bet_view(bet: dict) -> dict:
         "uuid": bet["uuid"], "seq": bet["seq"], "status": SaleStatus(status),
         "ticket": bet["ticket"], "race": bet["race"], "bet_type": bet["bet_type"],
         "formula": bet["formula"], "selections": bet["selections"], "bases": bet["bases"],
-        "unit_stake_cents": bet["unit_stake_cents"], "total_cents": bet["total_cents"],
+        "complement": bet.get("complement"), "unit_stake_cents": bet["unit_stake_cents"], "total_cents": bet["total_cents"],
         "combinations": bet["combinations"], "offline": bet["offline"],
         "reason": bet["reason"], "message": message, "refund_due": refund_due,
         "printed": bool(bet["printed_at"]), "print_error": bet["print_error"],

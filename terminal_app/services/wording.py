@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from betting.catalogue import BET_TYPES
+from betting.catalogue import BET_TYPES, FORMULA_LABELS, is_simplified
 from betting.money import format_euros
 from betting.programme import Race, parse_utc
 from betting.states import UNANSWERED
@@ -20,10 +20,6 @@ try:
 except Exception:  # no time zone database on this machine: say UTC plainly
     PARIS = None
 
-FORMULA_LABELS = {
-    "UNITAIRE": "unitaire", "COMBINE": "combiné",
-    "CHAMP_TOTAL": "champ total", "CHAMP_REDUIT": "champ réduit",
-}
 OPERATOR_HEADER = "GUICHET — PARIS HIPPIQUES"
 
 
@@ -43,11 +39,19 @@ def describe_bet(bet: dict) -> list[str]:
     bet_type = BET_TYPES.get(bet["bet_type"])
     label = bet_type.label if bet_type else bet["bet_type"]
     lines = [f"{label} {FORMULA_LABELS.get(bet['formula'], bet['formula'])}"]
+    # Simplified: the order stated is the order played, said in so many words.
+    # A combiné plays its horses in that order; a champ puts its bases first.
+    simplified = is_simplified(bet["formula"])
     if bet["bases"]:
-        lines.append("Base(s) : " + " - ".join(str(n) for n in bet["bases"]))
+        word = "Base(s) en tête dans l'ordre" if simplified else "Base(s)"
+        lines.append(f"{word} : " + " - ".join(str(n) for n in bet["bases"]))
     if bet["selections"]:
         word = "Cheval" if len(bet["selections"]) == 1 else "Chevaux"
+        if simplified and not bet["bases"]:
+            word += " dans l'ordre"
         lines.append(f"{word} : " + " - ".join(str(n) for n in bet["selections"]))
+    if bet.get("complement") is not None:
+        lines.append(f"Complément : {bet['complement']}")
     lines.append(f"{bet['combinations']} combinaison(s) x {format_euros(bet['unit_stake_cents'])}")
     return lines
 

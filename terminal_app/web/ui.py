@@ -96,9 +96,15 @@ def sell_fragment():
         horses, bases = _numbers("horse"), _numbers("base")
     except ValueError:
         return _error("Numéro de cheval invalide.")
+    # the optional "cheval de complément" select: empty is none
+    complement = form.get("complement", "").strip()
+    if complement and not (complement.isascii() and complement.isdigit()
+                           and len(complement) <= 3):
+        return _error("Cheval de complément invalide.")
     data = {"race": form.get("race", ""), "bet_type": form.get("bet_type", ""),
             "formula": form.get("formula", "UNITAIRE"), "selections": horses,
-            "bases": bases, "unit_stake_cents": stake, "payment": form.get("payment", "cash")}
+            "bases": bases, "unit_stake_cents": stake, "payment": form.get("payment", "cash"),
+            "complement": int(complement) if complement else None}
     try:
         bet = services().sales.sell(data)
     except BettingError as exc:
