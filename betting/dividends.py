@@ -88,7 +88,8 @@ def per_euro_cents(ratio: Fraction, grid_cents: int = 10) -> int:
 
 
 def apply_minimum(dividend_cents: int, minimum_cents: int = 110) -> int:
-    """No dividend below the minimum (1.10 € per 1 €). Who pays: `fund_minimum`."""
+    """No dividend below the minimum (1.10 € per 1 €, a parameter of the pool: the
+    operator paid 1.05 € in 2026). Who pays: `fund_minimum`."""
     return max(dividend_cents, minimum_cents)
 
 
@@ -97,14 +98,81 @@ def payout(dividend_cents: int, stake_cents: int) -> int:
     return dividend_cents * stake_cents // ONE_EURO
 
 
-def fund_minimum(floor_cost_cents: int, breakage_cents: int) -> tuple[int, int]:
-    """Pay for raising dividends to the minimum: breakage first, then the operator.
+def fund_minimum(floor_cost_cents: int, breakage_cents: int, spare_cents: int
+                 ) -> tuple[int, int] | None:
+    """Pay for raising dividends to the minimum: breakage first, then the deduction.
 
-    Returns (breakage left, operator top-up). Cost 50, breakage 80 -> (30, 0);
-    cost 120, breakage 80 -> (0, 40).
+    `spare_cents` is how much of its deduction the operator may still give back
+    (down to the legal floor). Returns (breakage left, deduction given back), or
+    None when both together cannot pay: then every bet is refunded (règlement
+    art. 18-19). Cost 50, breakage 80 -> (30, 0); cost 120, breakage 80, spare 100
+    -> (0, 40); cost 120, breakage 80, spare 30 -> None.
     """
     from_breakage = min(floor_cost_cents, breakage_cents)
-    return breakage_cents - from_breakage, floor_cost_cents - from_breakage
+    rest = floor_cost_cents - from_breakage
+    if rest > spare_cents:
+        return None
+    return breakage_cents - from_breakage, rest
+
+
+def keep_ratios(kinds: Sequence[str], masses: Mapping[str, Fraction | int],
+                staked: Mapping[str, int], floors: Sequence[tuple[str, str, int]]
+                ) -> dict[str, Fraction]:
+    """One raw dividend per kind, masse / stakes, with the règlement's minimum ratios.
+
+    `kinds` are the kinds with winners, best first; a floor (better, worse, k) says
+    the better kind pays at least k times the worse one (Tiercé ordre 5 × désordre,
+    Quarté+ désordre 4 × bonus, Quinté+ bonus 4 at least bonus 3). Where a floor
+    fails, the two masses are pooled and shared so that the ratio is exactly k:
+    the worse kind's dividend is (masse₁ + masse₂) / (k × stakes₁ + stakes₂), the
+    better one's k times that (règlement, Quarté+ art. 86.7: the désordre stakes
+    counted four times). Pooled groups are pooled again with their neighbours until
+    every floor holds (pool-adjacent-violators), so the result is unique.
+
+    Ordre 500 on 100 staked, désordre 2 000 on 100 (k = 5): 5 < 5 × 20, pooled:
+    2 500 / (5 × 100 + 100) = 4 1/6 désordre, 20 5/6 ordre.
+    """
+    kinds = list(kinds)
+    factor = {(a, b): k for a, b, k in floors}
+    # weight of each kind: the product of the floors between it and the last kind
+    weight: dict[str, Fraction] = {}
+    acc = Fraction(1)
+    for i in range(len(kinds) - 1, -1, -1):
+        weight[kinds[i]] = acc
+        if i:
+            acc *= _chain(kinds[i - 1], kinds[i], factor)
+    blocks: list[list[str]] = []
+    for kind in kinds:
+        blocks.append([kind])
+        while len(blocks) > 1 and _value(blocks[-2], masses, staked, weight) < \
+                _value(blocks[-1], masses, staked, weight):
+            last = blocks.pop()
+            blocks[-1].extend(last)
+    return {k: weight[k] * _value(block, masses, staked, weight)
+            for block in blocks for k in block}
+
+
+_KIND_ORDER = ("ORDRE", "DESORDRE", "BONUS4", "BONUS3")
+
+
+def _chain(better: str, worse: str, factor: Mapping[tuple[str, str], int]) -> Fraction:
+    """The floor between two kinds with winners, through kinds nobody won in between."""
+    if (better, worse) in factor:
+        return Fraction(factor[(better, worse)])
+    if better in _KIND_ORDER and worse in _KIND_ORDER:
+        i, j = _KIND_ORDER.index(better), _KIND_ORDER.index(worse)
+        out = Fraction(1)
+        for a, b in zip(_KIND_ORDER[i:j], _KIND_ORDER[i + 1:j + 1]):
+            out *= factor.get((a, b), 1)
+        return out
+    return Fraction(1)  # no floor given: a better kind never pays less than a worse one
+
+
+def _value(block: Sequence[str], masses: Mapping[str, Fraction | int],
+           staked: Mapping[str, int], weight: Mapping[str, Fraction]) -> Fraction:
+    """A pooled group's dividend per unit of weight: its masses over its weighted stakes."""
+    return (sum((Fraction(masses[k]) for k in block), Fraction(0))
+            / sum(weight[k] * staked[k] for k in block))
 
 
 def multi_dividends(masse_cents: int, stakes_by_size: Mapping[int, int], four: int = 4

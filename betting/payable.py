@@ -19,13 +19,13 @@ A unit earns only the first kind, in the catalogue's order, that it matches.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import combinations
 from typing import Callable
 
 from .catalogue import (
-    BET_TYPES, BONUS3, BONUS4, DESORDRE, GAGNANT, NP, ORDRE, BetType, PayRule, multi_kind,
+    BET_TYPES, BONUS3, BONUS4, DESORDRE, NP, ORDRE, BetType, PayRule, multi_kind,
 )
 from .results import OfficialResult, places_paid_simple_place, resolutions
 
@@ -43,9 +43,15 @@ def _each(kind: str, combos: list[Combo]) -> list[tuple[str, Combo, Fraction]]:
 
 
 def _tqq(order: Combo) -> list[tuple[str, Combo, Fraction]]:
+    """Tiercé, Quarté+, Quinté+: the exact order, its horses, and the bonuses.
+
+    Quinté+ "Bonus 4 sur 5": any four of the first five (the operator publishes five
+    combinations at one dividend); "Bonus 3" (Quinté+, Quarté+): the first three.
+    Shares do not matter: each kind pays one dividend to all its combinations.
+    """
     out = [(ORDRE, order, Fraction(1)), (DESORDRE, _srt(order), Fraction(1))]
     if len(order) == 5:
-        out.append((BONUS4, _srt(order[:4]), Fraction(1)))
+        out.extend((BONUS4, _srt(four), Fraction(1)) for four in combinations(order, 4))
     if len(order) >= 4:
         out.append((BONUS3, _srt(order[:3]), Fraction(1)))
     return out
@@ -112,17 +118,25 @@ class Payables:
                     return (kind, combo)
         return None
 
+    @property
+    def np_rank(self) -> bool:
+        """Does this pool have an NP dividend: its bet type has one and a horse did not run."""
+        return self.bet_type.np_dividend and bool(self.result.non_runners)
+
     def _classify_np(self, key: Combo) -> Payable | None:
-        runners = {h for h in key if h not in self.result.non_runners}
-        mains = [c for (k, c) in self.shares if k == GAGNANT]
-        if any(runners <= set(c) for c in mains):
-            return (NP, np_combination(mains))
+        """One non-runner: an NP dividend when the other horses hold the first places.
+
+        Couplé gagnant: the other horse won (the online règlement's "1 NP" rank; the
+        operator publishes "5-NP" for the winner only, never for the second).
+        Couplé placé: the other horse is among the first three. Pick 5: the four
+        others are among the first five.
+        """
+        runners = tuple(h for h in key if h not in self.result.non_runners)
+        top = {h for order in resolutions(self.result.arrival, self.bet_type.np_places)
+               for h in order}
+        if set(runners) <= top:
+            return (NP, _srt(runners))
         return None
-
-
-def np_combination(mains: list[Combo]) -> Combo:
-    """The combination published with the NP dividend: every horse of the paid ones."""
-    return _srt(tuple({h for c in mains for h in c}))
 
 
 def _matches(kind: str, combo: Combo, key: Combo) -> bool:
@@ -142,12 +156,7 @@ def payables(bet_type: BetType, result: OfficialResult) -> Payables:
     depth, rule = _RULES[bet_type.code]
     if bet_type.places_by_field:
         depth = places_paid_simple_place(result.declared_runners)
-    ecurie_of: dict[int, int] = {}
-    arrival = result.arrival
-    if bet_type.ecurie_coupling:
-        ecurie_of = {h: min(group) for group in result.coupled for h in group}
-        arrival = _couple(arrival, ecurie_of)
-    orders = resolutions(arrival, depth)
+    orders = resolutions(result.arrival, depth)
     void = (result.starters < bet_type.void_below_starters
             or len(orders[0]) < bet_type.horses)  # too few classified to pay one unit
     shares: dict[Payable, Fraction] = {}
@@ -158,18 +167,32 @@ def payables(bet_type: BetType, result: OfficialResult) -> Payables:
     if bet_type.is_multi:
         shares = {(multi_kind(n), c): s for (_, c), s in shares.items()
                   for n in range(4, (bet_type.max_selections or 4) + 1)}
+    ecurie_of: dict[int, int] = {}
+    if bet_type.ecurie_coupling:
+        # Each horse gets its part as if alone, then the parts of an écurie's horses are
+        # added together (règlement art. 27 2.a): a dead heat for first between two
+        # coupled horses and a third gives the écurie two thirds, the third horse one.
+        ecurie_of = {h: min(group) for group in result.coupled for h in group}
+        coupled: dict[Payable, Fraction] = {}
+        for (kind, combo), share in shares.items():
+            key = (kind, tuple(ecurie_of.get(h, h) for h in combo))
+            coupled[key] = coupled.get(key, 0) + share
+        shares = coupled
     return Payables(bet_type, result, shares, void, ecurie_of)
 
 
-def _couple(arrival: tuple[tuple[int, ...], ...], ecurie_of: dict[int, int]
-            ) -> tuple[tuple[int, ...], ...]:
-    """The arrival as Simple Gagnant sees it: each écurie is one horse, at its best place."""
-    seen: set[int] = set()
-    out = []
-    for place in arrival:
-        reps = tuple(dict.fromkeys(ecurie_of.get(h, h) for h in place if
-                                   ecurie_of.get(h, h) not in seen))
-        seen.update(reps)
-        if reps:
-            out.append(reps)
-    return tuple(out)
+def reallocations(bet_type: BetType, result: OfficialResult) -> list[OfficialResult]:
+    """The results that pay, in turn, when nobody backed the winning combination.
+
+    The place just behind the paid ones moves up in place of each paid place, the last
+    first: Couplé 1st-3rd then 2nd-3rd (règlement art. 48); Tiercé 1-2-4, 1-3-4, 2-3-4
+    (art. 68); the same for the other bet types that reallocate (catalogue).
+    """
+    if not bet_type.reallocate_unbacked:
+        return []
+    arrival = result.arrival
+    depth = bet_type.places or bet_type.horses
+    if len(arrival) <= depth:
+        return []
+    return [replace(result, arrival=arrival[:j] + arrival[j + 1:])
+            for j in range(depth - 1, -1, -1)]

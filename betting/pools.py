@@ -24,8 +24,8 @@ from fractions import Fraction
 from typing import Iterable, Mapping
 
 from . import dividends as rule
-from .catalogue import NP, BetType, get_bet_type
-from .payable import Payable, Payables, canonical, payables
+from .catalogue import NP, BetType, PayRule, get_bet_type
+from .payable import Payable, Payables, canonical, payables, reallocations
 from .rates import DEFAULT_RATES, Rates
 from .results import OfficialResult
 
@@ -58,6 +58,16 @@ class PoolResult:
     carried_in_cents: int = 0  # masse brought in from an earlier pool
     void: bool = False  # every bet of the pool is refunded
     dividends: tuple[Dividend, ...] = ()
+    # Nobody backed the winning combination: the arrival the pool was paid on instead
+    # (payable.reallocations), e.g. 1st-3rd for a Couplé.
+    reallocated_arrival: tuple[tuple[int, ...], ...] | None = None
+
+    @property
+    def paying_result(self) -> OfficialResult:
+        """The result tickets are valued against: the official one, or its reallocation."""
+        if self.reallocated_arrival is None:
+            return self.result
+        return replace(self.result, arrival=self.reallocated_arrival)
 
     @property
     def payout_cents(self) -> int:
@@ -73,6 +83,8 @@ class PoolResult:
             "topup_cents": self.topup_cents, "carry_over_cents": self.carry_over_cents,
             "carried_in_cents": self.carried_in_cents, "void": self.void,
             "result": self.result.to_dict(),
+            "reallocated_arrival": (None if self.reallocated_arrival is None
+                                    else [list(p) for p in self.reallocated_arrival]),
         }
 
     @classmethod
@@ -85,6 +97,8 @@ class PoolResult:
             carried_in_cents=d.get("carried_in_cents", 0), void=d.get("void", False),
             dividends=tuple(Dividend(x["kind"], tuple(x["combination"]), x["per_euro_cents"],
                                      x["winning_stake_cents"]) for x in d["dividends"]),
+            reallocated_arrival=(None if d.get("reallocated_arrival") is None
+                                 else tuple(tuple(p) for p in d["reallocated_arrival"])),
         )
 
 
@@ -132,11 +146,14 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
     if pay.void:
         return refund_all
     refunded = sum(c for k, c in pool.items() if pay.refunded(k))
-    won: dict[Payable, int] = {}
-    for key, cents in pool.items():
-        payable = pay.classify(key)
-        if payable is not None and cents:
-            won[payable] = won.get(payable, 0) + cents
+    won = _winning_stakes(pay, pool)
+    reallocated = None
+    for other in ([] if won else reallocations(bt, result)):
+        pay, won = payables(bt, other), _winning_stakes(payables(bt, other), pool)
+        if won:
+            reallocated = other.arrival
+            break
+    base["reallocated_arrival"] = reallocated
     net = total - refunded
     ded = rule.deduction(net, rates.deduction_rate(bt.code))
     masse = net - ded + carried_in_cents
@@ -145,18 +162,35 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
             return PoolResult(**base, deduction_cents=ded, breakage_cents=0,
                               refunded_cents=refunded, carry_over_cents=masse)
         return refund_all
+    # What the operator may give back of its deduction, so that winners get their
+    # stake and the minimum dividend: down to the floor, never below (RULES.md).
+    spare = max(0, ded - rule.deduction(net, min(rates.deduction_floor,
+                                                 rates.deduction_rate(bt.code))))
     reserved = sum(won.values())
     relief = rule.minus_pool_relief(masse, reserved, ded)
-    ded, masse = ded - relief, masse + relief
+    if relief > spare:
+        return refund_all
+    ded, masse, spare = ded - relief, masse + relief, spare - relief
     if bt.is_multi:  # one common dividend per unit size
         raw = _multi_ratios(masse, won)
     elif bt.common_dividend:
         raw = {p: Fraction(masse, reserved) for p in won}
+    elif bt.pays == PayRule.TQQ:
+        raw = _kind_ratios(bt, masse - reserved, won, rates)
     else:
         raw = _part_ratios(bt, pay, masse - reserved, won, rates)
-    return _publish(bt, pay, pool, won, raw, masse, rates,
+    return _publish(bt, pay, pool, won, raw, masse, spare, rates,
                     PoolResult(**base, deduction_cents=ded, breakage_cents=0,
-                               refunded_cents=refunded))
+                               refunded_cents=refunded), refund_all)
+
+
+def _winning_stakes(pay: Payables, pool: Mapping[Combo, int]) -> dict[Payable, int]:
+    won: dict[Payable, int] = {}
+    for key, cents in pool.items():
+        payable = pay.classify(key)
+        if payable is not None and cents:
+            won[payable] = won.get(payable, 0) + cents
+    return won
 
 
 def _multi_ratios(masse: int, won: dict[Payable, int]) -> dict[Payable, Fraction]:
@@ -168,14 +202,38 @@ def _multi_ratios(masse: int, won: dict[Payable, int]) -> dict[Payable, Fraction
     return {p: ratios[int(p[0].rsplit("_", 1)[1])] for p in won}
 
 
+def _kind_ratios(bt: BetType, profit: int, won: dict[Payable, int],
+                 rates: Rates) -> dict[Payable, Fraction]:
+    """Tiercé, Quarté+, Quinté+: one dividend per kind, the kinds kept in their ratios.
+
+    The profit is split between the kinds (`Rates.splits`, a kind nobody won passing
+    its share on), each kind's masse is its stakes plus its share, and a kind pays one
+    dividend to all its combinations: masse / stakes (the exact orders a dead heat
+    makes winning share one "ordre" dividend, règlement art. 61). Then the minimum
+    ratios between kinds are enforced by pooling masses (`dividends.keep_ratios`).
+    """
+    kinds = bt.split_kinds
+    staked = {k: sum(c for (kk, _), c in won.items() if kk == k) for k in kinds}
+    share = rule.cascade(rates.split(bt.code, kinds), kinds, staked)
+    masses = {k: staked[k] + profit * share[k] for k in kinds if staked[k]}
+    ratios = rule.keep_ratios([k for k in kinds if staked[k]], masses, staked, bt.kind_floors)
+    return {p: ratios[p[0]] for p in won}
+
+
 def _part_ratios(bt: BetType, pay: Payables, profit: int, won: dict[Payable, int],
                  rates: Rates) -> dict[Payable, Fraction]:
-    """Stakes back plus profit split: NP layer, then per kind, then per combination."""
+    """Stakes back plus profit split: NP layer, then per kind, then per combination.
+
+    The NP layer exists when the race has a non-runner (an "NP" rank): its share of
+    the profit is spread over the winning AND the NP stakes and added to every
+    dividend, even when nobody holds an NP unit (the operator's Couplé placé of
+    7 July 2026 R1C8, where the three pairs are paid an equal part plus a common one).
+    """
     main = {p: c for p, c in won.items() if p[0] != NP}
     np_won = {p: c for p, c in won.items() if p[0] == NP}
-    layer = Fraction(0)  # Couplé gagnant, Pick 5: profit share spread over winners AND NP
-    if np_won:
-        np_part = profit * (rates.np_share if main else 1)
+    layer = Fraction(0)
+    if pay.np_rank:
+        np_part = profit * (rates.np_share(bt.code) if main else 1)
         layer = np_part / (sum(main.values()) + sum(np_won.values()))
         profit -= np_part
     ratios = {p: 1 + layer for p in np_won}
@@ -191,22 +249,32 @@ def _part_ratios(bt: BetType, pay: Payables, profit: int, won: dict[Payable, int
 
 
 def _publish(bt: BetType, pay: Payables, pool: dict[Combo, int], won: dict[Payable, int],
-             raw: dict[Payable, Fraction], masse: int, rates: Rates,
-             partial: PoolResult) -> PoolResult:
-    """Round, apply the minimum, fund it, and list the dividends tickets are paid on."""
+             raw: dict[Payable, Fraction], masse: int, spare: int, rates: Rates,
+             partial: PoolResult, refund_all: PoolResult) -> PoolResult:
+    """Round, apply the minimum, fund it, and list the dividends tickets are paid on.
+
+    Raising dividends to the minimum is paid from the pool's breakage, then from
+    the deduction down to its floor (`spare`); when even that cannot pay every
+    winner the minimum, every bet of the pool is refunded (règlement art. 18-19).
+    """
     grid_paid = paid = 0
     out: list[Dividend] = []
+    minimum, grid = rates.minimum(bt.code), rates.grid(bt.code)
     for payable, ratio in raw.items():
-        grid = rule.per_euro_cents(ratio, rates.grid_cents)
-        final = rule.apply_minimum(grid, rates.min_dividend_cents)
+        rounded = rule.per_euro_cents(ratio, grid)
+        final = rule.apply_minimum(rounded, minimum)
         for combo, cents in _published(bt, pay, pool, payable, won[payable]):
-            grid_paid += rule.payout(grid, cents)
+            grid_paid += rule.payout(rounded, cents)
             paid += rule.payout(final, cents)
             out.append(Dividend(payable[0], combo, final, cents))
-    breakage, topup = rule.fund_minimum(paid - grid_paid, masse - grid_paid)
+    funded = rule.fund_minimum(paid - grid_paid, masse - grid_paid, spare)
+    if funded is None:
+        return refund_all
+    breakage, given_back = funded
     order = {k: i for i, k in enumerate(bt.dividend_kinds)}
     out.sort(key=lambda d: (order.get(d.kind, len(order)), d.combination))
-    return replace(partial, breakage_cents=breakage, topup_cents=topup, dividends=tuple(out))
+    return replace(partial, deduction_cents=partial.deduction_cents - given_back,
+                   breakage_cents=breakage, dividends=tuple(out))
 
 
 def _published(bt: BetType, pay: Payables, pool: dict[Combo, int], payable: Payable,
@@ -236,7 +304,7 @@ def bet_payout(pool: PoolResult, combinations: Iterable[Combo], unit_stake_cents
     if pool.void:
         return Payout(0, unit_stake_cents * len(combos), ())
     bt = get_bet_type(pool.bet_type)
-    pay = payables(bt, pool.result)
+    pay = payables(bt, pool.paying_result)
     rates = {(d.kind, d.combination): d.per_euro_cents for d in pool.dividends}
     amount = refund = 0
     kinds: set[str] = set()

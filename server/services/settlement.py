@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 
 from betting.catalogue import get_bet_type
 from betting.combinations import expand
@@ -25,6 +25,14 @@ from betting.states import RaceState
 
 from .races import RaceRecord, get_race, import_races
 from ..store import UnitOfWork
+
+
+try:
+    from zoneinfo import ZoneInfo
+
+    PARIS = ZoneInfo("Europe/Paris")
+except Exception:  # no time zone database: the UTC day, wrong only near midnight
+    PARIS = timezone.utc
 
 
 class SettlementError(OperatorRefusal):
@@ -98,6 +106,8 @@ def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
         raise SettlementError("results_official",
                               f"the result of {race_id} is official and can no longer change")
     result = build_result(record, body)
+    # the minimum dividend and the grid in force on the race's day (Paris time)
+    rates = rates.on(record.race.post_time.astimezone(PARIS).date())
     settled = [settle_pool(bet_type, stakes, result, rates)
                for bet_type, stakes in sorted(race_stakes(uow, race_id,
                                                           result.non_runners).items())]

@@ -151,6 +151,7 @@ def test_slow_typing_is_typing_not_a_scan(page, term, day):
 def test_pay_a_winner_and_cancel_a_fresh_bet_from_the_panel(page, term, server, day):
     race = f"{day}/R1C4"
     winner = ticket_of(term, race, 1)
+    ticket_of(term, race, 2)  # a loser: a pool all on its winner is refunded, not paid
     assert server.api("POST", f"/api/races/{race}/close")[0] == 200
     assert server.api("POST", f"/api/races/{race}/result",
                       {"arrival": [[1], [2], [3], [4]], "official": True})[0] == 200

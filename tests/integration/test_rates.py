@@ -12,7 +12,10 @@ from .socket_client import connect
 
 def test_server_settles_with_the_rates_file(tmp_path, programme):
     rates = tmp_path / "rates.json"
-    rates.write_text(json.dumps({"deductions": {"SIMPLE_GAGNANT": "0"}}))
+    # 25 % for Simple gagnant, and from a day before the race a 0.05 € grid
+    rates.write_text(json.dumps({"deductions": {"SIMPLE_GAGNANT": "25"},
+                                 "periods": [{"from": "2000-01-01",
+                                              "grids": {"SIMPLE_GAGNANT": 5}}]}))
     srv = start_server(tmp_path, programme, env={"GUICHET_RATES": str(rates)})
     try:
         code = srv.api("POST", "/api/enrolment-codes", {"outlet": "Taux"})[1]["code"]
@@ -32,9 +35,10 @@ def test_server_settles_with_the_rates_file(tmp_path, programme):
         status, published = srv.api("POST", f"/api/races/{race}/result", {"arrival": [[1], [2], [3]]})
         assert status == 200, published
         (pool,) = [p for p in published["pools"] if p["bet_type"] == "SIMPLE_GAGNANT"]
-        assert pool["deduction_cents"] == 0
-        # no deduction: the 6 € pool goes to the 2 € on horse 1, 3.00 € per 1 €
-        assert [d["per_euro_cents"] for d in pool["dividends"]] == [300]
+        assert pool["deduction_cents"] == 150
+        # 6 € less 25 %: 4.50 € to the 2 € on horse 1, 2.25 € per 1 € (on the 0.05 € grid;
+        # the default 0.10 € grid would say 2.20)
+        assert [d["per_euro_cents"] for d in pool["dividends"]] == [225]
     finally:
         srv.proc.stop()
 

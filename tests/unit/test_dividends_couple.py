@@ -38,18 +38,51 @@ def test_couple_gagnant_dead_heat_for_second_pays_two_pairs_half_each():
     assert divs(pool) == {("GAGNANT", (1, 2)): 300, ("GAGNANT", (1, 3)): 160}
 
 
-def test_couple_gagnant_pays_an_np_dividend_to_a_pair_with_one_non_runner():
+def test_couple_gagnant_pays_an_np_dividend_to_the_winner_with_a_non_runner():
     # 10 € on (9,10), two non-runners: refunded. net 90 €, deduction 18 €, masse 72 €,
     # reserved 20 € ((1,2) and (1,9)), profit 52 €: a quarter (13 €) over both -> +0.65,
     # the rest (39 €) over (1,2) -> +3.90. NP 1.65 -> 1.60; GAGNANT 5.55 -> 5.50.
-    # (3,9): one non-runner, 3 not in the first two: loses.
-    stakes = {(1, 2): 1_000, (1, 9): 1_000, (3, 9): 1_000, (9, 10): 1_000, (4, 5): 6_000}
+    # (2,9): the second with a non-runner: loses (règlement art. 48; the operator
+    # publishes "5-NP" for the winner only). (3,9): 3 unplaced: loses.
+    stakes = {(1, 2): 1_000, (1, 9): 1_000, (2, 9): 1_000, (3, 9): 1_000, (9, 10): 1_000,
+              (4, 5): 5_000}
     pool = settle_pool("COUPLE_GAGNANT", stakes,
                        make_result([[1], [2]], 10, non_runners=[9, 10]), TWENTY)
-    assert divs(pool) == {("GAGNANT", (1, 2)): 550, ("NP", (1, 2)): 160}
+    assert divs(pool) == {("GAGNANT", (1, 2)): 550, ("NP", (1,)): 160}
     assert pool.refunded_cents == 1_000
     assert bet_payout(pool, [(1, 9)], 1_000).kinds == ("NP",)
+    assert bet_payout(pool, [(2, 9)], 1_000) == bet_payout(pool, [(4, 5)], 1_000)
     assert bet_payout(pool, [(3, 9)], 1_000) == bet_payout(pool, [(4, 5)], 1_000)
+
+
+def test_couple_place_with_a_non_runner_pays_an_equal_part_and_a_common_part():
+    # A horse did not run, so the pool has an "NP" rank: 40 % of the profit is spread
+    # over every placed pair and NP unit (here none), the rest in three equal parts.
+    # masse 80 €, reserved 30 €, profit 50 €: common 20 € / 30 € = +0.666; thirds 10 €:
+    # (1,2) 1 + 0.666 + 10/20 = 2.16 -> 2.10; (1,3) and (2,3) 1 + 0.666 + 10/5 = 3.66 -> 3.60
+    stakes = {(1, 2): 2_000, (1, 3): 500, (2, 3): 500, (4, 5): 7_000}
+    pool = settle_pool("COUPLE_PLACE", stakes,
+                       make_result([[1], [2], [3], [4]], 8, non_runners=[8]), TWENTY)
+    assert divs(pool) == {("PLACE", (1, 2)): 210, ("PLACE", (1, 3)): 360,
+                          ("PLACE", (2, 3)): 360}
+    # (3,8): a placed horse with the non-runner earns the Couplé placé NP dividend
+    stakes[(3, 8)] = 1_000
+    pool = settle_pool("COUPLE_PLACE", stakes,
+                       make_result([[1], [2], [3], [4]], 8, non_runners=[8]), TWENTY)
+    assert bet_payout(pool, [(3, 8)], 1_000).kinds == ("NP",)
+
+
+def test_couple_nobody_on_the_winning_pair_pays_first_and_third_then_second_and_third():
+    # règlement art. 48: nobody backed (1,2): the pool pays (1,3); nobody on it either:
+    # (2,3). masse 80 € each time, 10 € on the paid pair: 8.00; the other pair loses.
+    arrival = make_result([[1], [2], [3], [4]], 8)
+    pool = settle_pool("COUPLE_GAGNANT", {(1, 3): 1_000, (2, 3): 1_000, (4, 5): 8_000},
+                       arrival, TWENTY)
+    assert divs(pool) == {("GAGNANT", (1, 3)): 800}
+    assert bet_payout(pool, [(2, 3)], 1_000).amount_cents == 0
+    pool = settle_pool("COUPLE_GAGNANT", {(2, 3): 1_000, (4, 5): 9_000}, arrival, TWENTY)
+    assert divs(pool) == {("GAGNANT", (2, 3)): 800}
+    assert pool.reallocated_arrival == ((2,), (3,), (4,))
 
 
 def test_couple_ordre_dead_heat_for_first_pays_both_orders():

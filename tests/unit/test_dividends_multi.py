@@ -75,4 +75,4 @@ def test_pick5_pays_np_to_a_unit_with_one_non_runner_and_four_of_the_first_five(
     pool = settle_pool("PICK5", stakes,
                        make_result([[1], [2], [3], [4], [5]], 12, non_runners=[9]),
                        NO_DEDUCTION)
-    assert divs(pool) == {("GAGNANT", (1, 2, 3, 4, 5)): 800, ("NP", (1, 2, 3, 4, 5)): 200}
+    assert divs(pool) == {("GAGNANT", (1, 2, 3, 4, 5)): 800, ("NP", (1, 2, 3, 4)): 200}

@@ -53,15 +53,39 @@ def test_non_runner_is_refunded_before_the_deduction():
     assert bet_payout(pool, [(9,)], 2_000).refund_cents == 2_000
 
 
-def test_minimum_dividend_when_breakage_does_not_cover_it():
-    # 90 € on the winner, masse 80 € < 90 €: the deduction is cut to 10 €, the dividend
-    # is 1.00, raised to 1.10: 9 € more, no breakage, so the operator tops up 9 €
-    pool = settle_pool("SIMPLE_GAGNANT", {(1,): 9_000, (2,): 1_000},
+def test_minimum_dividend_is_paid_from_the_deduction_down_to_its_floor():
+    # 85 € on the winner, 15 € elsewhere, 20 % deduction (20 €), floor 10 % (10 €): at
+    # most 10 € may be given back. Masse 80 € < 85 € staked on the winner: 5 € given back
+    # for a 1.00 dividend, 8.50 € more to reach 1.10: 13.50 € > 10 € -> all refunded.
+    pool = settle_pool("SIMPLE_GAGNANT", {(1,): 8_500, (2,): 1_500},
+                       make_result([[1], [2]], 9), TWENTY)
+    assert pool.void and pool.refunded_cents == 10_000 and pool.payout_cents == 0
+    # 80 € on the winner: masse 80 € pays 1.00, 8 € more for 1.10, from the deduction
+    # (20 € -> 12 €, above its 10 € floor). Nobody pays in: payouts 88 € + deduction 12 €.
+    pool = settle_pool("SIMPLE_GAGNANT", {(1,): 8_000, (2,): 2_000},
                        make_result([[1], [2]], 9), TWENTY)
     assert divs(pool) == {("GAGNANT", (1,)): 110}
-    assert pool.deduction_cents == 1_000
-    assert (pool.breakage_cents, pool.topup_cents) == (0, 900)
-    assert pool.payout_cents == 9_900
+    assert (pool.deduction_cents, pool.breakage_cents, pool.topup_cents) == (1_200, 0, 0)
+    assert pool.payout_cents == 8_800
+
+
+def test_the_pool_is_refunded_when_it_cannot_pay_every_winner_the_minimum():
+    # 95 € of a 100 € pool on the winner (13.9 %): paying 95 € x 1.10 = 104.50 € would
+    # cost more than the stakes: every bet is refunded (règlement art. 18-19), the
+    # operator never adds money of its own.
+    pool = settle_pool("SIMPLE_GAGNANT", {(1,): 9_500, (2,): 500}, make_result([[1], [2]], 9))
+    assert pool.void and pool.refunded_cents == 10_000 and pool.deduction_cents == 0
+    assert bet_payout(pool, [(1,)], 9_500).refund_cents == 9_500
+
+
+def test_the_minimum_dividend_and_grid_are_parameters_of_the_pool():
+    # 7 July 2026 R1C1: the operator paid a Simple placé at 1.05 €. Raw 1.0125 -> 1.00 on
+    # the grid, raised to 1.05 (not 1.10) for that pool only.
+    rates = Rates(deductions={"SIMPLE_PLACE": Fraction(1, 5)}, minimums={"SIMPLE_PLACE": 105})
+    stakes = {(1,): 4_000, (2,): 4_000, (3,): 2_000}  # 6 declared: two places
+    pool = settle_pool("SIMPLE_PLACE", stakes, make_result([[1], [2], [3]], 6), rates)
+    assert divs(pool) == {("PLACE", (1,)): 105, ("PLACE", (2,)): 105}
+    assert rates.minimum("SIMPLE_GAGNANT") == 110
 
 
 def test_ecurie_pays_every_coupled_horse_the_same_simple_gagnant():
@@ -70,6 +94,17 @@ def test_ecurie_pays_every_coupled_horse_the_same_simple_gagnant():
                        make_result([[4], [2], [1]], 9, coupled=[[1, 4]]), TWENTY)
     assert divs(pool) == {("GAGNANT", (1,)): 400, ("GAGNANT", (4,)): 400}
     assert bet_payout(pool, [(1,)], 1_000).amount_cents == 4_000
+
+
+def test_ecurie_in_a_dead_heat_adds_the_parts_of_its_horses():
+    # règlement art. 27 2.a: 1 and 4 (coupled) dead-heat for first with 7. Three parts
+    # of the 70 € profit (masse 80 €, 10 € reserved); the écurie gets two, horse 7 one:
+    # écurie 1 + 46.66 / 5 = 10.33 -> 10.30; horse 7: 1 + 23.33 / 5 = 5.66 -> 5.60.
+    stakes = {(1,): 300, (4,): 200, (7,): 500, (2,): 9_000}
+    pool = settle_pool("SIMPLE_GAGNANT", stakes,
+                       make_result([[1, 4, 7], [2]], 9, coupled=[[1, 4]]), TWENTY)
+    assert divs(pool) == {("GAGNANT", (1,)): 1_030, ("GAGNANT", (4,)): 1_030,
+                          ("GAGNANT", (7,)): 560}
 
 
 def test_ecurie_does_not_couple_simple_place():
@@ -126,7 +161,7 @@ def test_simple_place_pays_two_places_up_to_seven_declared_runners():
 
 
 def test_simple_place_places_depend_on_declared_not_starters():
-    pool = settle_pool("SIMPLE_PLACE", {(1,): 1_000, (2,): 1_000, (3,): 8_000},
+    pool = settle_pool("SIMPLE_PLACE", {(1,): 1_000, (2,): 1_000, (3,): 1_000, (4,): 7_000},
                        make_result([[1], [2], [3]], 8, non_runners=[8]), TWENTY)
     assert len(pool.dividends) == 3
 

@@ -91,6 +91,24 @@ def test_pool_result_survives_a_round_trip_through_json_shape(race):
     assert PoolResult.from_dict(pool.to_dict()) == pool
 
 
+@FAST
+@given(races())
+def test_a_better_kind_never_pays_less_and_floors_hold(race):
+    """Tiercé, Quarté+, Quinté+: ordre >= désordre >= bonus 4 >= bonus 3, and each floor
+    of the règlement (Tiercé ordre 5 x désordre, Quarté+ désordre 4 x bonus) holds,
+    unless the worse kind was raised to the minimum dividend."""
+    code, stakes, result, rates, carried_in = race
+    bt = BET_TYPES[code]
+    pool = settle_pool(code, stakes, result, rates, carried_in_cents=carried_in)
+    by_kind = {d.kind: d.per_euro_cents for d in pool.dividends}
+    for better, worse, k in bt.kind_floors:
+        if better in by_kind and worse in by_kind and by_kind[worse] > rates.minimum(code):
+            assert by_kind[better] >= k * by_kind[worse]
+    paid = [by_kind[k] for k in bt.dividend_kinds if k in by_kind]
+    if bt.kind_floors:
+        assert paid == sorted(paid, reverse=True)
+
+
 @st.composite
 def bets(draw):
     bt = BET_TYPES[draw(st.sampled_from(sorted(BET_TYPES)))]

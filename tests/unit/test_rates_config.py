@@ -74,3 +74,43 @@ def test_a_bet_type_with_several_kinds_needs_a_split(monkeypatch):
 def test_a_split_naming_a_kind_the_bet_type_does_not_pay_is_refused():
     with pytest.raises(RatesError, match="split of TIERCE names kinds it does not pay: BONUS3"):
         parse_rates({"splits": {"TIERCE": {"ORDRE": "40", "DESORDRE": "40", "BONUS3": "20"}}})
+
+
+def test_a_deduction_outside_the_legal_range_stops_the_start_with_its_name():
+    with pytest.raises(RatesError, match=r"QUINTE_PLUS \(35 %\) is outside the legal range"):
+        parse_rates({"deductions": {"QUINTE_PLUS": "35"}})
+    with pytest.raises(RatesError, match=r"TRIO \(9\.5 %\) is outside"):
+        parse_rates({"deductions": {"TRIO": "9.5"}})
+    assert parse_rates({"deductions": {"TRIO": "30"}}).deduction_rate("TRIO") == Fraction(3, 10)
+
+
+def test_every_default_rate_says_where_it_comes_from():
+    from betting.rates import LEGAL_DEDUCTION_RANGE, SOURCES
+    low, high = LEGAL_DEDUCTION_RANGE
+    for code in BET_TYPES:
+        assert SOURCES[code], code
+        assert low <= DEFAULT_RATES.deduction_rate(code) <= high, code
+
+
+def test_minimum_dividend_and_grid_change_from_a_day_on():
+    from datetime import date
+    rates = parse_rates({"minimums": {"COUPLE_GAGNANT": 120},
+                         "periods": [{"from": "2026-01-01", "minimums": {"SIMPLE_PLACE": 105},
+                                      "grids": {"SIMPLE_PLACE": 5}}]})
+    before, after = rates.on(date(2025, 12, 31)), rates.on(date(2026, 7, 7))
+    assert (before.minimum("SIMPLE_PLACE"), before.grid("SIMPLE_PLACE")) == (110, 10)
+    assert (after.minimum("SIMPLE_PLACE"), after.grid("SIMPLE_PLACE")) == (105, 5)
+    assert after.minimum("COUPLE_GAGNANT") == before.minimum("COUPLE_GAGNANT") == 120
+
+
+@pytest.mark.parametrize("doc, words", [
+    ({"minimums": {"SIMPLE_PLACE": "1,05"}}, "not a whole number of cents"),
+    ({"minimums": {"SIMPLE_PLACE": 95}}, "at least 1 €"),
+    ({"grids": {"LOTO": 5}}, "unknown bet type"),
+    ({"periods": [{"from": "07/07/2026"}]}, "not a date"),
+    ({"periods": {"from": "2026-01-01"}}, "expected"),
+    ({"np_shares": {"TRIO": "10"}}, "NP dividend"),
+])
+def test_bad_minimums_and_periods_say_why(doc, words):
+    with pytest.raises(RatesError, match=words):
+        parse_rates(doc)
