@@ -183,6 +183,12 @@ def price_bet(req: BetRequest, race: Race | None,
         raise StakeNotMultipleOfBase(
             f"La mise doit être un multiple de {format_euros(base)}."
         )
+    cap = bet_type.max_base_stakes_per_unit
+    if cap is not None and req.unit_stake_cents > cap * base:
+        raise StakeTooHigh(
+            f"Au {bet_type.label}, une même combinaison se joue au plus {cap} fois la mise "
+            f"de base, soit {format_euros(cap * base)} (règlement, art. 60)."
+        )
     total = n * req.unit_stake_cents
     if total > max_total_cents:
         raise StakeTooHigh(

@@ -126,6 +126,9 @@ class BetType:
     # Nobody backed the winning combination: pay the next one down (1st-3rd, then 2nd-3rd
     # for Couplé; 1-2-4, 1-3-4, 2-3-4 for Tiercé) before refunding.
     reallocate_unbacked: bool = False
+    # Most a bettor may stake on one unit combination, in base stakes (Tiercé: 20,
+    # règlement art. 60); a ticket is one bettor's, so its unit stake is capped.
+    max_base_stakes_per_unit: int | None = None
 
     def __post_init__(self) -> None:
         # A simplified unit is an ordered unitaire paid ordre or désordre: only
@@ -177,7 +180,8 @@ BET_TYPES: dict[str, BetType] = {
                 max_runners=7, void_below_starters=3, reallocate_unbacked=True),
         BetType("TIERCE", "Tiercé", 3, True, _TQQ_ALL, 100, 8, (ORDRE, DESORDRE), _T,
                 void_below_starters=3,
-                kind_floors=((ORDRE, DESORDRE, 5),), reallocate_unbacked=True),
+                kind_floors=((ORDRE, DESORDRE, 5),), reallocate_unbacked=True,
+                max_base_stakes_per_unit=20),
         BetType("QUARTE_PLUS", "Quarté+", 4, True, _TQQ_ALL, 150, 8,
                 (ORDRE, DESORDRE, BONUS3), _T, void_below_starters=4,
                 kind_floors=((ORDRE, DESORDRE, 1), (DESORDRE, BONUS3, 4)),

@@ -121,3 +121,15 @@ def test_names_with_control_characters_or_too_long_are_refused(name, value):
     with pytest.raises(ProtocolError) as refused:
         make_request(data)
     assert name in refused.value.message
+
+
+def test_one_tierce_combination_takes_at_most_twenty_base_stakes():
+    # règlement art. 60: base 1 €, so 20 € a combination; 21 € is refused, other bet
+    # types are not capped (a Simple gagnant at 200 x its base is sold)
+    assert bet(unit_stake_cents=2_000).total_cents == 2_000
+    with pytest.raises(StakeTooHigh, match="au plus 20 fois la mise de base, soit 20,00 €"):
+        bet(unit_stake_cents=2_100)
+    with pytest.raises(StakeTooHigh, match="art. 60"):
+        bet(formula="COMBINE", selections=[1, 2, 4, 5], unit_stake_cents=2_100)
+    assert bet(bet_type="SIMPLE_GAGNANT", selections=[1],
+               unit_stake_cents=40_000).total_cents == 40_000
