@@ -149,9 +149,10 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
     won = _winning_stakes(pay, pool)
     reallocated = None
     for other in ([] if won else reallocations(bt, result)):
-        pay, won = payables(bt, other), _winning_stakes(payables(bt, other), pool)
+        alternative = payables(bt, other)
+        won = _winning_stakes(alternative, pool)
         if won:
-            reallocated = other.arrival
+            pay, reallocated = alternative, other.arrival
             break
     base["reallocated_arrival"] = reallocated
     net = total - refunded

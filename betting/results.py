@@ -12,6 +12,10 @@ in those orders. That is the operator's wording ("the part of the places in
 dead heat is shared in equal parts between the horses in dead heat") applied
 uniformly, and it makes the Couplé placé and 2 sur 4 dead-heat tables of the
 rules fall out instead of being typed in.
+
+A race that is not run (cancelled, or postponed to another day) has a
+result too, `cancelled`, with no arrival: nobody is classified, so every pool
+of the race is void and every bet refunded (payable.payables).
 """
 from __future__ import annotations
 
@@ -36,9 +40,14 @@ class OfficialResult:
     declared_runners: int  # runners on the race card when betting opened
     non_runners: frozenset[int] = frozenset()  # withdrawn horses (refund or NP)
     coupled: tuple[tuple[int, ...], ...] = ()  # écuries: horses coupled for Simple Gagnant
+    cancelled: bool = False  # the race was not run: no arrival, every bet refunded
 
     def __post_init__(self) -> None:
+        if not isinstance(self.cancelled, bool):
+            raise InvalidResult("Indication de course annulée invalide.")
         arrival = tuple(tuple(_horse(h) for h in place) for place in self.arrival)
+        if self.cancelled and arrival:
+            raise InvalidResult("Une course annulée n'a pas d'arrivée.")
         if any(not place for place in arrival):
             raise InvalidResult("Une place de l'arrivée est vide.")
         coupled = tuple(tuple(sorted(_horse(h) for h in group)) for group in self.coupled)
@@ -69,12 +78,17 @@ class OfficialResult:
         return sum(len(place) for place in self.arrival)
 
     def to_dict(self) -> dict:
-        return {
+        """The stored shape; `cancelled` only when true, so results of races run
+        keep the shape they always had."""
+        d = {
             "arrival": [list(place) for place in self.arrival],
             "declared_runners": self.declared_runners,
             "non_runners": sorted(self.non_runners),
             "coupled": [list(group) for group in self.coupled],
         }
+        if self.cancelled:
+            d["cancelled"] = True
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "OfficialResult":
@@ -83,19 +97,24 @@ class OfficialResult:
             declared_runners=d["declared_runners"],
             non_runners=frozenset(d.get("non_runners", ())),
             coupled=tuple(tuple(group) for group in d.get("coupled", ())),
+            cancelled=d.get("cancelled", False),
         )
 
 
 def make_result(arrival: Iterable[Iterable[int]], declared_runners: int,
                 non_runners: Iterable[int] = (),
-                coupled: Iterable[Iterable[int]] = ()) -> OfficialResult:
-    """Build a result from JSON-ish lists (`{"arrival": [[13], [7], [14]]}`)."""
+                coupled: Iterable[Iterable[int]] = (),
+                cancelled: bool = False) -> OfficialResult:
+    """Build a result from JSON-ish lists (`{"arrival": [[13], [7], [14]]}`).
+
+    `cancelled=True` with an empty arrival: the race was not run."""
     try:
         return OfficialResult(
             arrival=tuple(tuple(place) for place in arrival),
             declared_runners=declared_runners,
             non_runners=frozenset(non_runners),
             coupled=tuple(tuple(group) for group in coupled),
+            cancelled=cancelled,
         )
     except TypeError:
         raise InvalidResult() from None

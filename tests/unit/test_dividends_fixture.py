@@ -1,10 +1,12 @@
 """Our Simple rules against the operator's published dividends of 20 October 2017.
 
-The fixture has no pool totals, so the checks are: the published figures obey
-the invariants (0.10 € grid, 1.10 € minimum, places paid), and for every race
-a pool exists under which `settle_pool` publishes exactly the same Simple
-gagnant and Simple placé dividends (same horses, same amounts, écuries and the
-dead heat included).
+The fixture has no pool totals and no winning stakes. What these tests prove:
+the published figures obey the invariants (0.10 € grid, 1.10 € minimum,
+places paid by declared runners), and our rules pay the same horses as the
+operator (écuries, the dead heat, fewer horses classified than places). What
+they do NOT prove is an amount: the stakes are derived from the published
+dividends, so any deduction rate or split passes. The amounts are checked
+against real winning stakes in test_dividends_published.py.
 """
 import json
 import math
