@@ -93,8 +93,10 @@ class Rates:
     minimums: Mapping[str, int] = field(default_factory=dict)
     grids: Mapping[str, int] = field(default_factory=dict)
     # The least deduction the operator keeps when it gives some back so that winners
-    # get their stake and the minimum dividend; below it every bet is refunded.
-    deduction_floor: Fraction = LEGAL_DEDUCTION_RANGE[0]
+    # get their stake and the minimum dividend; below it every bet is refunded. Nothing,
+    # by the règlement's art. 19: the payments at the minimum are taken from the stakes
+    # and what is left is the whole deduction.
+    deduction_floor: Fraction = Fraction(0)
     # From a day on (a race's day, Paris time), other minimums and grids per bet type:
     # ((day, minimums, grids), ...) in date order; `on(day)` applies them.
     periods: tuple[tuple[date, Mapping[str, int], Mapping[str, int]], ...] = ()

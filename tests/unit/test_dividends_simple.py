@@ -53,20 +53,22 @@ def test_non_runner_is_refunded_before_the_deduction():
     assert bet_payout(pool, [(9,)], 2_000).refund_cents == 2_000
 
 
-def test_minimum_dividend_is_paid_from_the_deduction_down_to_its_floor():
-    # 85 € on the winner, 15 € elsewhere, 20 % deduction (20 €), floor 10 % (10 €): at
-    # most 10 € may be given back. Masse 80 € < 85 € staked on the winner: 5 € given back
-    # for a 1.00 dividend, 8.50 € more to reach 1.10: 13.50 € > 10 € -> all refunded.
+def test_minimum_dividend_is_paid_from_the_deduction():
+    # règlement art. 19: the payments at 1.10 are taken from the stakes, what is left is
+    # the deduction. 85 € on the winner, 15 € elsewhere, 20 % deduction: masse 80 € < 85 €,
+    # 5 € of the deduction gives a 1.00 dividend, 8.50 € more the 1.10: the operator keeps
+    # 20 - 5 - 8.50 = 6.50 €, the winners get 93.50 €.
     pool = settle_pool("SIMPLE_GAGNANT", {(1,): 8_500, (2,): 1_500},
                        make_result([[1], [2]], 9), TWENTY)
-    assert pool.void and pool.refunded_cents == 10_000 and pool.payout_cents == 0
-    # 80 € on the winner: masse 80 € pays 1.00, 8 € more for 1.10, from the deduction
-    # (20 € -> 12 €, above its 10 € floor). Nobody pays in: payouts 88 € + deduction 12 €.
-    pool = settle_pool("SIMPLE_GAGNANT", {(1,): 8_000, (2,): 2_000},
-                       make_result([[1], [2]], 9), TWENTY)
     assert divs(pool) == {("GAGNANT", (1,)): 110}
-    assert (pool.deduction_cents, pool.breakage_cents, pool.topup_cents) == (1_200, 0, 0)
-    assert pool.payout_cents == 8_800
+    assert (pool.deduction_cents, pool.breakage_cents, pool.topup_cents) == (650, 0, 0)
+    assert pool.payout_cents == 9_350
+    # with a floor the operator keeps (10 % of the stakes, 10 €), 13.50 € cannot be given
+    # back: every bet is refunded
+    floored = Rates(deductions=TWENTY.deductions, deduction_floor=Fraction(1, 10))
+    pool = settle_pool("SIMPLE_GAGNANT", {(1,): 8_500, (2,): 1_500},
+                       make_result([[1], [2]], 9), floored)
+    assert pool.void and pool.refunded_cents == 10_000 and pool.payout_cents == 0
 
 
 def test_the_pool_is_refunded_when_it_cannot_pay_every_winner_the_minimum():
