@@ -173,6 +173,28 @@ def admin_official(race: str, db: str) -> None:
     _print_dividends(_settle(db, lambda uow, now: declare_official(uow, race, now)))
 
 
+@admin.command("cancel")
+@click.argument("race")
+@click.option("--reason", required=True,
+              help="Why the race is not run (at most 200 characters), e.g. \"reportée au 3 mai\".")
+@db_option
+def admin_cancel(race: str, reason: str, db: str) -> None:
+    """Cancel RACE: it is not run (cancelled, or postponed to another day).
+
+    The race is closed if still open and gets an official result saying it was
+    cancelled: every bet on it is refunded. Refused once its result is official.
+
+    Example: guichet admin cancel 2021-01-01/R1C4 --reason "course reportée au lendemain"
+    """
+    from server.services.settlement import cancel_race
+
+    rates = load_rates_or_exit()
+    done = _settle(db, lambda uow, now: cancel_race(uow, race, reason, now, rates))
+    bets, cents = done["refunded_bets"], done["refunded_cents"]
+    click.echo(f"{race} cancelled: {done['reason']}; {bets} bet{'' if bets == 1 else 's'} "
+               f"refunded ({cents // 100}.{cents % 100:02d} EUR)")
+
+
 @admin.command("non-runners")
 @click.argument("race")
 @click.argument("horses", nargs=-1, required=True, type=int)

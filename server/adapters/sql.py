@@ -350,12 +350,17 @@ class ResultRepository(_Repository):
         return StoredResult(row["race_id"], json.loads(row["result"]), bool(row["official"]),
                             row["entered_at"], row["official_at"])
 
-    def save_provisional(self, race_id: str, result: dict, at: datetime) -> None:
-        self.db.execute(
+    def save_provisional(self, race_id: str, result: dict, at: datetime) -> bool:
+        """Enter or correct a race's result; False if it became official meanwhile.
+
+        The official check is in the statement: on PostgreSQL a concurrent entry that
+        made the result official first is waited for and then seen, never overwritten.
+        """
+        return self.db.execute(
             """INSERT INTO results (race_id, result, official, entered_at) VALUES (?, ?, 0, ?)
                ON CONFLICT (race_id) DO UPDATE SET result = excluded.result,
-                 entered_at = excluded.entered_at""",
-            (race_id, json.dumps(result), iso_utc(at)))
+                 entered_at = excluded.entered_at WHERE results.official = 0""",
+            (race_id, json.dumps(result), iso_utc(at))).rowcount == 1
 
     def mark_official(self, race_id: str, at: datetime) -> None:
         self.db.execute("UPDATE results SET official = 1, official_at = ? "

@@ -6,7 +6,9 @@ expansions, not a Python loop over every bet. `betting.pools` does the
 pricing; this module only feeds it and keeps what it returns.
 
 A result may be entered and corrected while it is provisional; once declared
-official it is frozen and tickets can be paid.
+official it is frozen and tickets can be paid. A race that is not run
+(cancelled, or postponed to another day) gets an official result saying so
+(`cancel_race`): every bet of the race is refunded.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from betting.rates import DEFAULT_RATES, Rates
 from betting.results import OfficialResult, make_result
 from betting.states import RaceState
 
-from .races import RaceRecord, get_race, import_races
+from .races import RaceRecord, close_race, get_race, import_races
 from ..store import UnitOfWork
 
 
@@ -33,6 +35,9 @@ try:
     PARIS = ZoneInfo("Europe/Paris")
 except Exception:  # no time zone database: the UTC day, wrong only near midnight
     PARIS = timezone.utc
+
+
+MAX_REASON = 200  # characters of the reason a race is cancelled
 
 
 class SettlementError(OperatorRefusal):
@@ -111,11 +116,63 @@ def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
     settled = [settle_pool(bet_type, stakes, result, rates)
                for bet_type, stakes in sorted(race_stakes(uow, race_id,
                                                           result.non_runners).items())]
+    _save(uow, race_id, result.to_dict(), now)
     uow.results.replace_pools(race_id, [p.to_dict() for p in settled])
-    uow.results.save_provisional(race_id, result.to_dict(), now)
     if body.get("official") is True:
         declare_official(uow, race_id, now)
     return dividends(uow, race_id)
+
+
+def cancel_reason(reason: object) -> str:
+    """The operator's reason for cancelling a race, trimmed, or SettlementError."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise SettlementError("bad_reason", "reason is required: why the race is not run")
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise SettlementError("bad_reason", f"reason must be at most {MAX_REASON} characters")
+    if not reason.isprintable():
+        raise SettlementError("bad_reason", "reason must not contain control characters")
+    return reason
+
+
+def cancel_race(uow: UnitOfWork, race_id: str, reason: object, now: datetime,
+                rates: Rates = DEFAULT_RATES) -> dict:
+    """The race is not run (cancelled, or postponed to another day): every bet is refunded.
+
+    In the caller's unit of work: the race is closed if it is still open (as
+    `close_race` does), and an official result says it was cancelled: no
+    arrival, so every pool with stakes is settled void. Refused, nothing
+    changed, for an unknown race, a result already official, or a bad reason.
+    Answers the dividends body plus `refunded_bets` and `refunded_cents`.
+    """
+    record = get_race(uow, race_id)
+    if record is None:
+        raise SettlementError("unknown_race", f"no race {race_id} in the programme")
+    if is_official(uow, race_id):
+        raise SettlementError("results_official",
+                              f"the result of {race_id} is official and can no longer change")
+    reason = cancel_reason(reason)
+    close_race(uow, race_id, now)
+    result = make_result((), record.race.declared_runners, cancelled=True)
+    rates = rates.on(record.race.post_time.astimezone(PARIS).date())
+    settled = [settle_pool(bet_type, stakes, result, rates)
+               for bet_type, stakes in sorted(race_stakes(uow, race_id).items())]
+    if not all(p.void and p.refunded_cents == p.total_cents for p in settled):
+        raise RuntimeError(f"a pool of cancelled race {race_id} was not settled void")
+    _save(uow, race_id, {**result.to_dict(), "reason": reason}, now)
+    uow.results.replace_pools(race_id, [p.to_dict() for p in settled])
+    declare_official(uow, race_id, now)
+    published = dividends(uow, race_id)
+    published["refunded_bets"] = sum(int(t["bets"]) for t in uow.pools.totals(race_id))
+    published["refunded_cents"] = sum(p.refunded_cents for p in settled)
+    return published
+
+
+def _save(uow: UnitOfWork, race_id: str, result: dict, now: datetime) -> None:
+    """Store the entered result, unless another entry made it official first."""
+    if not uow.results.save_provisional(race_id, result, now):
+        raise SettlementError("results_official",
+                              f"the result of {race_id} is official and can no longer change")
 
 
 def declare_official(uow: UnitOfWork, race_id: str, now: datetime) -> dict:
@@ -133,9 +190,13 @@ def dividends(uow: UnitOfWork, race_id: str) -> dict:
     for d in uow.results.pools(race_id):
         d.pop("result", None)
         pools.append(d)
-    return {"race": race_id, "official": stored.official,
-            "official_at": stored.official_at, "arrival": stored.result["arrival"],
-            "non_runners": stored.result["non_runners"], "pools": pools}
+    published = {"race": race_id, "official": stored.official,
+                 "official_at": stored.official_at, "arrival": stored.result["arrival"],
+                 "non_runners": stored.result["non_runners"], "pools": pools,
+                 "cancelled": stored.result.get("cancelled", False) is True}
+    if published["cancelled"]:
+        published["reason"] = stored.result.get("reason")
+    return published
 
 
 def pool_result(uow: UnitOfWork, race_id: str, bet_type: str) -> PoolResult | None:

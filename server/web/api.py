@@ -21,6 +21,7 @@ from ..services.ledger import bet_to_dict
 from ..services.programme_import import ProgrammeError, parse_programme
 from ..services.review import decide, review_queue
 from ..services.settlement import (
+    cancel_race,
     declare_non_runners,
     declare_official,
     dividends,
@@ -45,7 +46,7 @@ STATUS = {
     "unauthorized": 401,
     "bad_request": 400, "bad_race_id": 400, "bad_programme": 400, "bad_outlet": 400,
     "bad_code": 400, "bad_result": 400, "unknown_runner": 400, "invalid_ticket_code": 400,
-    "bad_decision": 400, "bad_note": 400, "bad_amount": 400,
+    "bad_decision": 400, "bad_note": 400, "bad_amount": 400, "bad_reason": 400,
     "unknown_code": 403, "code_expired": 403,
     "unknown_race": 404, "unknown_terminal": 404, "unknown_ticket": 404,
 }
@@ -324,6 +325,24 @@ def official(race_id: str):
     with _store().unit_of_work() as uow:
         published = declare_official(uow, race_id, utcnow())
         uow.commit()
+    return jsonify(ok=True, **published)
+
+
+@bp.post("/api/races/<path:race_id>/cancel")
+@admin_required
+def race_cancel(race_id: str):
+    """The race is not run (cancelled, or postponed to another day): closed if
+    open, and an official result refunds every bet. Terminals are told the
+    closing now, the result by the watch loop (as for any official result)."""
+    body = _json_body()
+    _race_record(race_id)
+    now = utcnow()
+    with _store().unit_of_work() as uow:
+        published = cancel_race(uow, race_id, body.get("reason"), now,
+                                current_app.extensions["guichet.rates"])
+        record = races.get_race(uow, race_id)
+        uow.commit()
+    push_pool_states(_socketio(), [record], now)
     return jsonify(ok=True, **published)
 
 

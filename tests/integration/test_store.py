@@ -273,3 +273,19 @@ def test_migration_7_keeps_the_pool_totals_of_an_older_store(tmp_path, monkeypat
                 "total_cents": 700, "bets": 2}
     finally:
         new.close()
+
+
+def test_an_official_result_is_never_overwritten_by_a_later_entry(store):
+    # On PostgreSQL two entries can run at once: the one that loses the race waits for
+    # the other's row and must then see it official, not overwrite it (the check is in
+    # the statement, not a read before it).
+    at = utcnow()
+    with store.unit_of_work() as uow:
+        assert uow.results.save_provisional("2030-01-01/R1C1", {"arrival": [[1]]}, at)
+        assert uow.results.save_provisional("2030-01-01/R1C1", {"arrival": [[2]]}, at)
+        uow.results.mark_official("2030-01-01/R1C1", at)
+        assert not uow.results.save_provisional("2030-01-01/R1C1", {"arrival": [[3]]}, at)
+        uow.commit()
+    with store.unit_of_work(read_only=True) as uow:
+        stored = uow.results.get("2030-01-01/R1C1")
+    assert stored.official and stored.result == {"arrival": [[2]]}
