@@ -115,14 +115,9 @@ class BetType:
     # One dividend for every payable combination, pro rata of the stakes (2 sur 4:
     # the operator publishes a single "rapport").
     common_dividend: bool = False
-    # Nobody won: the masse is carried over to a later pool instead of refunded (Quinté+).
-    carry_over: bool = False
     # NP dividend: the running horses of a unit with one non-runner must hold the first
     # `np_places` places (Couplé gagnant: the winner, Couplé placé: one of the first three).
     np_places: int = 0
-    # Minimum ratios between kinds, best first: (better, worse, k) means the better kind's
-    # dividend is at least k times the worse one's; masses are pooled when it is not.
-    kind_floors: tuple[tuple[str, str, int], ...] = ()
     # Nobody backed the winning combination: pay the next one down (1st-3rd, then 2nd-3rd
     # for Couplé; 1-2-4, 1-3-4, 2-3-4 for Tiercé) before refunding.
     reallocate_unbacked: bool = False
@@ -179,16 +174,12 @@ BET_TYPES: dict[str, BetType] = {
         BetType("TRIO_ORDRE", "Trio ordre", 3, True, _ALL, 100, 4, (ORDRE,), _O,
                 max_runners=7, void_below_starters=3, reallocate_unbacked=True),
         BetType("TIERCE", "Tiercé", 3, True, _TQQ_ALL, 100, 8, (ORDRE, DESORDRE), _T,
-                void_below_starters=3,
-                kind_floors=((ORDRE, DESORDRE, 5),), reallocate_unbacked=True,
+                void_below_starters=3, reallocate_unbacked=True,
                 max_base_stakes_per_unit=20),
         BetType("QUARTE_PLUS", "Quarté+", 4, True, _TQQ_ALL, 150, 8,
-                (ORDRE, DESORDRE, BONUS3), _T, void_below_starters=4,
-                kind_floors=((ORDRE, DESORDRE, 1), (DESORDRE, BONUS3, 4)),
-                reallocate_unbacked=True),
+                (ORDRE, DESORDRE, BONUS3), _T, void_below_starters=4, reallocate_unbacked=True),
         BetType("QUINTE_PLUS", "Quinté+", 5, True, _TQQ_ALL, 200, 10,
-                (ORDRE, DESORDRE, BONUS4, BONUS3), _T, void_below_starters=5, carry_over=True,
-                kind_floors=((ORDRE, DESORDRE, 1), (DESORDRE, BONUS4, 1), (BONUS4, BONUS3, 1))),
+                (ORDRE, DESORDRE, BONUS4, BONUS3), _T, void_below_starters=5),
         BetType("MULTI", "Multi", 4, False, _ALL, 300, 14, _multi_kinds(7), _S,
                 max_selections=7, void_below_starters=8),
         BetType("MINI_MULTI", "Mini Multi", 4, False, _ALL, 300, 10, _multi_kinds(6), _S,

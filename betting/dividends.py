@@ -115,66 +115,6 @@ def fund_minimum(floor_cost_cents: int, breakage_cents: int, spare_cents: int
     return breakage_cents - from_breakage, rest
 
 
-def keep_ratios(kinds: Sequence[str], masses: Mapping[str, Fraction | int],
-                staked: Mapping[str, int], floors: Sequence[tuple[str, str, int]]
-                ) -> dict[str, Fraction]:
-    """One raw dividend per kind, masse / stakes, with the règlement's minimum ratios.
-
-    `kinds` are the kinds with winners, best first; a floor (better, worse, k) says
-    the better kind pays at least k times the worse one (Tiercé ordre 5 × désordre,
-    Quarté+ désordre 4 × bonus, Quinté+ bonus 4 at least bonus 3). Where a floor
-    fails, the two masses are pooled and shared so that the ratio is exactly k:
-    the worse kind's dividend is (masse₁ + masse₂) / (k × stakes₁ + stakes₂), the
-    better one's k times that (règlement, Quarté+ art. 86.7: the désordre stakes
-    counted four times). Pooled groups are pooled again with their neighbours until
-    every floor holds (pool-adjacent-violators), so the result is unique.
-
-    Ordre 500 on 100 staked, désordre 2 000 on 100 (k = 5): 5 < 5 × 20, pooled:
-    2 500 / (5 × 100 + 100) = 4 1/6 désordre, 20 5/6 ordre.
-    """
-    kinds = list(kinds)
-    factor = {(a, b): k for a, b, k in floors}
-    # weight of each kind: the product of the floors between it and the last kind
-    weight: dict[str, Fraction] = {}
-    acc = Fraction(1)
-    for i in range(len(kinds) - 1, -1, -1):
-        weight[kinds[i]] = acc
-        if i:
-            acc *= _chain(kinds[i - 1], kinds[i], factor)
-    blocks: list[list[str]] = []
-    for kind in kinds:
-        blocks.append([kind])
-        while len(blocks) > 1 and _value(blocks[-2], masses, staked, weight) < \
-                _value(blocks[-1], masses, staked, weight):
-            last = blocks.pop()
-            blocks[-1].extend(last)
-    return {k: weight[k] * _value(block, masses, staked, weight)
-            for block in blocks for k in block}
-
-
-_KIND_ORDER = ("ORDRE", "DESORDRE", "BONUS4", "BONUS3")
-
-
-def _chain(better: str, worse: str, factor: Mapping[tuple[str, str], int]) -> Fraction:
-    """The floor between two kinds with winners, through kinds nobody won in between."""
-    if (better, worse) in factor:
-        return Fraction(factor[(better, worse)])
-    if better in _KIND_ORDER and worse in _KIND_ORDER:
-        i, j = _KIND_ORDER.index(better), _KIND_ORDER.index(worse)
-        out = Fraction(1)
-        for a, b in zip(_KIND_ORDER[i:j], _KIND_ORDER[i + 1:j + 1]):
-            out *= factor.get((a, b), 1)
-        return out
-    return Fraction(1)  # no floor given: a better kind never pays less than a worse one
-
-
-def _value(block: Sequence[str], masses: Mapping[str, Fraction | int],
-           staked: Mapping[str, int], weight: Mapping[str, Fraction]) -> Fraction:
-    """A pooled group's dividend per unit of weight: its masses over its weighted stakes."""
-    return (sum((Fraction(masses[k]) for k in block), Fraction(0))
-            / sum(weight[k] * staked[k] for k in block))
-
-
 def multi_dividends(masse_cents: int, stakes_by_size: Mapping[int, int], four: int = 4
                     ) -> dict[int, Fraction]:
     """Multi: one raw dividend per size n of unit, proportional to 1 / C(n, 4).

@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import Iterable, Mapping
 
 from . import dividends as rule
+from . import tqq
 from .catalogue import NP, BetType, PayRule, get_bet_type
 from .payable import Payable, Payables, canonical, payables, reallocations
 from .rates import DEFAULT_RATES, Rates
@@ -159,9 +160,6 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
     ded = rule.deduction(net, rates.deduction_rate(bt.code))
     masse = net - ded + carried_in_cents
     if not won:
-        if bt.carry_over:
-            return PoolResult(**base, deduction_cents=ded, breakage_cents=0,
-                              refunded_cents=refunded, carry_over_cents=masse)
         return refund_all
     # What the operator may give back of its deduction, so that winners get their
     # stake and the minimum dividend: down to the floor, never below (RULES.md).
@@ -177,7 +175,7 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
     elif bt.common_dividend:
         raw = {p: Fraction(masse, reserved) for p in won}
     elif bt.pays == PayRule.TQQ:
-        raw = _kind_ratios(bt, masse - reserved, won, rates)
+        raw = tqq.ratios(bt, pay.shares, masse, won, rates)
     else:
         raw = _part_ratios(bt, pay, masse - reserved, won, rates)
     return _publish(bt, pay, pool, won, raw, masse, spare, rates,
@@ -201,24 +199,6 @@ def _multi_ratios(masse: int, won: dict[Payable, int]) -> dict[Payable, Fraction
         by_size[size] = by_size.get(size, 0) + cents
     ratios = rule.multi_dividends(masse, by_size)
     return {p: ratios[int(p[0].rsplit("_", 1)[1])] for p in won}
-
-
-def _kind_ratios(bt: BetType, profit: int, won: dict[Payable, int],
-                 rates: Rates) -> dict[Payable, Fraction]:
-    """Tiercé, Quarté+, Quinté+: one dividend per kind, the kinds kept in their ratios.
-
-    The profit is split between the kinds (`Rates.splits`, a kind nobody won passing
-    its share on), each kind's masse is its stakes plus its share, and a kind pays one
-    dividend to all its combinations: masse / stakes (the exact orders a dead heat
-    makes winning share one "ordre" dividend, règlement art. 61). Then the minimum
-    ratios between kinds are enforced by pooling masses (`dividends.keep_ratios`).
-    """
-    kinds = bt.split_kinds
-    staked = {k: sum(c for (kk, _), c in won.items() if kk == k) for k in kinds}
-    share = rule.cascade(rates.split(bt.code, kinds), kinds, staked)
-    masses = {k: staked[k] + profit * share[k] for k in kinds if staked[k]}
-    ratios = rule.keep_ratios([k for k in kinds if staked[k]], masses, staked, bt.kind_floors)
-    return {p: ratios[p[0]] for p in won}
 
 
 def _part_ratios(bt: BetType, pay: Payables, profit: int, won: dict[Payable, int],

@@ -60,12 +60,16 @@ _NP_SHARES = {
     "COUPLE_PLACE": Fraction(395, 1000),
 }
 
+# Shares of the masse per kind (the stakes are reserved inside a share only where
+# betting/tqq.py says so).
 _SPLITS = {
-    # Quinté+ since 10 January 2019: ordre 28 %, désordre 29 %, bonus 4 17 %, bonus 3 26 %.
+    # Quinté+ since 10 January 2019 (press; the 1985 art. 95-5 had ordre 15 %, désordre
+    # 18.75 %, bonus 4 and 4 sur 5 40 %, bonus 3 26.25 % after 3 % for the tirelire).
     "QUINTE_PLUS": {"ORDRE": _pct(28), "DESORDRE": _pct(29), "BONUS4": _pct(17),
                     "BONUS3": _pct(26)},
-    # Estimates (RULES.md): no published figure was found.
-    "QUARTE_PLUS": {"ORDRE": _pct(25), "DESORDRE": _pct(30), "BONUS3": _pct(45)},
+    # Quarté+: art. 86-5: 60 % quarté (25 % ordre, 35 % désordre), 40 % bonus.
+    "QUARTE_PLUS": {"ORDRE": _pct(25), "DESORDRE": _pct(35), "BONUS3": _pct(40)},
+    # Tiercé: art. 63.1, "la masse à partager est divisée en deux parties égales".
     "TIERCE": {"ORDRE": _pct(50), "DESORDRE": _pct(50)},
 }
 

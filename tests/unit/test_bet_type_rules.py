@@ -19,10 +19,6 @@ def test_only_deux_sur_quatre_has_one_common_dividend():
     assert _having("common_dividend") == {"DEUX_SUR_QUATRE"}
 
 
-def test_only_quinte_plus_carries_its_masse_over():
-    assert _having("carry_over") == {"QUINTE_PLUS"}
-
-
 def test_only_simple_place_reads_its_places_from_the_field():
     assert _having("places_by_field") == {"SIMPLE_PLACE"}
 

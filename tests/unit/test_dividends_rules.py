@@ -38,22 +38,6 @@ def test_minimum_is_funded_by_breakage_first_then_by_the_deduction_else_refunded
     assert rule.fund_minimum(120, 80, 30) is None  # cannot pay: every bet refunded
 
 
-def test_kinds_keep_their_minimum_ratios_by_pooling_masses():
-    # ordre 500 on 100 (5.00), désordre 2 000 on 100 (20.00), ordre >= 5 x désordre:
-    # pooled 2 500 / (5 x 100 + 100) = 4 1/6 désordre, 20 5/6 ordre
-    out = rule.keep_ratios(["ORDRE", "DESORDRE"], {"ORDRE": 500, "DESORDRE": 2_000},
-                           {"ORDRE": 100, "DESORDRE": 100}, [("ORDRE", "DESORDRE", 5)])
-    assert out == {"ORDRE": Fraction(125, 6), "DESORDRE": Fraction(25, 6)}
-    # already in ratio: each kind keeps masse / stakes
-    out = rule.keep_ratios(["ORDRE", "DESORDRE"], {"ORDRE": 6_000, "DESORDRE": 1_000},
-                           {"ORDRE": 100, "DESORDRE": 100}, [("ORDRE", "DESORDRE", 5)])
-    assert out == {"ORDRE": 60, "DESORDRE": 10}
-    # three kinds, the last two pooled first, then all three: 1 200 / 300 = 4 each
-    out = rule.keep_ratios(["A", "B", "C"], {"A": 300, "B": 300, "C": 600},
-                           {"A": 100, "B": 100, "C": 100}, [])
-    assert out == {"A": 4, "B": 4, "C": 4}
-
-
 def test_payout_is_per_euro_times_stake():
     assert rule.payout(340, 250) == 850
 

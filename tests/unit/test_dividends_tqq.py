@@ -1,4 +1,8 @@
-"""Tiercé, Quarté+, Quinté+: dividends per kind, with worked numbers (RULES.md)."""
+"""Tiercé, Quarté+, Quinté+ as the règlement computes them (betting/tqq.py, RULES.md).
+
+Every example has no deduction, so the masse is the stakes; the arithmetic is
+in each comment.
+"""
 from betting.pools import PoolResult, bet_payout, settle_pool
 from betting.rates import DEFAULT_RATES, Rates
 from betting.results import make_result
@@ -11,112 +15,79 @@ def divs(pool):
     return {(d.kind, d.combination): d.per_euro_cents for d in pool.dividends}
 
 
-def test_quinte_profit_is_split_28_29_17_26_between_its_four_kinds():
-    # 1 000 € staked, no deduction; 17 € reserved; profit 983 €:
-    # ordre 28 % = 275.24 € / 1 € -> 276.24 -> 276.20; désordre 29 % = 285.07 € / 2 €
-    # -> 143.53 -> 143.50; bonus 4 17 % = 167.11 € / 4 € -> 42.77 -> 42.70;
-    # bonus 3 26 % = 255.58 € / 10 € -> 26.55 -> 26.50
-    stakes = {(1, 2, 3, 4, 5): 100, (2, 1, 3, 4, 5): 200, (1, 2, 3, 4, 9): 400,
-              (1, 2, 3, 8, 9): 1_000, (6, 7, 8, 9, 10): 98_300}
-    pool = settle_pool("QUINTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
-    assert divs(pool) == {("ORDRE", (1, 2, 3, 4, 5)): 27_620,
-                          ("DESORDRE", (1, 2, 3, 4, 5)): 14_350,
-                          ("BONUS4", (1, 2, 3, 4)): 4_270, ("BONUS3", (1, 2, 3)): 2_650}
+# Tiercé -------------------------------------------------------------------------------
 
-
-def test_quinte_unit_earns_only_its_best_kind():
-    stakes = {(1, 2, 3, 4, 5): 100, (1, 2, 3, 8, 9): 1_000, (6, 7, 8, 9, 10): 9_000}
-    pool = settle_pool("QUINTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
-    payout = bet_payout(pool, [(1, 2, 3, 4, 5)], 100)
-    assert payout.kinds == ("ORDRE",)
-    assert payout.amount_cents == divs(pool)[("ORDRE", (1, 2, 3, 4, 5))]
-
-
-def test_unwon_ordre_share_goes_to_the_desordre():
-    # no ordre: désordre gets 28 + 29 = 57 % of the 98 € profit: 55.86 / 1 -> 56.86
-    stakes = {(2, 1, 3, 4, 5): 100, (1, 2, 3, 8, 9): 100, (6, 7, 8, 9, 10): 9_800}
-    pool = settle_pool("QUINTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
-    assert divs(pool)[("DESORDRE", (1, 2, 3, 4, 5))] == 5_680
-
-
-def test_quinte_bonus_4_sur_5_pays_any_four_of_the_first_five():
-    # (1,2,3,5,9) holds four of the first five (not the first four): Bonus 4 sur 5, as
-    # the operator publishes it (five combinations, one dividend, 4 Nov 2025 R1C1).
-    # Nobody won ordre or désordre: their shares go down to the Bonus 4 (28 + 29 + 17 =
-    # 74 %). Profit 98 €: Bonus 4 72.52 € on 1 € -> 73.52; Bonus 3 25.48 € on 1 € -> 26.48.
-    stakes = {(1, 2, 3, 5, 9): 100, (1, 2, 3, 8, 9): 100, (6, 7, 8, 9, 10): 9_800}
-    pool = settle_pool("QUINTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
-    assert divs(pool) == {("BONUS4", (1, 2, 3, 5)): 7_350, ("BONUS3", (1, 2, 3)): 2_640}
-    assert bet_payout(pool, [(1, 2, 3, 5, 9)], 100).kinds == ("BONUS4",)
-    # a heavily backed Bonus 4 never pays less than the Bonus 3: profit 49 €, Bonus 4
-    # (50 € + 36.26 €) / 50 € = 1.72, Bonus 3 (1 € + 12.74 €) / 1 € = 13.74: pooled,
-    # 100 € / 51 € = 1.96 -> 1.90 each.
-    stakes = {(1, 2, 3, 5, 9): 5_000, (1, 2, 3, 8, 9): 100, (6, 7, 8, 9, 10): 4_900}
-    pool = settle_pool("QUINTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
-    assert divs(pool) == {("BONUS4", (1, 2, 3, 5)): 190, ("BONUS3", (1, 2, 3)): 190}
-
-
-def test_quinte_kinds_are_pooled_where_a_better_kind_would_pay_less():
-    # masse 100 €, reserved 53 €, profit 47 €: ordre 28 % -> 14.16 € masse on 1 €; désordre
-    # 29 % -> 14.63 € on 1 €: ordre < désordre, pooled: 28.79 / 2 = 14.395 -> 14.30 each.
-    # Bonus 4 17 % -> 57.99 € on 50 € = 1.16; bonus 3 26 % -> 13.22 € on 1 € = 13.22:
-    # pooled, 71.21 / 51 = 1.396 -> 1.30 each (the Bonus 4 never pays less than the Bonus 3).
-    stakes = {(1, 2, 3, 4, 9): 5_000, (1, 2, 3, 8, 9): 100, (1, 2, 3, 4, 5): 100,
-              (2, 1, 3, 4, 5): 100, (6, 7, 8, 9, 10): 4_700}
-    pool = settle_pool("QUINTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
-    assert divs(pool) == {("ORDRE", (1, 2, 3, 4, 5)): 1_430, ("DESORDRE", (1, 2, 3, 4, 5)): 1_430,
-                          ("BONUS4", (1, 2, 3, 4)): 130, ("BONUS3", (1, 2, 3)): 130}
-
-
-def test_quinte_with_no_winner_carries_the_masse_over():
-    pool = settle_pool("QUINTE_PLUS", {(6, 7, 8, 9, 10): 10_000}, ARRIVAL)
-    assert not pool.void and pool.dividends == ()
-    assert pool.deduction_cents == 2_850 and pool.carry_over_cents == 7_150
-    nxt = settle_pool("QUINTE_PLUS", {(1, 2, 3, 4, 5): 200, (6, 7, 8, 9, 10): 9_800},
-                      ARRIVAL, NO_DEDUCTION, carried_in_cents=pool.carry_over_cents)
-    assert nxt.payout_cents + nxt.breakage_cents == 10_000 + 7_150
+def test_tierce_splits_the_masse_in_two_halves_without_reserving_stakes():
+    # art. 63.1: masse 100 €, halves of 50 €: ordre 50 € / 0.10 € = 500.00; désordre
+    # 50 € / 10 € = 5.00 (no "1 +": the stakes are not set aside first). 500 >= 5 x 5.
+    stakes = {(1, 2, 3): 10, (2, 1, 3): 1_000, (4, 5, 6): 8_990}
+    pool = settle_pool("TIERCE", stakes, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("ORDRE", (1, 2, 3)): 50_000, ("DESORDRE", (1, 2, 3)): 500}
 
 
 def test_tierce_ordre_pays_at_least_five_times_the_desordre():
-    # profit 95 € halved: ordre 48.50 € on 1 € -> 48.50; désordre 51.50 € on 4 € -> 12.875.
-    # 48.50 < 5 x 12.875: masses pooled, ordre stakes counted five times:
-    # 100 € / (5 x 1 € + 4 €) = 11.11 -> 11.10 désordre; ordre 55.55 -> 55.50.
+    # halves: ordre 50 € / 1 € = 50.00; désordre 50 € / 4 € = 12.50; 50 < 5 x 12.50.
+    # art. 64 a: the whole masse over the stakes, the ordre's counted five times:
+    # 100 € / (5 x 1 € + 4 €) = 11.11 -> 11.10 désordre; ordre 5 x 11.11 = 55.55 -> 55.50.
     stakes = {(1, 2, 3): 100, (2, 1, 3): 100, (3, 2, 1): 300, (4, 5, 6): 9_500}
     pool = settle_pool("TIERCE", stakes, ARRIVAL, NO_DEDUCTION)
     assert divs(pool) == {("ORDRE", (1, 2, 3)): 5_550, ("DESORDRE", (1, 2, 3)): 1_110}
 
 
-def test_tierce_ordre_above_five_times_is_left_alone():
-    # ordre on 0.10 €, désordre on 10 €, profit 89.90 € halved: ordre 1 + 44.95 / 0.10
-    # = 450.50; désordre 1 + 44.95 / 10 = 5.495 -> 5.40. 450.50 >= 5 x 5.495: not pooled.
-    stakes = {(1, 2, 3): 10, (2, 1, 3): 1_000, (4, 5, 6): 8_990}
+def test_tierce_desordre_below_the_minimum_is_paid_from_the_ordre_masse():
+    # désordre 50 € / 50 € = 1.00 < 1.10 (art. 63.3): paid 1.10, 55 €, taken from the
+    # masse; the ordre gets the rest, 45 € / 1 € = 45.00; no 5 x ratio then.
+    stakes = {(1, 2, 3): 100, (3, 2, 1): 5_000, (4, 5, 6): 4_900}
     pool = settle_pool("TIERCE", stakes, ARRIVAL, NO_DEDUCTION)
-    assert divs(pool) == {("ORDRE", (1, 2, 3)): 45_050, ("DESORDRE", (1, 2, 3)): 540}
+    assert divs(pool) == {("ORDRE", (1, 2, 3)): 4_500, ("DESORDRE", (1, 2, 3)): 110}
+    assert pool.payout_cents == 4_500 + 5_500
 
 
-def test_tierce_triple_dead_heat_for_first_pays_one_rapport_for_every_order():
-    # règlement art. 61 a: three horses first together, each order of them is exact:
-    # one ordre rapport, 100 € / 4 € = 25.00 for (1,2,3), (3,2,1) and (2,1,3) alike.
+def test_tierce_triple_dead_heat_for_first_pays_one_rapport_for_the_six_orders():
+    # art. 61 a / 63.2 a: stakes reserved (4 €), profit 96 € on the one combination,
+    # all six orders together: 1 + 96 / 4 = 25.00 for each order played.
     stakes = {(1, 2, 3): 100, (3, 2, 1): 100, (2, 1, 3): 200, (4, 5, 6): 9_600}
     pool = settle_pool("TIERCE", stakes, make_result([[1, 2, 3], [4]], 16), NO_DEDUCTION)
     assert divs(pool) == {("ORDRE", (1, 2, 3)): 2_500, ("ORDRE", (3, 2, 1)): 2_500,
                           ("ORDRE", (2, 1, 3)): 2_500}
 
 
-def test_tierce_dead_heat_for_first_shares_one_ordre_rapport_between_both_orders():
-    # (1,2,3) and (2,1,3) are both exact: one ordre kind on 4 €. Profit 92 € halved:
-    # ordre 50 € on 4 € = 12.50, désordre 50 € on 4 € = 12.50: pooled to 5 x:
-    # 100 € / (5 x 4 € + 4 €) = 4.166 -> 4.10; ordre 20.83 -> 20.80.
+def test_tierce_dead_heat_for_first_of_two_shares_one_ordre_rapport_at_twice_the_desordre():
+    # art. 61 b / 63.2 b: 1-2-3 and 2-1-3 are both exact. Reserved 8 €, profit 92 € halved:
+    # ordre 1 + 46 / 4 = 12.50, désordre 1 + 46 / 4 = 12.50. Art. 64 c: the ordre at
+    # least twice the désordre: 100 € / (2 x 4 € + 4 €) = 8.33 -> 8.30; ordre 16.66 -> 16.60.
     stakes = {(1, 2, 3): 100, (2, 1, 3): 300, (3, 1, 2): 400, (7, 8, 9): 9_200}
     pool = settle_pool("TIERCE", stakes, make_result([[1, 2], [3], [4]], 16), NO_DEDUCTION)
-    assert divs(pool) == {("ORDRE", (1, 2, 3)): 2_080, ("ORDRE", (2, 1, 3)): 2_080,
-                          ("DESORDRE", (1, 2, 3)): 410}
+    assert divs(pool) == {("ORDRE", (1, 2, 3)): 1_660, ("ORDRE", (2, 1, 3)): 1_660,
+                          ("DESORDRE", (1, 2, 3)): 830}
+
+
+def test_tierce_dead_heat_for_third_pays_each_combination_its_own_rapports():
+    # art. 61 d / 63.2 d: two combinations, {1,2,3} and {1,2,4}. Reserved 6 €, profit 94 €
+    # in two parts of 47 €, each halved. {1,2,3}: 1 + 23.50 / 1 = 24.50 both, ratio 5
+    # fails: its masse 49 € / (5 x 1 + 1) = 8.16 -> 8.10, ordre 40.83 -> 40.80.
+    # {1,2,4}: 1 + 23.50 / 2 = 12.75 both: 51 € / (5 x 2 + 2) = 4.25 -> 4.20, ordre 21.25
+    # -> 21.20.
+    stakes = {(1, 2, 3): 100, (3, 2, 1): 100, (1, 2, 4): 200, (4, 1, 2): 200,
+              (7, 8, 9): 9_400}
+    pool = settle_pool("TIERCE", stakes, make_result([[1], [2], [3, 4], [5]], 16),
+                       NO_DEDUCTION)
+    assert divs(pool) == {("ORDRE", (1, 2, 3)): 4_080, ("DESORDRE", (1, 2, 3)): 810,
+                          ("ORDRE", (1, 2, 4)): 2_120, ("DESORDRE", (1, 2, 4)): 420}
+
+
+def test_tierce_unbacked_ordre_gives_its_half_to_the_desordre_and_back():
+    # art. 68 a: nobody on 1-2-3 exactly: the désordre gets the whole masse, 100 € / 1 €.
+    pool = settle_pool("TIERCE", {(2, 1, 3): 100, (4, 5, 6): 9_900}, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("DESORDRE", (1, 2, 3)): 10_000}
+    pool = settle_pool("TIERCE", {(1, 2, 3): 100, (4, 5, 6): 9_900}, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("ORDRE", (1, 2, 3)): 10_000}
 
 
 def test_tierce_nobody_on_the_first_three_pays_one_two_four():
-    # règlement art. 68: nobody backed 1-2-3 in any order, so 1-2-4 is paid as if it
-    # were the arrival. Profit 98 € halved, pooled to 5 x: 100 € / 6 € = 16.66 -> 16.60
-    # désordre (4,2,1); ordre (1,2,4) 83.33 -> 83.30.
+    # art. 68 a: nobody backed 1-2-3 in any order, so 1-2-4 is paid as if it were the
+    # arrival: halves of 100 €: ordre 50 € / 1 € = 50.00, désordre 50 € / 1 € = 50.00;
+    # the 5 x ratio: 100 € / 6 € = 16.66 -> 16.60 désordre, ordre 83.33 -> 83.30.
     stakes = {(1, 2, 4): 100, (4, 2, 1): 100, (5, 6, 7): 9_800}
     pool = settle_pool("TIERCE", stakes, ARRIVAL, NO_DEDUCTION)
     assert divs(pool) == {("ORDRE", (1, 2, 4)): 8_330, ("DESORDRE", (1, 2, 4)): 1_660}
@@ -135,19 +106,88 @@ def test_tierce_with_no_winner_is_refunded():
     assert pool.void and pool.refunded_cents == 1_000
 
 
-def test_quarte_bonus_is_at_most_a_quarter_of_the_desordre():
-    # profit 86 €: ordre 25 % -> 22.50 € on 1 € = 22.50; désordre 30 % -> 28.80 € on 3 €
-    # = 9.60; bonus 3 45 % -> 48.70 € on 10 € = 4.87 > 9.60 / 4. Règlement art. 86.7:
-    # désordre and bonus pooled, désordre stakes counted four times:
-    # (28.80 + 48.70) / (4 x 3 + 10) = 3.52 -> 3.50 bonus, désordre 14.09 -> 14.00.
-    stakes = {(1, 2, 3, 4): 100, (4, 3, 2, 1): 300, (1, 2, 3, 9): 1_000, (5, 6, 7, 8): 8_600}
-    pool = settle_pool("QUARTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
-    assert divs(pool) == {("ORDRE", (1, 2, 3, 4)): 2_250, ("DESORDRE", (1, 2, 3, 4)): 1_400,
-                          ("BONUS3", (1, 2, 3)): 350}
-
-
 def test_tierce_unit_naming_a_non_runner_is_refunded():
     pool = settle_pool("TIERCE", {(1, 2, 3): 100, (1, 2, 9): 100, (4, 5, 6): 800},
                        make_result([[1], [2], [3]], 16, non_runners=[9]), NO_DEDUCTION)
     assert pool.refunded_cents == 100
     assert bet_payout(pool, [(1, 2, 9), (1, 2, 3)], 100).refund_cents == 100
+
+
+# Quarté+ ------------------------------------------------------------------------------
+
+def test_quarte_ordre_pays_at_least_eight_times_the_desordre():
+    # art. 86-5: ordre 25 %, désordre 35 %, bonus 40 % of the masse (100 €), no stakes
+    # reserved: ordre 25 € / 0.10 € = 250, désordre 35 € / 1 € = 35, bonus 40 € / 10 € = 4.
+    # art. 86-6: 250 < 8 x 35: the quarté masse (60 €) over 8 x 0.10 + 1 = 1.80 €: désordre
+    # 33.33 -> 33.30, ordre 266.66 -> 266.60. The bonus, 4.00, is within a quarter of it.
+    stakes = {(1, 2, 3, 4): 10, (4, 3, 2, 1): 100, (1, 2, 3, 9): 1_000, (5, 6, 7, 8): 8_890}
+    pool = settle_pool("QUARTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("ORDRE", (1, 2, 3, 4)): 26_660, ("DESORDRE", (1, 2, 3, 4)): 3_330,
+                          ("BONUS3", (1, 2, 3)): 400}
+
+
+def test_quarte_bonus_is_at_most_a_quarter_of_the_desordre():
+    # ordre 25 € / 0.10 € = 250; désordre 35 € / 3 € = 11.66 (250 >= 8 x 11.66); bonus
+    # 40 € / 2 € = 20 > 11.66 / 4. Art. 86-7: désordre and bonus masses pooled, the
+    # désordre stakes counted four times: 75 € / (4 x 3 € + 2 €) = 5.357 -> 5.30 bonus,
+    # désordre 21.42 -> 21.40; the ordre keeps its own masse.
+    stakes = {(1, 2, 3, 4): 10, (4, 3, 2, 1): 300, (1, 2, 3, 9): 200, (5, 6, 7, 8): 9_490}
+    pool = settle_pool("QUARTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("ORDRE", (1, 2, 3, 4)): 25_000, ("DESORDRE", (1, 2, 3, 4)): 2_140,
+                          ("BONUS3", (1, 2, 3)): 530}
+
+
+def test_quarte_with_nobody_on_the_first_four_gives_everything_to_the_bonus():
+    # art. 86-9 a: no quarté stake: the whole masse to the bonus, 100 € / 10 € = 10.00
+    stakes = {(1, 2, 3, 9): 1_000, (5, 6, 7, 8): 9_000}
+    pool = settle_pool("QUARTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("BONUS3", (1, 2, 3)): 1_000}
+
+
+# Quinté+ ------------------------------------------------------------------------------
+
+def test_quinte_reserves_the_stakes_then_keeps_ordre_within_fifty_times_the_desordre():
+    # Masse 1 000 €: ordre + désordre 57 % (570 €, their 3 € reserved: profit 567 €, 28:29),
+    # bonus 4 17 % (170 €), bonus 3 26 % (260 €).
+    # Ordre 1 + 278.53 / 1 = 279.53, désordre 1 + 288.47 / 2 = 145.24: 279.53 < 50 x 145.24,
+    # art. 95-6: 570 € / (50 x 1 € + 2 €) = 10.96 désordre, ordre 548.07.
+    # Bonus 4: 170 € / 4 € = 42.50 > the désordre (95-7): pooled with it,
+    # (570 € - 548.07 € + 170 €) / (2 € + 4 €) = 31.98 -> 31.90 for both.
+    # Bonus 3: 260 € / 10 € = 26.00, below the bonus 4: left alone.
+    stakes = {(1, 2, 3, 4, 5): 100, (2, 1, 3, 4, 5): 200, (1, 2, 3, 4, 9): 400,
+              (1, 2, 3, 8, 9): 1_000, (6, 7, 8, 9, 10): 98_300}
+    pool = settle_pool("QUINTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("ORDRE", (1, 2, 3, 4, 5)): 54_800,
+                          ("DESORDRE", (1, 2, 3, 4, 5)): 3_190,
+                          ("BONUS4", (1, 2, 3, 4)): 3_190, ("BONUS3", (1, 2, 3)): 2_600}
+    assert bet_payout(pool, [(1, 2, 3, 4, 5)], 100).kinds == ("ORDRE",)
+
+
+def test_quinte_ordre_is_at_most_a_hundred_and_twenty_times_the_desordre():
+    # Ordre 0.10 €, désordre 50 €: profit 570 € - 50.10 € = 519.90 €, ordre
+    # 1 + 255.38 / 0.10 = 2 554.84, désordre 1 + 264.52 / 50 = 6.29: over 120 x (95-7-1):
+    # 570 € / (120 x 0.10 € + 50 €) = 9.19 -> 9.10 désordre, ordre 1 103.22 -> 1 103.20.
+    # Bonus 4 170 € / 20 € = 8.50, bonus 3 260 € / 40 € = 6.50: within their limits.
+    stakes = {(1, 2, 3, 4, 5): 10, (2, 1, 3, 4, 5): 5_000, (1, 2, 3, 4, 9): 2_000,
+              (1, 2, 3, 8, 9): 4_000, (6, 7, 8, 9, 10): 88_990}
+    pool = settle_pool("QUINTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("ORDRE", (1, 2, 3, 4, 5)): 110_320,
+                          ("DESORDRE", (1, 2, 3, 4, 5)): 910,
+                          ("BONUS4", (1, 2, 3, 4)): 850, ("BONUS3", (1, 2, 3)): 650}
+
+
+def test_quinte_bonus_4_sur_5_pays_any_four_of_the_first_five():
+    # (1,2,3,5,9) holds four of the first five (not the first four): Bonus 4 sur 5, as
+    # the operator publishes it (five combinations, one dividend, 4 Nov 2025 R1C1).
+    # Nobody won ordre or désordre: their 57 % go down to the Bonus 4 (74 %):
+    # 74 € / 1 € = 74.00; Bonus 3 26 € / 1 € = 26.00.
+    stakes = {(1, 2, 3, 5, 9): 100, (1, 2, 3, 8, 9): 100, (6, 7, 8, 9, 10): 9_800}
+    pool = settle_pool("QUINTE_PLUS", stakes, ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("BONUS4", (1, 2, 3, 5)): 7_400, ("BONUS3", (1, 2, 3)): 2_600}
+    assert bet_payout(pool, [(1, 2, 3, 5, 9)], 100).kinds == ("BONUS4",)
+
+
+def test_quinte_with_no_winner_is_refunded():
+    # art. 95-9 2 g: nobody won anything: every Quinté+ bet is refunded (no carry-over)
+    pool = settle_pool("QUINTE_PLUS", {(6, 7, 8, 9, 10): 10_000}, ARRIVAL)
+    assert pool.void and pool.refunded_cents == 10_000 and pool.carry_over_cents == 0

@@ -163,20 +163,18 @@ def test_simplified_tierce_units_earn_ordre_in_the_exact_order_and_desordre_othe
     other = units("TIERCE", COMBINE_SIMPLIFIE, [2, 1, 3, 7])  # (2,1,3) (2,1,7) (2,3,7) (1,3,7)
     assert (1, 2, 3) in exact and (2, 1, 3) in other
     # 4 units x 1 € + 4 units x 10 € + 56 € on a loser = 100 €, no deduction.
-    # Reserved: 1 € on the ordre (1,2,3), 10 € on the désordre (2,1,3): profit 89 €,
-    # half each: ordre 44.50 / 1 € -> 1 + 44.50 = 45.50 €;
-    # désordre 44.50 / 10 € = 4.45 -> 1 + 4.45 = 5.45 -> 5.40 € (10-cent step)
-    # (the ordre stays above 5 x the désordre: no floor between the kinds applies)
+    # The masse (100 €) in two halves (art. 63.1): ordre 50 € / 1 € = 50.00 € on (1,2,3);
+    # désordre 50 € / 10 € = 5.00 € on (2,1,3); 50 >= 5 x 5: no pooling.
     stakes = pool_stakes("TIERCE", [(exact, 100), (other, 1_000), ([(8, 9, 10)], 5_600)])
     assert sum(stakes.values()) == 10_000
     pool = settle_pool("TIERCE", stakes, arrival, NO_DEDUCTION)
     paid = {(d.kind, d.combination): d.per_euro_cents for d in pool.dividends}
-    assert paid == {("ORDRE", (1, 2, 3)): 4_550, ("DESORDRE", (1, 2, 3)): 540}
+    assert paid == {("ORDRE", (1, 2, 3)): 5_000, ("DESORDRE", (1, 2, 3)): 500}
 
-    first = bet_payout(pool, exact, 100)  # the (1,2,3) unit at 1 €: 45.50 €
-    assert (first.amount_cents, first.kinds) == (4_550, ("ORDRE",))
-    second = bet_payout(pool, other, 1_000)  # the (2,1,3) unit at 10 €: 10 x 5.40 = 54 €
-    assert (second.amount_cents, second.kinds) == (5_400, ("DESORDRE",))
+    first = bet_payout(pool, exact, 100)  # the (1,2,3) unit at 1 €: 50.00 €
+    assert (first.amount_cents, first.kinds) == (5_000, ("ORDRE",))
+    second = bet_payout(pool, other, 1_000)  # the (2,1,3) unit at 10 €: 10 x 5.00 = 50 €
+    assert (second.amount_cents, second.kinds) == (5_000, ("DESORDRE",))
 
 
 def test_a_simplified_unit_is_the_same_pool_key_as_the_unitaire_in_that_order():

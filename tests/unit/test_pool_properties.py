@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from betting.catalogue import BET_TYPES, FORMULAS
 from betting.combinations import count_combinations, expand
 from betting.errors import BettingError
+from betting import tqq
 from betting.payable import canonical
 from betting.pools import PoolResult, bet_payout, settle_pool
 from betting.rates import Rates
@@ -93,20 +94,29 @@ def test_pool_result_survives_a_round_trip_through_json_shape(race):
 
 @FAST
 @given(races())
-def test_a_better_kind_never_pays_less_and_floors_hold(race):
-    """Tiercé, Quarté+, Quinté+: ordre >= désordre >= bonus 4 >= bonus 3, and each floor
-    of the règlement (Tiercé ordre 5 x désordre, Quarté+ désordre 4 x bonus) holds,
-    unless the worse kind was raised to the minimum dividend."""
+def test_tierce_quarte_quinte_keep_the_reglement_ratios_in_a_normal_arrival(race):
+    """One combination paid: ordre >= k x désordre (Tiercé 5, Quarté+ 8, Quinté+ 50) and
+    the Quinté+ ordre <= 120 x désordre, on the raw values, unless the désordre was paid
+    the minimum out of the ordre's masse (art. 63.3); rounding each side down keeps the
+    floor within one grid step."""
     code, stakes, result, rates, carried_in = race
-    bt = BET_TYPES[code]
+    if code not in tqq.RULES:
+        return
     pool = settle_pool(code, stakes, result, rates, carried_in_cents=carried_in)
-    by_kind = {d.kind: d.per_euro_cents for d in pool.dividends}
-    for better, worse, k in bt.kind_floors:
-        if better in by_kind and worse in by_kind and by_kind[worse] > rates.minimum(code):
-            assert by_kind[better] >= k * by_kind[worse]
-    paid = [by_kind[k] for k in bt.dividend_kinds if k in by_kind]
-    if bt.kind_floors:
-        assert paid == sorted(paid, reverse=True)
+    by_kind: dict[str, set] = {}
+    for d in pool.dividends:
+        by_kind.setdefault(d.kind, set()).add(d.per_euro_cents)
+    rules = tqq.RULES[code]
+    if pool.reallocated_arrival or len(by_kind.get("DESORDRE", ())) != 1 \
+            or len(by_kind.get("ORDRE", ())) != 1 or len(result.arrival[0]) > 1:
+        return
+    (o,), (d,) = by_kind["ORDRE"], by_kind["DESORDRE"]
+    if d <= rates.minimum(code) + rates.grid(code) or \
+            any(len(place) > 1 for place in result.arrival[:5]):
+        return
+    assert o + rules.floors[1] * rates.grid(code) >= rules.floors[1] * d
+    if rules.ceiling:
+        assert o <= rules.ceiling * (d + rates.grid(code))
 
 
 @st.composite

@@ -1,0 +1,212 @@
+"""Tiercé, Quarté+, Quinté+: their dividends as the règlement computes them.
+
+The 2017 annex that now holds the rules could not be read; this follows the
+consolidated 1985 text (Tiercé art. 59-68, Quarté+ art. 86-1 to 86-10,
+Quinté+ art. 95-1 to 95-10), kept where the newer one is unknown. RULES.md
+("Quinté+, Quarté+, Tiercé") gives each rule with its article and says where
+the published data of 2025-2026 shows the operator doing otherwise.
+
+The main rapports (ordre, désordre) are computed per **combination**: the set
+of horses a dead heat makes payable, with its exact permutations (one in a
+normal arrival; two when two horses dead-heat first in a Tiercé, ...).
+
+- Normal arrival: the kind's share of the masse over its stakes, no stake
+  reserved (Tiercé art. 63.1, Quarté+ 86-5 I.2). The Quinté+ reserves the
+  ordre and désordre stakes first and splits the profit (95-5 I.2).
+- Dead heat: the stakes on every payable combination are reserved, the profit
+  is cut in equal parts per combination, each part split between its exact and
+  its other permutations; dividend = 1 + part / stakes (63.2, 86-5 I.4, 95-5 I.2).
+  When every permutation is exact (three horses first together in a Tiercé)
+  the combination has one dividend for all its orders (61 a).
+- Minimum ratio ordre / désordre per combination, by its number of exact
+  permutations (64, 86-6, 95-6); the Quinté+ ordre at most 120 × the désordre
+  (95-7-1). Where a ratio fails, the combination's masse is shared again with
+  the exact stakes counted k times.
+- A désordre below the minimum dividend is paid the minimum out of the ordre's
+  masse, and the ratio is then not applied (63.3, 86-5 I.3, 95-5 I.3).
+- Bonuses: their share of the masse over their stakes; in a dead heat, stakes
+  reserved and equal parts per combination of placed horses. The Quarté+ bonus
+  is at most a quarter of the désordre (86-7); the Quinté+ Bonus 4 sur 5 at most
+  the désordre, and never below the Bonus 3 (masses pooled when not).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import factorial
+from typing import Mapping
+
+from .catalogue import BONUS3, BONUS4, DESORDRE, ORDRE, BetType
+from .dividends import cascade
+from .rates import Rates
+
+Combo = tuple[int, ...]
+Payable = tuple[str, Combo]
+MAIN = (ORDRE, DESORDRE)
+
+
+@dataclass(frozen=True)
+class Rules:
+    reserve_normal: bool  # Quinté+: the ordre and désordre stakes are reserved in a normal arrival
+    floors: Mapping[int, int]  # exact permutations of a combination -> ordre >= k x désordre
+    ceiling: int | None = None  # Quinté+: ordre <= 120 x désordre
+    bonus_vs_desordre: int | None = None  # désordre >= k x bonus (Quarté+ 4, Quinté+ 1)
+
+
+RULES = {
+    "TIERCE": Rules(False, {1: 5, 2: 2}),  # art. 64 a, b, c
+    "QUARTE_PLUS": Rules(False, {1: 8, 2: 4, 4: 3, 6: 2}, bonus_vs_desordre=4),  # 86-6, 86-7
+    "QUINTE_PLUS": Rules(True, {1: 50, 2: 25, 4: 12, 6: 8, 12: 4, 24: 2}, ceiling=120,
+                         bonus_vs_desordre=1),  # 95-6, 95-7, 95-7-1
+}
+
+
+def _set(payable: Payable) -> Combo:
+    return tuple(sorted(payable[1]))
+
+
+def ratios(bt: BetType, shares: Mapping[Payable, Fraction], masse: int,
+           won: Mapping[Payable, int], rates: Rates) -> dict[Payable, Fraction]:
+    """Raw dividend per 1 € of every winning payable of a Tiercé / Quarté+ / Quinté+ pool.
+
+    `shares` are the pool's payables (payable.Payables.shares), `won` the stakes
+    that won each. The masses handed out add up to `masse` exactly.
+    """
+    rules = RULES[bt.code]
+    kinds = bt.split_kinds
+    staked = {k: sum(c for (kk, _), c in won.items() if kk == k) for k in kinds}
+    split = rates.split(bt.code, kinds)
+    main_won = staked[ORDRE] + staked[DESORDRE]
+    # Ordre and désordre pass their shares to each other, per combination (68 a,
+    # 86-9 a, 95-9); only when nobody won either do they go down to the bonuses.
+    as_kinds = {k: (1 if k in MAIN and main_won else staked[k]) for k in kinds}
+    share = cascade(split, kinds, as_kinds)
+    main_share = share[ORDRE] + share[DESORDRE]
+    out: dict[Payable, Fraction] = {}
+    main_d: dict[Combo, tuple[Fraction, int, Fraction]] = {}  # set -> (masse, S_d, r_d)
+    if main_won:
+        ordre_part = share[ORDRE] / main_share if main_share else Fraction(1, 2)
+        main_d = _main(rules, shares, masse * main_share, won, ordre_part,
+                       rates.minimum(bt.code), out)
+    bonuses = [k for k in kinds if k not in MAIN and staked[k]]
+    bonus_masse = {k: masse * share[k] for k in bonuses}
+    for kind in bonuses:
+        _bonus(kind, shares, bonus_masse[kind], won, out)
+    _bonus_limits(bt, rules, bonuses, bonus_masse, staked, main_d, won, out)
+    return out
+
+
+def _main(rules: Rules, shares: Mapping[Payable, Fraction], masse: Fraction,
+          won: Mapping[Payable, int], ordre_part: Fraction, minimum_cents: int,
+          out: dict[Payable, Fraction]) -> dict[Combo, tuple[Fraction, int, Fraction]]:
+    """Ordre and désordre per combination; returns each combination's désordre figures."""
+    exact: dict[Combo, int] = {}
+    for (kind, combo) in shares:
+        if kind == ORDRE:
+            exact[tuple(sorted(combo))] = exact.get(tuple(sorted(combo)), 0) + 1
+    stakes = {c: [0, 0] for c in exact}  # set -> [ordre stakes, désordre stakes]
+    for p, cents in won.items():
+        if p[0] in MAIN:
+            stakes[_set(p)][p[0] == DESORDRE] += cents
+    backed = [c for c in exact if sum(stakes[c])]
+    normal = len(exact) == 1 and next(iter(exact.values())) == 1
+    reserve = not normal or rules.reserve_normal
+    profit = masse - sum(sum(stakes[c]) for c in backed) if reserve else masse
+    part = profit / len(backed)  # an unbacked combination's part goes to the others
+    figures = {}
+    for combo in backed:
+        s_o, s_d = stakes[combo]
+        k = len(combo)
+        one_rapport = exact[combo] == factorial(k)  # every order exact (61 a, 86-3 a, 95-3 a)
+        share_o = Fraction(1) if one_rapport or not s_d else (0 if not s_o else ordre_part)
+        base = 1 if reserve else 0
+        r_o = base + part * share_o / s_o if s_o else None
+        r_d = base + part * (1 - share_o) / s_d if s_d else None
+        whole = part + (s_o + s_d if reserve else 0)  # this combination's masse
+        if r_o is not None and r_d is not None:
+            r_o, r_d = _ratio(rules, exact[combo], whole, s_o, s_d, r_o, r_d, minimum_cents)
+        for (kind, c) in won:
+            if kind == ORDRE and _set((kind, c)) == combo:
+                out[(kind, c)] = r_o
+            elif kind == DESORDRE and c == combo:
+                out[(kind, c)] = r_d
+        if r_d is not None:
+            figures[combo] = (whole - (r_o or 0) * s_o, s_d, r_d)
+    return figures
+
+
+def _ratio(rules: Rules, exact: int, whole: Fraction, s_o: int, s_d: int,
+           r_o: Fraction, r_d: Fraction, minimum_cents: int) -> tuple[Fraction, Fraction]:
+    """Keep ordre / désordre within the règlement's ratios, or pay the désordre the minimum."""
+    minimum = Fraction(minimum_cents, 100)
+    if r_d < minimum:
+        # 63.3, 86-5 I.3, 95-5 I.3: the désordre is paid the minimum out of the ordre's
+        # masse, and no ratio is applied then.
+        return (whole - minimum * s_d) / s_o, minimum
+    floor = rules.floors.get(exact)
+    if floor and r_o < floor * r_d:
+        r_d = whole / (floor * s_o + s_d)
+        return floor * r_d, r_d
+    if rules.ceiling and exact == 1 and r_o > rules.ceiling * r_d:
+        r_d = whole / (rules.ceiling * s_o + s_d)
+        return rules.ceiling * r_d, r_d
+    return r_o, r_d
+
+
+def _bonus(kind: str, shares: Mapping[Payable, Fraction], masse: Fraction,
+           won: Mapping[Payable, int], out: dict[Payable, Fraction]) -> None:
+    """A bonus: its masse over its stakes; in a dead heat, equal parts per combination.
+
+    The Quinté+ Bonus 4 sur 5 always has one common dividend (95-5 III).
+    """
+    paid = {c: cents for (k, c), cents in won.items() if k == kind}
+    combos = [c for (k, c) in shares if k == kind]
+    if kind == BONUS4 or len(combos) == 1:
+        ratio = masse / sum(paid.values())
+        for c in paid:
+            out[(kind, c)] = ratio
+        return
+    profit = masse - sum(paid.values())
+    part = profit / len(paid)
+    for c, cents in paid.items():
+        out[(kind, c)] = 1 + part / cents
+
+
+def _bonus_limits(bt: BetType, rules: Rules, bonuses: list[str], masses: dict[str, Fraction],
+                  staked: Mapping[str, int], main_d: dict, won: Mapping[Payable, int],
+                  out: dict[Payable, Fraction]) -> None:
+    """Quarté+ bonus <= désordre / 4 (86-7); Quinté+ Bonus 4 <= désordre (95-7) and
+    Bonus 4 >= Bonus 3 (our floor: the operator's 1.5 of 95-7 is not in its data).
+
+    Applied in a normal arrival (one combination, one bonus combination each); the
+    dead-heat variants of these limits are not modelled.
+    """
+    top = BONUS4 if BONUS4 in bonuses else (BONUS3 if BONUS3 in bonuses else None)
+    single = len(main_d) == 1 and all(
+        len([p for p in won if p[0] == k]) == 1 for k in bonuses if k != BONUS4)
+    if top is None or not single or rules.bonus_vs_desordre is None:
+        return
+    (combo, (m_d, s_d, r_d)), = main_d.items()
+    k = rules.bonus_vs_desordre
+    r_b = _kind_ratio(top, out)
+    if r_b is not None and k * r_b > r_d:
+        pooled = (m_d + masses[top]) / (k * s_d + staked[top])
+        _set_kind(DESORDRE, k * pooled, out)
+        _set_kind(top, pooled, out)
+        masses[top] = pooled * staked[top]
+    if BONUS4 in bonuses and BONUS3 in bonuses:
+        r4, r3 = _kind_ratio(BONUS4, out), _kind_ratio(BONUS3, out)
+        if r4 < r3:
+            pooled = (masses[BONUS4] + masses[BONUS3]) / (staked[BONUS4] + staked[BONUS3])
+            _set_kind(BONUS4, pooled, out)
+            _set_kind(BONUS3, pooled, out)
+
+
+def _kind_ratio(kind: str, out: Mapping[Payable, Fraction]) -> Fraction | None:
+    return next((r for (k, _), r in out.items() if k == kind), None)
+
+
+def _set_kind(kind: str, ratio: Fraction, out: dict[Payable, Fraction]) -> None:
+    for p in out:
+        if p[0] == kind:
+            out[p] = ratio
