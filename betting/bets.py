@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .catalogue import CHAMP_TOTAL, get_bet_type
+from .catalogue import CHAMP_TOTAL, STAKE_CAP_ARTICLES, get_bet_type
 from .combinations import count_combinations, expand
 from .errors import (
     BetTypeNotOffered,
@@ -187,7 +187,8 @@ def price_bet(req: BetRequest, race: Race | None,
     if cap is not None and req.unit_stake_cents > cap * base:
         raise StakeTooHigh(
             f"Au {bet_type.label}, une même combinaison se joue au plus {cap} fois la mise "
-            f"de base, soit {format_euros(cap * base)} (règlement, art. 60)."
+            f"de base, soit {format_euros(cap * base)} "
+            f"(règlement, {STAKE_CAP_ARTICLES[bet_type.code]})."
         )
     total = n * req.unit_stake_cents
     if total > max_total_cents:

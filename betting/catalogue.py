@@ -162,17 +162,21 @@ BET_TYPES: dict[str, BetType] = {
         BetType("SIMPLE_PLACE", "Simple placé", 1, False, _UNIT_ONLY, 200, 4, (PLACE,), _E,
                 void_below_starters=4, places_by_field=True),
         BetType("COUPLE_GAGNANT", "Couplé gagnant", 2, False, _ALL, 200, 8, (GAGNANT, NP), _S,
-                void_below_starters=2, np_dividend=True, np_places=1, reallocate_unbacked=True),
+                void_below_starters=2, np_dividend=True, np_places=1, reallocate_unbacked=True,
+                max_base_stakes_per_unit=200),
         BetType("COUPLE_PLACE", "Couplé placé", 2, False, _ALL, 200, 8, (PLACE, NP), _E,
-                void_below_starters=2, places=3, np_dividend=True, np_places=3),
+                void_below_starters=2, places=3, np_dividend=True, np_places=3,
+                max_base_stakes_per_unit=200),
         BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _ALL, 100, 4, (ORDRE,), _O,
-                max_runners=7, void_below_starters=2, reallocate_unbacked=True),
+                max_runners=7, void_below_starters=2, reallocate_unbacked=True,
+                max_base_stakes_per_unit=200),
         BetType("DEUX_SUR_QUATRE", "2 sur 4", 2, False, _ALL, 300, 10, (DEUX_SUR_QUATRE,), _E,
                 void_below_starters=5, places=4, common_dividend=True),
         BetType("TRIO", "Trio", 3, False, _ALL, 100, 8, (GAGNANT,), _S, void_below_starters=3,
                 reallocate_unbacked=True),
         BetType("TRIO_ORDRE", "Trio ordre", 3, True, _ALL, 100, 4, (ORDRE,), _O,
-                max_runners=7, void_below_starters=3, reallocate_unbacked=True),
+                max_runners=7, void_below_starters=3, reallocate_unbacked=True,
+                max_base_stakes_per_unit=20),
         BetType("TIERCE", "Tiercé", 3, True, _TQQ_ALL, 100, 8, (ORDRE, DESORDRE), _T,
                 void_below_starters=3, reallocate_unbacked=True,
                 max_base_stakes_per_unit=20),
@@ -181,7 +185,8 @@ BET_TYPES: dict[str, BetType] = {
         BetType("QUINTE_PLUS", "Quinté+", 5, True, _TQQ_ALL, 200, 10,
                 (ORDRE, DESORDRE, BONUS4, BONUS3), _T, void_below_starters=5),
         BetType("MULTI", "Multi", 4, False, _ALL, 300, 14, _multi_kinds(7), _S,
-                max_selections=7, void_below_starters=8),
+                max_selections=7, void_below_starters=8, reallocate_unbacked=True,
+                max_base_stakes_per_unit=200),
         BetType("MINI_MULTI", "Mini Multi", 4, False, _ALL, 300, 10, _multi_kinds(6), _S,
                 max_selections=6, max_runners=13, void_below_starters=4),
         BetType("SUPER_QUATRE", "Super 4", 4, True, _ALL, 100, 7, (ORDRE,), _O,
@@ -190,6 +195,12 @@ BET_TYPES: dict[str, BetType] = {
                 void_below_starters=5, np_dividend=True, np_places=5),
     )
 }
+
+
+# Where each cap on the base stakes of one combination comes from (règlement, 1985 numbering).
+STAKE_CAP_ARTICLES = {"TIERCE": "art. 60", "COUPLE_GAGNANT": "art. 42",
+                      "COUPLE_PLACE": "art. 42", "COUPLE_ORDRE": "art. 42",
+                      "TRIO_ORDRE": "art. 74-2", "MULTI": "art. 89"}
 
 
 def get_bet_type(code: str) -> BetType:

@@ -98,17 +98,26 @@ class Payables:
         return self.ecurie_of.get(horse, horse)
 
     def refunded(self, key: Combo) -> bool:
-        """A unit naming a non-runner is refunded, unless it may earn an NP dividend."""
+        """A unit naming a non-runner is refunded, unless it may earn an NP dividend.
+
+        A Multi unit loses its non-runners and plays on as a smaller one ("en 5" with
+        a non-runner is an "en 4"), refunded only when fewer than four horses remain
+        (règlement art. 91).
+        """
         out = sum(1 for h in key if h in self.result.non_runners)
         if out == 0:
             return False
+        if self.bet_type.is_multi:
+            return len(key) - out < self.bet_type.horses
         return not (self.bet_type.np_dividend and out == 1 and len(key) > 1)
 
     def classify(self, key: Combo) -> Payable | None:
         """The payable whose dividend this unit earns, or None if it loses."""
         if self.void or self.refunded(key):
             return None
-        if any(h in self.result.non_runners for h in key):
+        if self.bet_type.is_multi:
+            key = tuple(h for h in key if h not in self.result.non_runners)
+        elif any(h in self.result.non_runners for h in key):
             return self._classify_np(key)
         if self.bet_type.ecurie_coupling:
             key = tuple(self.rep(h) for h in key)
@@ -186,13 +195,26 @@ def reallocations(bet_type: BetType, result: OfficialResult) -> list[OfficialRes
 
     The place just behind the paid ones moves up in place of each paid place, the last
     first: Couplé 1st-3rd then 2nd-3rd (règlement art. 48); Tiercé 1-2-4, 1-3-4, 2-3-4
-    (art. 68); the same for the other bet types that reallocate (catalogue).
+    (art. 68); Multi 1-2-3-5, 1-2-4-5, 1-3-4-5, 2-3-4-5 (art. 94). An ordered bet first
+    tries other orders of the same horses: Couplé ordre 2-1, then 1-3, 3-1, 2-3, 3-2
+    (art. 40 b); Trio ordre 1-3-2, 3-2-1, 2-1-3 (art. 74-8). With a dead heat among the
+    places read, the règlement has a rule per case (art. 48 2 B); only "refund" is
+    modelled there: no reallocation.
     """
     if not bet_type.reallocate_unbacked:
         return []
     arrival = result.arrival
     depth = bet_type.places or bet_type.horses
-    if len(arrival) <= depth:
+    if len(arrival) <= depth or any(len(place) > 1 for place in arrival[:depth + 1]):
         return []
+    order = tuple(place[0] for place in arrival)
+    if bet_type.pays == PayRule.ORDER and depth in (2, 3):
+        a, b, c = order[:3]
+        tries = ([(b, a), (a, c), (c, a), (b, c), (c, b)] if depth == 2
+                 else [(a, c, b), (c, b, a), (b, a, c)])
+        # the horses not named keep their order behind: they are not paid anyway
+        return [replace(result, arrival=tuple((h,) for h in t)
+                        + tuple((h,) for h in order if h not in t)) for t in tries]
+    # the horse left out is out of the arrival: the one behind takes its place
     return [replace(result, arrival=arrival[:j] + arrival[j + 1:])
             for j in range(depth - 1, -1, -1)]

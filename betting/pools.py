@@ -221,11 +221,23 @@ def _part_ratios(bt: BetType, pay: Payables, profit: int, won: dict[Payable, int
     kinds = bt.split_kinds
     by_kind = {k: sum(c for (kk, _), c in main.items() if kk == k) for k in kinds}
     kind_share = rule.cascade(rates.split(bt.code, kinds), kinds, by_kind)
+    # Ordered bets pay one dividend per set of horses, whatever the order a dead heat
+    # makes exact (règlement art. 37, 44, 74-5): their payables are grouped by set.
+    group = (lambda p: (p[0], tuple(sorted(p[1])))) if bt.pays == PayRule.ORDER \
+        else (lambda p: p)
+    staked: dict[Payable, int] = {}
+    for p, cents in main.items():
+        staked[group(p)] = staked.get(group(p), 0) + cents
     for kind in kinds:
-        shares = {p: s for p, s in pay.shares.items() if p[0] == kind}
-        for p, share in rule.renormalise(shares, main).items():
-            part = profit * kind_share[kind] * share
-            ratios[p] = layer + rule.raw_dividend(part, main[p])
+        shares: dict[Payable, Fraction] = {}
+        for p, s in pay.shares.items():
+            if p[0] == kind:
+                shares[group(p)] = shares.get(group(p), 0) + s
+        for g, share in rule.renormalise(shares, staked).items():
+            ratio = layer + rule.raw_dividend(profit * kind_share[kind] * share, staked[g])
+            for p in main:
+                if group(p) == g:
+                    ratios[p] = ratio
     return ratios
 
 

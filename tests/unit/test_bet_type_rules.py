@@ -35,3 +35,8 @@ def test_the_split_kinds_leave_out_np_and_the_sized_or_common_dividends():
     assert get_bet_type("COUPLE_GAGNANT").split_kinds == ("GAGNANT",)
     assert get_bet_type("MULTI").split_kinds == ()
     assert get_bet_type("DEUX_SUR_QUATRE").split_kinds == ()
+
+
+def test_every_stake_cap_cites_its_article():
+    from betting.catalogue import STAKE_CAP_ARTICLES
+    assert _having("max_base_stakes_per_unit") == set(STAKE_CAP_ARTICLES)

@@ -133,3 +133,21 @@ def test_one_tierce_combination_takes_at_most_twenty_base_stakes():
         bet(formula="COMBINE", selections=[1, 2, 4, 5], unit_stake_cents=2_100)
     assert bet(bet_type="SIMPLE_GAGNANT", selections=[1],
                unit_stake_cents=40_000).total_cents == 40_000
+
+
+def test_couple_trio_ordre_and_multi_caps_cite_their_articles():
+    race = Race(race_id="2021-01-01/R1C5", meeting=1, number=5, name="Prix", venue="V",
+                post_time=datetime(2021, 1, 1, 15, 0, tzinfo=timezone.utc),
+                runners=tuple(Runner(n, f"C{n}") for n in range(1, 15)),
+                offers=(Offer("COUPLE_GAGNANT", 200), Offer("TRIO_ORDRE", 100),
+                        Offer("MULTI", 300)))
+    cases = [("COUPLE_GAGNANT", [1, 2], 200 * 200, "art. 42"),
+             ("TRIO_ORDRE", [1, 2, 3], 20 * 100, "art. 74-2"),
+             ("MULTI", [1, 2, 3, 4], 200 * 300, "art. 89")]
+    for code, horses, cap, article in cases:
+        data = {"race": race.race_id, "bet_type": code, "formula": "UNITAIRE",
+                "selections": horses, "bases": []}
+        assert price_bet(make_request(data | {"unit_stake_cents": cap}), race).total_cents == cap
+        base = race.offer(code).base_stake_cents
+        with pytest.raises(StakeTooHigh, match=article):
+            price_bet(make_request(data | {"unit_stake_cents": cap + base}), race)

@@ -110,3 +110,39 @@ def test_combined_couple_place_ticket_is_paid_for_each_winning_pair():
     pool = settle_pool("COUPLE_PLACE", stakes, make_result([[1], [2], [3]], 8), TWENTY)
     payout = bet_payout(pool, [(1, 2), (1, 3), (2, 3)], 500)
     assert payout.amount_cents == 5 * (300 + 500 + 500)
+
+
+def test_couple_ordre_dead_heat_pays_one_dividend_to_both_orders():
+    # règlement art. 44: one part per set of horses, over the stakes on all its orders.
+    # Dead heat for first between 1 and 2: 1-2 and 2-1 both win; masse 80 €, reserved
+    # 4 €: 1 + 76 / 4 = 20.00 for 1-2 and 2-1 alike (before: 4.20 and 2.00 style splits).
+    stakes = {(1, 2): 100, (2, 1): 300, (3, 4): 9_600}
+    pool = settle_pool("COUPLE_ORDRE", stakes, make_result([[1, 2], [3]], 6), TWENTY)
+    assert divs(pool) == {("ORDRE", (1, 2)): 2_000, ("ORDRE", (2, 1)): 2_000}
+
+
+def test_couple_ordre_nobody_on_the_exact_order_pays_the_reverse_first():
+    # art. 40 b: 1-2 unbacked: 2-1 (the same horses reversed), then 1-3, 3-1, 2-3, 3-2.
+    arrival = make_result([[1], [2], [3], [4]], 6)
+    pool = settle_pool("COUPLE_ORDRE", {(2, 1): 1_000, (1, 3): 1_000, (4, 5): 8_000},
+                       arrival, TWENTY)
+    assert divs(pool) == {("ORDRE", (2, 1)): 800}
+    pool = settle_pool("COUPLE_ORDRE", {(3, 1): 1_000, (4, 5): 9_000}, arrival, TWENTY)
+    assert divs(pool) == {("ORDRE", (3, 1)): 800}
+
+
+def test_couple_gagnant_dead_heat_with_nobody_on_the_winners_is_refunded_not_reallocated():
+    # art. 48 2 B c pays the pairs 1st-3rd; a reallocation by dropping places paid 3-4,
+    # which no text allows. Only the refund of that case is modelled.
+    pool = settle_pool("COUPLE_GAGNANT", {(1, 3): 1_000, (3, 4): 1_000, (5, 6): 8_000},
+                       make_result([[1, 2], [3], [4]], 8), TWENTY)
+    assert pool.void and pool.refunded_cents == 10_000
+
+
+def test_trio_ordre_nobody_on_the_exact_order_tries_the_other_orders():
+    # art. 74-8: 1-2-3 unbacked: 1-3-2, then 3-2-1, then 2-1-3. (These rates deduct
+    # nothing from a Trio ordre: 100 € over the 10 € on 3-2-1 = 10.00.)
+    arrival = make_result([[1], [2], [3], [4]], 7)
+    pool = settle_pool("TRIO_ORDRE", {(3, 2, 1): 1_000, (2, 1, 3): 1_000, (4, 5, 6): 8_000},
+                       arrival, TWENTY)
+    assert divs(pool) == {("ORDRE", (3, 2, 1)): 1_000}

@@ -32,11 +32,16 @@ def test_multi_minimum_is_funded_by_the_breakage_of_the_other_dividend():
     assert (pool.breakage_cents, pool.topup_cents) == (709, 0)
 
 
-def test_multi_unit_naming_a_non_runner_is_refunded():
-    pool = settle_pool("MULTI", {(1, 2, 3, 4, 9): 300, (1, 2, 3, 4): 300, (5, 6, 7, 8): 600},
-                       make_result([[1], [2], [3], [4]], 16, non_runners=[9]), NO_DEDUCTION)
+def test_multi_unit_with_a_non_runner_plays_on_as_a_smaller_unit():
+    # règlement art. 91: the en 5 (1,2,3,4,9) with 9 withdrawn is an en 4 (1,2,3,4), its
+    # 3 € counted as en 4 stakes: masse 12 € over 6 € en 4 = 2.00 each. Only when fewer
+    # than four horses run is the unit refunded: (1,2,8,9) with 8 and 9 out.
+    stakes = {(1, 2, 3, 4, 9): 300, (1, 2, 3, 4): 300, (5, 6, 7, 10): 600, (1, 2, 8, 9): 300}
+    pool = settle_pool("MULTI", stakes,
+                       make_result([[1], [2], [3], [4]], 16, non_runners=[8, 9]), NO_DEDUCTION)
     assert pool.refunded_cents == 300
-    assert divs(pool) == {("MULTI_EN_4", (1, 2, 3, 4)): 300}
+    assert divs(pool) == {("MULTI_EN_4", (1, 2, 3, 4)): 200}
+    assert bet_payout(pool, [(1, 2, 3, 4, 9)], 300).amount_cents == 600
 
 
 def test_multi_combined_ticket_is_five_multi_en_4_units():
@@ -76,3 +81,11 @@ def test_pick5_pays_np_to_a_unit_with_one_non_runner_and_four_of_the_first_five(
                        make_result([[1], [2], [3], [4], [5]], 12, non_runners=[9]),
                        NO_DEDUCTION)
     assert divs(pool) == {("GAGNANT", (1, 2, 3, 4, 5)): 800, ("NP", (1, 2, 3, 4)): 200}
+
+
+def test_multi_nobody_on_the_first_four_pays_one_two_three_five():
+    # règlement art. 94: 1-2-3-5, then 1-2-4-5, 1-3-4-5, 2-3-4-5, then refund.
+    arrival = make_result([[1], [2], [3], [4], [5], [6]], 16)
+    pool = settle_pool("MULTI", {(1, 2, 4, 5): 300, (6, 7, 8, 9): 2_700}, arrival, NO_DEDUCTION)
+    assert divs(pool) == {("MULTI_EN_4", (1, 2, 4, 5)): 1_000}
+    assert pool.reallocated_arrival == ((1,), (2,), (4,), (5,), (6,))
