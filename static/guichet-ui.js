@@ -9,6 +9,10 @@
  *   order is written under the grid ([data-role="picked-order"]), and the
  *   request sends the horses in that order.
  *
+ * - Only the formulas the chosen bet type allows are shown (the bet type's
+ *   radio lists them in data-formulas); a hidden one that was chosen falls
+ *   back to "unitaire". The server checks the formula anyway.
+ *
  * State-changing requests carry the session's CSRF token: htmx's through
  * hx-headers on <body>, fetch() calls from <meta name="csrf-token">
  * (guichet-scan.js).
@@ -57,6 +61,33 @@
     if (box.checked) { order.push(box.value); }
     orders.set(form, order);
     show(form);
+  });
+
+  function showFormulas(form) {
+    var type = form.querySelector('input[name="bet_type"]:checked');
+    var allowed = type && type.getAttribute("data-formulas");
+    if (!allowed) { return; }
+    allowed = allowed.split(" ");
+    form.querySelectorAll("[data-formula]").forEach(function (chip) {
+      var ok = allowed.indexOf(chip.getAttribute("data-formula")) >= 0;
+      chip.hidden = !ok;
+      var radio = chip.querySelector("input");
+      if (!ok && radio && radio.checked) {
+        var unit = form.querySelector('input[name="formula"][value="UNITAIRE"]');
+        if (unit) { unit.checked = true; }
+      }
+    });
+  }
+
+  document.addEventListener("change", function (ev) {
+    var radio = ev.target;
+    if (radio.matches && radio.matches('form.race-card input[name="bet_type"]')) {
+      showFormulas(radio.form);
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("form.race-card").forEach(showFormulas);
   });
 
   document.addEventListener("htmx:configRequest", function (ev) {

@@ -100,3 +100,15 @@ def test_the_horses_are_sold_in_the_order_ticked(page, terminal, server, program
     code = result.locator(".ticket-preview .ticket-code").get_attribute("data-code")
     status, found = server.api("GET", f"/api/tickets/{code}")
     assert status == 200 and found["bet"]["selections"] == [7, 2]
+
+
+def test_only_the_formulas_of_the_chosen_bet_type_are_offered(page, terminal, programme):
+    open_race(page, terminal, race_id(programme))
+    simplified = page.locator("[data-formula='COMBINE_SIMPLIFIE']")
+    page.get_by_label("Tiercé").check()
+    expect(simplified).to_be_visible()
+    page.get_by_label("combiné simplifié").check()
+    page.get_by_label("Simple gagnant").check()           # Simple: unitaire only
+    expect(simplified).to_be_hidden()
+    expect(page.locator("[data-formula='COMBINE']")).to_be_hidden()
+    expect(page.get_by_label("unitaire")).to_be_checked()  # the hidden choice fell back
