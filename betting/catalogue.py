@@ -121,6 +121,9 @@ class BetType:
     # Nobody backed the winning combination: pay the next one down (1st-3rd, then 2nd-3rd
     # for Couplé; 1-2-4, 1-3-4, 2-3-4 for Tiercé) before refunding.
     reallocate_unbacked: bool = False
+    # Tiercé, Quarté+, Quinté+: a unit is refunded from this many non-runners on; with
+    # fewer it earns a multiple of a bonus or loses (tqq.np_target).
+    np_refund_from: int = 1
     # Most a bettor may stake on one unit combination, in base stakes (Tiercé: 20,
     # règlement art. 60); a ticket is one bettor's, so its unit stake is capped.
     max_base_stakes_per_unit: int | None = None
@@ -181,9 +184,11 @@ BET_TYPES: dict[str, BetType] = {
                 void_below_starters=3, reallocate_unbacked=True,
                 max_base_stakes_per_unit=20),
         BetType("QUARTE_PLUS", "Quarté+", 4, True, _TQQ_ALL, 150, 8,
-                (ORDRE, DESORDRE, BONUS3), _T, void_below_starters=4, reallocate_unbacked=True),
+                (ORDRE, DESORDRE, BONUS3, NP), _T, void_below_starters=4,
+                reallocate_unbacked=True, np_refund_from=2),
         BetType("QUINTE_PLUS", "Quinté+", 5, True, _TQQ_ALL, 200, 10,
-                (ORDRE, DESORDRE, BONUS4, BONUS3), _T, void_below_starters=5),
+                (ORDRE, DESORDRE, BONUS4, BONUS3, NP), _T, void_below_starters=5,
+                np_refund_from=3),
         BetType("MULTI", "Multi", 4, False, _ALL, 300, 14, _multi_kinds(7), _S,
                 max_selections=7, void_below_starters=8, reallocate_unbacked=True,
                 max_base_stakes_per_unit=200),

@@ -107,6 +107,8 @@ class Payables:
         out = sum(1 for h in key if h in self.result.non_runners)
         if out == 0:
             return False
+        if self.bet_type.pays == PayRule.TQQ:
+            return out >= self.bet_type.np_refund_from
         if self.bet_type.is_multi:
             return len(key) - out < self.bet_type.horses
         return not (self.bet_type.np_dividend and out == 1 and len(key) > 1)
@@ -118,6 +120,10 @@ class Payables:
         if self.bet_type.is_multi:
             key = tuple(h for h in key if h not in self.result.non_runners)
         elif any(h in self.result.non_runners for h in key):
+            if self.bet_type.pays == PayRule.TQQ:
+                runners = tuple(h for h in key if h not in self.result.non_runners)
+                target = np_target(self.bet_type, runners, self.result)
+                return None if target is None else (NP, _srt(runners))
             return self._classify_np(key)
         if self.bet_type.ecurie_coupling:
             key = tuple(self.rep(h) for h in key)
@@ -146,6 +152,37 @@ class Payables:
         if set(runners) <= top:
             return (NP, _srt(runners))
         return None
+
+
+def np_target(bet_type: BetType, runners: Combo, result: OfficialResult
+              ) -> tuple[str, Combo, int] | None:
+    """A Quarté+ / Quinté+ unit with non-runners: the bonus it earns a multiple of.
+
+    (kind, bonus combination, multiple), or None when it loses. Quarté+, one
+    non-runner, the three others the first three: 2 x the bonus (art. 86-4). Quinté+
+    (art. 95-4): two non-runners, the three others the first three: 4 x the Bonus 3;
+    one non-runner, the four others among the first five: 4 x the Bonus 4 (sur 5);
+    else the first three and a horse beyond the fifth: 2 x the Bonus 3. The Tiercé's
+    (the Couplé or Simple gagnant dividend, art. 62) is not modelled: refunded.
+    """
+    if bet_type.pays != PayRule.TQQ or bet_type.horses < 4:
+        return None
+    horses = set(runners)
+    firsts = {tuple(sorted(o[:3])) for o in resolutions(result.arrival, 3) if len(o) >= 3}
+    fives = [set(o) for o in resolutions(result.arrival, 5) if len(o) == 5]
+    missing = bet_type.horses - len(runners)
+    if bet_type.horses == 4 and missing == 1 and tuple(sorted(horses)) in firsts:
+        return (BONUS3, tuple(sorted(horses)), 2)
+    if bet_type.horses == 5 and missing == 2 and tuple(sorted(horses)) in firsts:
+        return (BONUS3, tuple(sorted(horses)), 4)
+    if bet_type.horses == 5 and missing == 1:
+        if any(horses <= five for five in fives):
+            return (BONUS4, tuple(sorted(horses)), 4)
+        placed = set().union(*fives) if fives else set()
+        for three in firsts:
+            if set(three) <= horses and not (horses - set(three)) & placed:
+                return (BONUS3, three, 2)
+    return None
 
 
 def _matches(kind: str, combo: Combo, key: Combo) -> bool:

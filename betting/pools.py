@@ -175,7 +175,7 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
     elif bt.common_dividend:
         raw = {p: Fraction(masse, reserved) for p in won}
     elif bt.pays == PayRule.TQQ:
-        raw = tqq.ratios(bt, pay.shares, masse, won, rates)
+        raw = tqq.ratios(bt, pay, masse, won, rates)
     else:
         raw = _part_ratios(bt, pay, masse - reserved, won, rates)
     return _publish(bt, pay, pool, won, raw, masse, spare, rates,

@@ -36,8 +36,9 @@ from fractions import Fraction
 from math import factorial
 from typing import Mapping
 
-from .catalogue import BONUS3, BONUS4, DESORDRE, ORDRE, BetType
-from .dividends import cascade
+from .catalogue import BONUS3, BONUS4, DESORDRE, NP, ORDRE, BetType
+from .dividends import cascade, per_euro_cents
+from .payable import Payables, np_target
 from .rates import Rates
 
 Combo = tuple[int, ...]
@@ -65,16 +66,26 @@ def _set(payable: Payable) -> Combo:
     return tuple(sorted(payable[1]))
 
 
-def ratios(bt: BetType, shares: Mapping[Payable, Fraction], masse: int,
-           won: Mapping[Payable, int], rates: Rates) -> dict[Payable, Fraction]:
+def ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
+           rates: Rates) -> dict[Payable, Fraction]:
     """Raw dividend per 1 € of every winning payable of a Tiercé / Quarté+ / Quinté+ pool.
 
-    `shares` are the pool's payables (payable.Payables.shares), `won` the stakes
-    that won each. The masses handed out add up to `masse` exactly.
+    `pay` holds the pool's payables, `won` the stakes that won each. The masses
+    handed out add up to `masse` exactly.
     """
     rules = RULES[bt.code]
     kinds = bt.split_kinds
-    staked = {k: sum(c for (kk, _), c in won.items() if kk == k) for k in kinds}
+    shares = pay.shares
+    # A unit with non-runners is paid a multiple of a bonus (payable.np_target); its
+    # stake counts that many times in that bonus's stakes, so the masse still adds up.
+    weighted = {p: c for p, c in won.items() if p[0] != NP}
+    targets = {}
+    for p, cents in won.items():
+        if p[0] == NP:
+            kind, combo, times = np_target(bt, p[1], pay.result)
+            targets[p] = ((kind, combo), times)
+            weighted[(kind, combo)] = weighted.get((kind, combo), 0) + times * cents
+    staked = {k: sum(c for (kk, _), c in weighted.items() if kk == k) for k in kinds}
     split = rates.split(bt.code, kinds)
     main_won = staked[ORDRE] + staked[DESORDRE]
     # Ordre and désordre pass their shares to each other, per combination (68 a,
@@ -86,14 +97,18 @@ def ratios(bt: BetType, shares: Mapping[Payable, Fraction], masse: int,
     main_d: dict[Combo, tuple[Fraction, int, Fraction]] = {}  # set -> (masse, S_d, r_d)
     if main_won:
         ordre_part = share[ORDRE] / main_share if main_share else Fraction(1, 2)
-        main_d = _main(rules, shares, masse * main_share, won, ordre_part,
+        main_d = _main(rules, shares, masse * main_share, weighted, ordre_part,
                        rates.minimum(bt.code), out)
     bonuses = [k for k in kinds if k not in MAIN and staked[k]]
     bonus_masse = {k: masse * share[k] for k in bonuses}
     for kind in bonuses:
-        _bonus(kind, shares, bonus_masse[kind], won, out)
-    _bonus_limits(bt, rules, bonuses, bonus_masse, staked, main_d, won, out)
-    return out
+        _bonus(kind, shares, bonus_masse[kind], weighted, out)
+    _bonus_limits(bt, rules, bonuses, bonus_masse, staked, main_d, weighted, out)
+    grid = rates.grid(bt.code)
+    for p, (target, times) in targets.items():
+        # "deux fois le rapport bonus": the multiple of the bonus as it is paid, rounded
+        out[p] = times * Fraction(per_euro_cents(out[target], grid), 100)
+    return {p: r for p, r in out.items() if p in won}
 
 
 def _main(rules: Rules, shares: Mapping[Payable, Fraction], masse: Fraction,

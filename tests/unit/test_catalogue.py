@@ -49,7 +49,8 @@ def test_multi_plays_en_4_to_en_7_and_mini_multi_en_4_to_en_6():
 
 
 def test_quinte_kinds_best_first():
-    assert get_bet_type("QUINTE_PLUS").dividend_kinds == ("ORDRE", "DESORDRE", "BONUS4", "BONUS3")
+    assert get_bet_type("QUINTE_PLUS").dividend_kinds == ("ORDRE", "DESORDRE", "BONUS4", "BONUS3",
+                                                          "NP")
 
 
 def test_only_simple_gagnant_couples_ecuries():

@@ -191,3 +191,43 @@ def test_quinte_with_no_winner_is_refunded():
     # art. 95-9 2 g: nobody won anything: every Quinté+ bet is refunded (no carry-over)
     pool = settle_pool("QUINTE_PLUS", {(6, 7, 8, 9, 10): 10_000}, ARRIVAL)
     assert pool.void and pool.refunded_cents == 10_000 and pool.carry_over_cents == 0
+
+
+# Non-runners: the rapports spéciaux of the Quarté+ and Quinté+ ----------------------------
+
+def test_quarte_unit_with_one_non_runner_and_the_first_three_is_paid_twice_the_bonus():
+    # art. 86-4: refunded only from two non-runners; one non-runner and the other three
+    # the first three: 2 x the bonus; one non-runner otherwise: lost.
+    # Refunded: (1,2,9,10), 1 €. Masse 100 €, nobody on the first four: all to the bonus
+    # (86-9 a). Bonus stakes 3 € + 2 x 1 € (the NP unit counts twice) = 5 €: 20.00;
+    # the NP unit 2 x 20.00 = 40.00. 3 € x 20 + 1 € x 40 = 100 €.
+    stakes = {(1, 2, 3, 8): 300, (1, 2, 3, 9): 100, (2, 5, 7, 9): 100, (1, 2, 9, 10): 100,
+              (5, 6, 7, 8): 9_500}
+    result = make_result([[1], [2], [3], [4], [5], [6]], 16, non_runners=[9, 10])
+    pool = settle_pool("QUARTE_PLUS", stakes, result, NO_DEDUCTION)
+    assert pool.refunded_cents == 100
+    assert divs(pool) == {("BONUS3", (1, 2, 3)): 2_000, ("NP", (1, 2, 3)): 4_000}
+    assert bet_payout(pool, [(1, 2, 3, 9)], 100).amount_cents == 4_000
+    lost = bet_payout(pool, [(2, 5, 7, 9)], 100)
+    assert (lost.amount_cents, lost.refund_cents) == (0, 0)
+
+
+def test_quinte_units_with_non_runners_are_paid_multiples_of_the_bonuses():
+    # art. 95-4: refunded from three non-runners; one non-runner, the four others among
+    # the first five: 4 x Bonus 4; two non-runners, the three others the first three:
+    # 4 x Bonus 3; one non-runner, the first three and a horse beyond the fifth: 2 x
+    # Bonus 3. Masse 100 € (the 1 € with three non-runners refunded), nobody on ordre or
+    # désordre: Bonus 4 74 €, Bonus 3 26 €. Bonus 4 stakes 2 € + 4 x 1 € = 6 €: 12.33
+    # -> 12.30; Bonus 3 stakes 4 € + 4 x 1 € + 2 x 1 € = 10 €: 2.60. Special dividends:
+    # 4 x 12.30 = 49.20, 4 x 2.60 = 10.40, 2 x 2.60 = 5.20.
+    stakes = {(1, 2, 3, 4, 9): 100, (1, 2, 3, 9, 10): 100, (1, 2, 3, 7, 9): 100,
+              (1, 2, 9, 10, 11): 100, (1, 2, 7, 8, 9): 100,
+              (1, 2, 3, 4, 8): 200, (1, 2, 3, 7, 8): 400, (6, 7, 8, 12, 13): 9_000}
+    result = make_result([[1], [2], [3], [4], [5], [6]], 16, non_runners=[9, 10, 11])
+    pool = settle_pool("QUINTE_PLUS", stakes, result, NO_DEDUCTION)
+    assert pool.refunded_cents == 100
+    assert divs(pool) == {("BONUS4", (1, 2, 3, 4)): 1_230, ("BONUS3", (1, 2, 3)): 260,
+                          ("NP", (1, 2, 3, 4)): 4_920, ("NP", (1, 2, 3)): 1_040,
+                          ("NP", (1, 2, 3, 7)): 520}
+    assert bet_payout(pool, [(1, 2, 7, 8, 9)], 100).amount_cents == 0  # lost, not refunded
+    assert pool.payout_cents + pool.breakage_cents == 10_000
