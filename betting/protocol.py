@@ -108,9 +108,8 @@ def parse_wire_bet(data: object) -> WireBet:
         raise ProtocolError("Montant total invalide (total_cents).")
     # Booleans are JSON booleans: "false" (a string) must not count as offline.
     offline = data.get("offline", False)
-    for name in ("offline", "simplified"):
-        if not isinstance(data.get(name, False), bool):
-            raise ProtocolError(f"Champ {name} invalide : true ou false attendu.")
+    if not isinstance(offline, bool):
+        raise ProtocolError("Champ offline invalide : true ou false attendu.")
     complement = data.get("complement")
     if complement is not None and (isinstance(complement, bool) or not isinstance(complement, int)
                                    or not 1 <= complement <= MAX_RUNNER_NUMBER):

@@ -25,7 +25,7 @@ from .conftest import ANY_JSON, FUZZ, FUZZ_SMALL, HUGE_INTS, LONG_TEXT, assert_e
 EVENTS = ("place_bets", "inquire_ticket", "pay_ticket", "cancel_ticket", "get_programme",
           "heartbeat")
 BET_FIELDS = ("uuid", "seq", "placed_at", "race", "bet_type", "formula", "selections", "bases",
-              "unit_stake_cents", "total_cents", "offline", "simplified", "complement")
+              "unit_stake_cents", "total_cents", "offline", "complement")
 # Values of the wrong type or out of range that a field is most likely to meet.
 EDGE_VALUES = st.one_of(
     HUGE_INTS, st.just(-1), st.just(0), st.just(True), st.just(False), st.just(1.5),

@@ -227,7 +227,6 @@ def test_online_refused_bet_has_no_ticket_worth_anything(world):
 
 @pytest.mark.parametrize("change", [
     {"offline": "false"}, {"offline": "true"}, {"offline": 1}, {"offline": None},
-    {"simplified": "yes"}, {"simplified": 0},
 ])
 def test_non_boolean_flags_are_a_bad_request_without_ticket(world, change):
     client = world.client()

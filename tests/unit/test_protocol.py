@@ -43,7 +43,6 @@ def test_malformed_bets_are_protocol_errors(change):
 @pytest.mark.parametrize("change", [
     # booleans are JSON booleans: "false" must not count as offline
     {"offline": "false"}, {"offline": "true"}, {"offline": 1}, {"offline": None},
-    {"simplified": "yes"}, {"simplified": 0},
     # every integer is bounded before it reaches a price or the store (2**63)
     {"unit_stake_cents": 2**63}, {"unit_stake_cents": -1}, {"total_cents": 2**64},
     {"total_cents": 10**10 + 1}, {"selections": [2**70]}, {"selections": [0]},
@@ -56,7 +55,7 @@ def test_flags_and_integers_out_of_bounds_are_protocol_errors(change):
 
 @pytest.mark.parametrize("change, offline", [
     ({"offline": True}, True), ({"offline": False}, False), ({}, False),
-    ({"offline": True, "simplified": True, "complement": 7}, True),
+    ({"offline": True, "complement": 7}, True),
 ])
 def test_boolean_flags_parse_as_given(change, offline):
     bet = wire(**change)
