@@ -161,3 +161,33 @@ def test_published_tierce_quarte_quinte_keep_the_reglement_ratios():
             assert rules.bonus_vs_desordre * bonus <= desordre, (name, code)
         ratios[(name, code)] = Fraction(ordre, desordre)
     assert 119 < ratios[(JUL_2026_QUINTE, "QUINTE_PLUS")] < 121
+
+
+def test_quinte_of_2026_is_priced_by_the_120_times_maximum(monkeypatch):
+    """7 Jul 2026 R1C8: with the ordre at 120 x the désordre (art. 95-7-1), the two
+    dividends depend on the ordre + désordre masse alone: the ordre line fixes it and the
+    engine then predicts the désordre (526.40 €). Without the maximum (the 28:29 split of
+    the profit) no masse gives both. The bonus lines are not compared: their share of the
+    masse is not the one the operator uses today (RULES.md)."""
+    base, lines = rapports(JUL_2026_QUINTE, "QUINTE_PLUS")
+    order = (5, 3, 7, 10, 2)
+    keys = {"Quinté+ Ordre": order, "Quinté+ Désordre": (3, 5, 7, 10, 2),
+            "Bonus 4sur5": (5, 3, 7, 10, 11), "Bonus 3": (5, 3, 7, 12, 13)}
+    stakes, published = {}, {}
+    for line in lines:
+        key = keys[line.label]
+        if line.label == "Bonus 4sur5" and key in stakes:
+            continue  # one nombreGagnants for the five published sets
+        stakes[key] = line.winning_cents
+        if "Quinté+" in line.label:
+            published[line.label] = line.per_euro_cents
+    labels = {"ORDRE": "Quinté+ Ordre", "DESORDRE": "Quinté+ Désordre"}
+
+    def read(pool):
+        return {labels[d.kind]: d.per_euro_cents for d in pool.dividends if d.kind in labels}
+    found = fit("QUINTE_PLUS", stakes, (11, 12, 13, 14, 15), ARRIVAL_2026_C8, published, read)
+    assert found.agrees, found
+    from betting import tqq
+    monkeypatch.setitem(tqq.RULES, "QUINTE_PLUS", replace(tqq.RULES["QUINTE_PLUS"], ceiling=None))
+    assert not fit("QUINTE_PLUS", stakes, (11, 12, 13, 14, 15), ARRIVAL_2026_C8,
+                   published, read).agrees
