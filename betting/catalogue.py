@@ -121,6 +121,10 @@ class BetType:
     # Nobody backed the winning combination: pay the next one down (1st-3rd, then 2nd-3rd
     # for Couplé; 1-2-4, 1-3-4, 2-3-4 for Tiercé) before refunding.
     reallocate_unbacked: bool = False
+    # A champ whose bases all did not run is refunded whole, not settled unit by unit
+    # (Couplé art. 43 I d, Tiercé 62 I d, Trio 70, Trio ordre 74-4 d, Quarté+ 86-4 c,
+    # Quinté+ 95-4 f).
+    champ_refunded_without_bases: bool = False
     # Tiercé, Quarté+, Quinté+: a unit is refunded from this many non-runners on; with
     # fewer it earns a multiple of a bonus or loses (tqq.np_target).
     np_refund_from: int = 1
@@ -166,29 +170,37 @@ BET_TYPES: dict[str, BetType] = {
                 void_below_starters=4, places_by_field=True),
         BetType("COUPLE_GAGNANT", "Couplé gagnant", 2, False, _ALL, 200, 8, (GAGNANT, NP), _S,
                 void_below_starters=2, np_dividend=True, np_places=1, reallocate_unbacked=True,
-                max_base_stakes_per_unit=200),
+                max_base_stakes_per_unit=200,
+                champ_refunded_without_bases=True),
         BetType("COUPLE_PLACE", "Couplé placé", 2, False, _ALL, 200, 8, (PLACE, NP), _E,
                 void_below_starters=2, places=3, np_dividend=True, np_places=3,
-                max_base_stakes_per_unit=200),
+                max_base_stakes_per_unit=200,
+                champ_refunded_without_bases=True),
         BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _ALL, 100, 4, (ORDRE,), _O,
                 max_runners=7, void_below_starters=2, reallocate_unbacked=True,
-                max_base_stakes_per_unit=200),
+                max_base_stakes_per_unit=200,
+                champ_refunded_without_bases=True),
         BetType("DEUX_SUR_QUATRE", "2 sur 4", 2, False, _ALL, 300, 10, (DEUX_SUR_QUATRE,), _E,
                 void_below_starters=5, places=4, common_dividend=True),
         BetType("TRIO", "Trio", 3, False, _ALL, 100, 8, (GAGNANT,), _S, void_below_starters=3,
-                reallocate_unbacked=True),
+                reallocate_unbacked=True,
+                champ_refunded_without_bases=True),
         BetType("TRIO_ORDRE", "Trio ordre", 3, True, _ALL, 100, 4, (ORDRE,), _O,
                 max_runners=7, void_below_starters=3, reallocate_unbacked=True,
-                max_base_stakes_per_unit=20),
+                max_base_stakes_per_unit=20,
+                champ_refunded_without_bases=True),
         BetType("TIERCE", "Tiercé", 3, True, _TQQ_ALL, 100, 8, (ORDRE, DESORDRE), _T,
                 void_below_starters=3, reallocate_unbacked=True,
-                max_base_stakes_per_unit=20),
+                max_base_stakes_per_unit=20,
+                champ_refunded_without_bases=True),
         BetType("QUARTE_PLUS", "Quarté+", 4, True, _TQQ_ALL, 150, 8,
                 (ORDRE, DESORDRE, BONUS3, NP), _T, void_below_starters=4,
-                reallocate_unbacked=True, np_refund_from=2),
+                reallocate_unbacked=True, np_refund_from=2,
+                champ_refunded_without_bases=True),
         BetType("QUINTE_PLUS", "Quinté+", 5, True, _TQQ_ALL, 200, 10,
                 (ORDRE, DESORDRE, BONUS4, BONUS3, NP), _T, void_below_starters=5,
-                np_refund_from=3),
+                np_refund_from=3,
+                champ_refunded_without_bases=True),
         BetType("MULTI", "Multi", 4, False, _ALL, 300, 14, _multi_kinds(7), _S,
                 max_selections=7, void_below_starters=8, reallocate_unbacked=True,
                 max_base_stakes_per_unit=200),

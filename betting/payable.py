@@ -22,10 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import combinations
-from typing import Callable
+from typing import Callable, Iterable, Sequence
 
 from .catalogue import (
-    BET_TYPES, BONUS3, BONUS4, DESORDRE, NP, ORDRE, BetType, PayRule, multi_kind,
+    BET_TYPES, BONUS3, BONUS4, CHAMP_REDUIT, CHAMP_TOTAL, DESORDRE, NP, ORDRE, BetType, PayRule,
+    multi_kind, shape_of,
 )
 from .results import OfficialResult, places_paid_simple_place, resolutions
 
@@ -152,6 +153,24 @@ class Payables:
         if set(runners) <= top:
             return (NP, _srt(runners))
         return None
+
+
+def refunded_whole(bet_type: BetType, formula: str, bases: Sequence[int],
+                   complement: int | None, non_runners: Iterable[int]) -> bool:
+    """Is this bet a champ whose bases all did not run, refunded whole?
+
+    The règlement refunds such a formula instead of settling its units (Couplé art.
+    43 I d, Tiercé 62 I d, Quarté+ 86-4 c, Quinté+ 95-4 f): a Couplé champ on a
+    withdrawn base would otherwise earn NP dividends on every unit. A complément
+    that ran takes the base's place first (art. 13 II), so the bet is not refunded.
+    """
+    out = frozenset(non_runners)
+    if not bet_type.champ_refunded_without_bases or not bases \
+            or shape_of(formula) not in (CHAMP_TOTAL, CHAMP_REDUIT):
+        return False
+    if complement is not None and complement not in out:
+        return False
+    return all(b in out for b in bases)
 
 
 def np_target(bet_type: BetType, runners: Combo, result: OfficialResult

@@ -134,11 +134,19 @@ def _check_stakes(bt: BetType, stakes: Mapping[Combo, int]) -> dict[Combo, int]:
 
 
 def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResult,
-                rates: Rates = DEFAULT_RATES, *, carried_in_cents: int = 0) -> PoolResult:
-    """The dividends of one pool under the official result."""
+                rates: Rates = DEFAULT_RATES, *, carried_in_cents: int = 0,
+                refunded_whole_cents: int = 0) -> PoolResult:
+    """The dividends of one pool under the official result.
+
+    `refunded_whole_cents`: the stakes of bets refunded whole whatever their units
+    (a champ whose bases did not run, `payable.refunded_whole`), kept out of `stakes`.
+    """
     bt = get_bet_type(bet_type)
     pool = _check_stakes(bt, stakes)
-    total = sum(pool.values())
+    if isinstance(refunded_whole_cents, bool) or not isinstance(refunded_whole_cents, int) \
+            or refunded_whole_cents < 0:
+        raise ValueError(f"bad refunded_whole_cents: {refunded_whole_cents!r}")
+    total = sum(pool.values()) + refunded_whole_cents
     pay = payables(bt, result)
     base = dict(bet_type=bt.code, result=result, total_cents=total,
                 carried_in_cents=carried_in_cents)
@@ -146,7 +154,7 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
                             carry_over_cents=carried_in_cents, void=True)
     if pay.void:
         return refund_all
-    refunded = sum(c for k, c in pool.items() if pay.refunded(k))
+    refunded = refunded_whole_cents + sum(c for k, c in pool.items() if pay.refunded(k))
     won = _winning_stakes(pay, pool)
     reallocated = None
     for other in ([] if won else reallocations(bt, result)):

@@ -27,6 +27,8 @@ from betting.errors import (
     UnknownTicket,
     WrongTerminal,
 )
+from betting.catalogue import get_bet_type
+from betting.payable import refunded_whole
 from betting.pools import bet_payout
 from betting.programme import iso_utc, parse_utc
 from betting.states import BetStatus, RaceState, ReviewState, TicketValue
@@ -91,6 +93,9 @@ def value(uow: UnitOfWork, bet: StoredBet, code: str) -> tuple[TicketValue, int]
     pool = pool_result(uow, bet.race_id, bet.bet_type)
     if pool is None:
         return TicketValue.LOST, 0
+    if not pool.void and refunded_whole(get_bet_type(bet.bet_type), bet.formula, bet.bases,
+                                        bet.complement, pool.result.non_runners):
+        return TicketValue.REFUND, bet.total_cents
     combinations = bet_combinations(bet.bet_type, bet.formula, bet.selections, bet.bases,
                                     bet.partners, bet.complement, pool.result.non_runners)
     payout = bet_payout(pool, combinations, bet.unit_stake_cents)

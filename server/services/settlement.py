@@ -20,6 +20,7 @@ from betting.catalogue import get_bet_type
 from betting.combinations import expand
 from betting.complement import with_complement
 from betting.errors import BettingError, OperatorRefusal
+from betting.payable import refunded_whole
 from betting.pools import PoolResult, pool_stakes, settle_pool
 from betting.rates import DEFAULT_RATES, Rates
 from betting.results import OfficialResult, make_result
@@ -76,19 +77,29 @@ def build_result(record: RaceRecord, body: dict) -> OfficialResult:
         raise SettlementError("bad_result", f"{exc.code}: {exc.message}") from None
 
 
-def race_stakes(uow: UnitOfWork, race_id: str,
-                non_runners: Iterable[int] = ()) -> dict[str, dict]:
-    """Stakes per unit combination for every pool of the race, aggregated in the store.
+def race_stakes(uow: UnitOfWork, race_id: str, non_runners: Iterable[int] = ()
+                ) -> dict[str, tuple[dict, int]]:
+    """(stakes per unit combination, stakes refunded whole) for every pool of the race.
 
-    `non_runners` are the result's: a bet's cheval de complément takes their
-    place in its units before they join the pool (betting/complement.py)."""
+    Aggregated in the store. `non_runners` are the result's: a bet's cheval de
+    complément takes their place in its units before they join the pool
+    (betting/complement.py), and a champ whose bases all did not run is refunded
+    whole instead of joining it (betting/payable.refunded_whole)."""
     non_runners = frozenset(non_runners)
     pools: dict[str, list] = {}
+    whole: dict[str, int] = {}
     for group in uow.bets.stake_groups(race_id):
         combos = bet_combinations(group.bet_type, group.formula, group.selections,
                                   group.bases, group.partners, group.complement, non_runners)
+        if refunded_whole(get_bet_type(group.bet_type), group.formula, group.bases,
+                          group.complement, non_runners):
+            whole[group.bet_type] = whole.get(group.bet_type, 0) + \
+                group.stake_cents * len(combos)
+            pools.setdefault(group.bet_type, [])
+            continue
         pools.setdefault(group.bet_type, []).append((combos, group.stake_cents))
-    return {bet_type: pool_stakes(bet_type, groups) for bet_type, groups in pools.items()}
+    return {bet_type: (pool_stakes(bet_type, groups), whole.get(bet_type, 0))
+            for bet_type, groups in pools.items()}
 
 
 def bet_combinations(bet_type: str, formula: str, selections: list, bases: list,
@@ -113,9 +124,9 @@ def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
     result = build_result(record, body)
     # the minimum dividend and the grid in force on the race's day (Paris time)
     rates = rates.on(record.race.post_time.astimezone(PARIS).date())
-    settled = [settle_pool(bet_type, stakes, result, rates)
-               for bet_type, stakes in sorted(race_stakes(uow, race_id,
-                                                          result.non_runners).items())]
+    settled = [settle_pool(bet_type, stakes, result, rates, refunded_whole_cents=whole)
+               for bet_type, (stakes, whole) in sorted(race_stakes(uow, race_id,
+                                                                   result.non_runners).items())]
     _save(uow, race_id, result.to_dict(), now)
     uow.results.replace_pools(race_id, [p.to_dict() for p in settled])
     if body.get("official") is True:
@@ -155,8 +166,8 @@ def cancel_race(uow: UnitOfWork, race_id: str, reason: object, now: datetime,
     close_race(uow, race_id, now)
     result = make_result((), record.race.declared_runners, cancelled=True)
     rates = rates.on(record.race.post_time.astimezone(PARIS).date())
-    settled = [settle_pool(bet_type, stakes, result, rates)
-               for bet_type, stakes in sorted(race_stakes(uow, race_id).items())]
+    settled = [settle_pool(bet_type, stakes, result, rates, refunded_whole_cents=whole)
+               for bet_type, (stakes, whole) in sorted(race_stakes(uow, race_id).items())]
     if not all(p.void and p.refunded_cents == p.total_cents for p in settled):
         raise RuntimeError(f"a pool of cancelled race {race_id} was not settled void")
     _save(uow, race_id, {**result.to_dict(), "reason": reason}, now)

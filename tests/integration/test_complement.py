@@ -152,3 +152,34 @@ def test_a_withdrawn_complement_replaces_nothing(world):
     assert status == 200
     refund = ask(client, "inquire_ticket", {"ticket": a["ticket"]})
     assert (refund["status"], refund["amount_cents"]) == ("refund", 100)
+
+
+def test_a_champ_whose_base_did_not_run_is_refunded_whole(world):
+    # Tiercé champ réduit on base 7 with 1, 2, 3 (6 x 3 = 18 units... every order: 18 € at
+    # 1 €); 7 is withdrawn after the sale: the règlement (art. 62 I d) refunds the whole
+    # formula instead of settling its units. The same champ with a complément that ran is
+    # completed, not refunded.
+    client = world.client()
+    ack = ask(client, "place_bets", {"bets": [
+        world.bet([1, 2, 3], formula="CHAMP_REDUIT", bases=[7], total_cents=1_800),
+        world.bet([1, 2, 3], formula="CHAMP_REDUIT", bases=[7], total_cents=1_800,
+                  complement=9),
+        world.bet([1, 2, 3], stake=500, total_cents=500),
+        world.bet([5, 6, 8], stake=500, total_cents=500),
+    ]})
+    champ, completed, winner, loser = ack["results"]
+    assert [r["status"] for r in ack["results"]] == ["accepted"] * 4, ack
+    assert world.admin("POST", f"/api/races/{world.race}/non-runners",
+                       {"non_runners": [7]})[0] == 200
+    with committed(world.store) as db:
+        races.close_race(db, world.race, utcnow())
+    status, div = world.admin("POST", f"/api/races/{world.race}/result",
+                              {"arrival": [[1], [2], [3], [9], [4]], "official": True})
+    assert status == 200, div
+    (tierce,) = [p for p in div["pools"] if p["bet_type"] == "TIERCE"]
+    assert (tierce["total_cents"], tierce["refunded_cents"]) == (4_600, 1_800)
+    refund = ask(client, "inquire_ticket", {"ticket": champ["ticket"]})
+    assert (refund["status"], refund["amount_cents"]) == ("refund", 1_800)
+    # completed by 9 (which ran): its units are played, not refunded
+    kept = ask(client, "inquire_ticket", {"ticket": completed["ticket"]})
+    assert kept["status"] in ("won", "lost")

@@ -146,3 +146,24 @@ def test_trio_ordre_nobody_on_the_exact_order_tries_the_other_orders():
     pool = settle_pool("TRIO_ORDRE", {(3, 2, 1): 1_000, (2, 1, 3): 1_000, (4, 5, 6): 8_000},
                        arrival, TWENTY)
     assert divs(pool) == {("ORDRE", (3, 2, 1)): 1_000}
+
+
+def test_a_champ_on_a_withdrawn_base_is_refunded_whole():
+    # Couplé art. 43 I d: a champ whose bases all did not run is refunded, not settled as
+    # units each with one non-runner (which would earn NP dividends).
+    from betting.catalogue import get_bet_type
+    from betting.payable import refunded_whole
+    cg = get_bet_type("COUPLE_GAGNANT")
+    assert refunded_whole(cg, "CHAMP_TOTAL", [9], None, {9})
+    assert refunded_whole(cg, "CHAMP_REDUIT", [9, 8], None, {8, 9})
+    assert not refunded_whole(cg, "CHAMP_REDUIT", [9, 8], None, {9})  # a base ran
+    assert not refunded_whole(cg, "COMBINE", [], None, {9})
+    assert not refunded_whole(cg, "CHAMP_TOTAL", [9], 4, {9})  # the complément ran
+    assert refunded_whole(cg, "CHAMP_TOTAL", [9], 4, {9, 4})
+    assert not refunded_whole(get_bet_type("MULTI"), "CHAMP_TOTAL", [9], None, {9})
+    # kept out of the pool's stakes, counted in its total and refunds
+    pool = settle_pool("COUPLE_GAGNANT", {(1, 2): 1_000, (4, 5): 8_000},
+                       make_result([[1], [2]], 10, non_runners=[9]), TWENTY,
+                       refunded_whole_cents=1_000)
+    assert (pool.total_cents, pool.refunded_cents) == (10_000, 1_000)
+    assert divs(pool) == {("GAGNANT", (1, 2)): 720}  # masse 90 € less 20 % = 72 € / 10 €
