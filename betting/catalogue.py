@@ -17,7 +17,7 @@ UNITAIRE = "UNITAIRE"
 COMBINE = "COMBINE"
 CHAMP_TOTAL = "CHAMP_TOTAL"
 CHAMP_REDUIT = "CHAMP_REDUIT"
-# "Formule simplifiée" (Tiercé, Quarté+, Quinté+ only): each set of horses is
+# "Formule simplifiée" (Couplé ordre, Tiercé, Quarté+, Quinté+ only): each set of horses is
 # played in ONE order, the order stated on the bet, instead of every order.
 COMBINE_SIMPLIFIE = "COMBINE_SIMPLIFIE"
 CHAMP_TOTAL_SIMPLIFIE = "CHAMP_TOTAL_SIMPLIFIE"
@@ -40,7 +40,9 @@ FORMULA_LABELS = {
 }
 
 _ALL = frozenset(FORMULAS) - SIMPLIFIED_FORMULAS  # every formula played in every order
-_TQQ_ALL = frozenset(FORMULAS)  # Tiercé, Quarté+, Quinté+: every formula, simplified ones too
+# Couplé ordre (art. 45), Tiercé (66), Quarté+ (86-8), Quinté+ (95-8): every formula,
+# simplified ones too
+_TQQ_ALL = frozenset(FORMULAS)
 _UNIT_ONLY = frozenset({UNITAIRE})
 
 
@@ -133,10 +135,9 @@ class BetType:
     max_base_stakes_per_unit: int | None = None
 
     def __post_init__(self) -> None:
-        # A simplified unit is an ordered unitaire paid ordre or désordre: only
-        # the Tiercé / Quarté+ / Quinté+ pay rule reads it that way.
-        if self.formulas & SIMPLIFIED_FORMULAS and self.pays != PayRule.TQQ:
-            raise ValueError(f"{self.code}: formule simplifiée without the TQQ pay rule")
+        # A simplified unit is an ordered unitaire: only an ordered bet type has one.
+        if self.formulas & SIMPLIFIED_FORMULAS and not self.ordered:
+            raise ValueError(f"{self.code}: formule simplifiée on an unordered bet type")
 
     @property
     def is_multi(self) -> bool:
@@ -176,7 +177,7 @@ BET_TYPES: dict[str, BetType] = {
                 void_below_starters=2, places=3, np_dividend=True, np_places=3,
                 max_base_stakes_per_unit=200,
                 champ_refunded_without_bases=True),
-        BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _ALL, 100, 4, (ORDRE,), _O,
+        BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _TQQ_ALL, 100, 4, (ORDRE,), _O,
                 max_runners=7, void_below_starters=2, reallocate_unbacked=True,
                 max_base_stakes_per_unit=200,
                 champ_refunded_without_bases=True),

@@ -43,20 +43,29 @@ def test_new_formulas_are_appended_and_named_by_their_shape():
     assert [f for f in FORMULAS if is_champ_total(f)] == [CHAMP_TOTAL, CHAMP_TOTAL_SIMPLIFIE]
 
 
-def test_only_the_tierce_quarte_quinte_pay_rule_offers_the_simplified_formulas():
+def test_the_couple_ordre_tierce_quarte_quinte_offer_the_simplified_formulas():
+    # règlement art. 45 (Couplé ordre), 66 (Tiercé), 86-8 (Quarté+), 95-8 (Quinté+)
     offering = sorted(c for c, b in BET_TYPES.items() if b.formulas & SIMPLIFIED_FORMULAS)
-    assert offering == sorted(TQQ)
-    for code in TQQ:
-        assert get_bet_type(code).pays == PayRule.TQQ
+    assert offering == sorted(TQQ + ("COUPLE_ORDRE",))
+    for code in offering:
+        assert get_bet_type(code).ordered
         assert SIMPLIFIED_FORMULAS <= get_bet_type(code).formulas
 
 
-def test_a_bet_type_cannot_offer_a_simplified_formula_without_the_tqq_pay_rule():
+def test_an_unordered_bet_type_cannot_offer_a_simplified_formula():
     with pytest.raises(ValueError):
-        BetType("X", "X", 2, True, frozenset(FORMULAS), 100, 4, (GAGNANT,), PayRule.ORDER)
+        BetType("X", "X", 2, False, frozenset(FORMULAS), 100, 4, (GAGNANT,), PayRule.SET)
 
 
-@pytest.mark.parametrize("code", ["SIMPLE_GAGNANT", "COUPLE_GAGNANT", "COUPLE_ORDRE",
+def test_a_couple_ordre_combine_simplifie_plays_each_pair_in_the_order_stated():
+    # art. 45: K(K-1)/2 pairs, each in the relative order stated: 7-3-1 -> 7-3, 7-1, 3-1
+    bt = get_bet_type("COUPLE_ORDRE")
+    assert list(expand(bt, COMBINE_SIMPLIFIE, [7, 3, 1], [], range(1, 8))) == [
+        (7, 3), (7, 1), (3, 1)]
+    assert count_combinations(bt, COMBINE_SIMPLIFIE, [7, 3, 1], [], range(1, 8)) == 3
+
+
+@pytest.mark.parametrize("code", ["SIMPLE_GAGNANT", "COUPLE_GAGNANT",
                                   "TRIO_ORDRE", "SUPER_QUATRE", "MULTI", "PICK5"])
 @pytest.mark.parametrize("formula", SIMPLIFIED)
 def test_simplified_formula_is_refused_outside_tierce_quarte_quinte(code, formula):
