@@ -11,7 +11,8 @@
  *
  * - Only the formulas the chosen bet type allows are shown (the bet type's
  *   radio lists them in data-formulas); a hidden one that was chosen falls
- *   back to "unitaire". The server checks the formula anyway.
+ *   back to "unitaire". The complément select shows only where the race card
+ *   offers one for that bet type (data-complement). The server checks both.
  *
  * State-changing requests carry the session's CSRF token: htmx's through
  * hx-headers on <body>, fetch() calls from <meta name="csrf-token">
@@ -68,6 +69,13 @@
     var allowed = type && type.getAttribute("data-formulas");
     if (!allowed) { return; }
     allowed = allowed.split(" ");
+    // the complément select only where the race card allows one for this bet type
+    var complement = form.querySelector(".complement");
+    if (complement) {
+      var offered = type.getAttribute("data-complement") === "1";
+      complement.hidden = !offered;
+      if (!offered) { complement.querySelector("select").value = ""; }
+    }
     form.querySelectorAll("[data-formula]").forEach(function (chip) {
       var ok = allowed.indexOf(chip.getAttribute("data-formula")) >= 0;
       chip.hidden = !ok;

@@ -343,6 +343,10 @@ def _ecurie(participant: dict, where: str) -> str | None:
     return _text(mark, where, "ecurie", MAX_MARK)
 
 
+_COMPLEMENT_IN_SAMPLE = {"COUPLE_GAGNANT", "COUPLE_PLACE", "DEUX_SUR_QUATRE", "TIERCE",
+                         "QUARTE_PLUS", "QUINTE_PLUS"}
+
+
 def sample_programme(day: date, first_post: datetime, meetings: int = 2,
                      races_per_meeting: int = 4, spacing_minutes: int = 30) -> dict:
     """A small programme in the project's own format, for the demo and tests."""
@@ -365,7 +369,10 @@ def sample_programme(day: date, first_post: datetime, meetings: int = 2,
             if n == 1:
                 offered += [("TIERCE", 100), ("QUARTE_PLUS", 150), ("QUINTE_PLUS", 200),
                             ("MULTI", 300)]
-            bet_types = [{"bet_type": code, "base_stake_cents": base} for code, base in offered]
+            # A complément where the operator's 2025 programme offers one.
+            bet_types = [{"bet_type": code, "base_stake_cents": base,
+                          "complement": code in _COMPLEMENT_IN_SAMPLE}
+                         for code, base in offered]
             races.append({
                 "number": n,
                 "name": f"PRIX DE {venues[(m - 1) % len(venues)]} {n}",

@@ -112,3 +112,26 @@ def test_only_the_formulas_of_the_chosen_bet_type_are_offered(page, terminal, pr
     expect(simplified).to_be_hidden()
     expect(page.locator("[data-formula='COMBINE']")).to_be_hidden()
     expect(page.get_by_label("unitaire")).to_be_checked()  # the hidden choice fell back
+
+
+def test_a_complement_is_offered_only_where_the_race_card_allows_it(page, terminal, server,
+                                                                     programme):
+    race = race_id(programme)
+    open_race(page, terminal, race)
+    complement = page.get_by_label("Complément (facultatif)")
+    page.get_by_label("Simple gagnant").check()          # no complément on a Simple
+    expect(complement).to_be_hidden()
+    page.get_by_label("Tiercé").check()
+    expect(complement).to_be_visible()
+    for number in ("3", "1", "5"):
+        page.locator(f".runner[data-number='{number}']").click()
+    complement.select_option("7")
+    page.get_by_label("Mise par combinaison (€)").fill("1")
+    page.get_by_role("button", name="Valider le pari").click()
+    result = page.locator(".bet-result")
+    expect(result).to_have_attribute("data-status", "accepted", timeout=15000)
+    expect(result.locator(".ticket-preview")).to_contain_text("Complément : 7")
+    code = result.locator(".ticket-preview .ticket-code").get_attribute("data-code")
+    status, found = server.api("GET", f"/api/tickets/{code}")
+    assert status == 200 and found["bet"]["selections"] == [3, 1, 5]
+    assert found["bet"]["complement"] == 7
