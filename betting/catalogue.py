@@ -118,8 +118,10 @@ class BetType:
     # the operator publishes a single "rapport").
     common_dividend: bool = False
     # NP dividend: the running horses of a unit with one non-runner must hold the first
-    # `np_places` places (Couplé gagnant: the winner, Couplé placé: one of the first three).
+    # `np_places` places (Couplé gagnant: the winner, Couplé placé: one of the first three,
+    # or of the first two with fewer than 8 declared runners when `np_places_by_field`).
     np_places: int = 0
+    np_places_by_field: bool = False
     # Nobody backed the winning combination: pay the next one down (1st-3rd, then 2nd-3rd
     # for Couplé; 1-2-4, 1-3-4, 2-3-4 for Tiercé) before refunding.
     reallocate_unbacked: bool = False
@@ -175,6 +177,7 @@ BET_TYPES: dict[str, BetType] = {
                 champ_refunded_without_bases=True),
         BetType("COUPLE_PLACE", "Couplé placé", 2, False, _ALL, 200, 8, (PLACE, NP), _E,
                 void_below_starters=2, places=3, np_dividend=True, np_places=3,
+                np_places_by_field=True,
                 max_base_stakes_per_unit=200,
                 champ_refunded_without_bases=True),
         BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _TQQ_ALL, 100, 4, (ORDRE,), _O,

@@ -144,11 +144,15 @@ class Payables:
 
         Couplé gagnant: the other horse won (the online règlement's "1 NP" rank; the
         operator publishes "5-NP" for the winner only, never for the second).
-        Couplé placé: the other horse is among the first three. Pick 5: the four
+        Couplé placé: the other horse is among the first three (the first two with
+        fewer than 8 declared runners, art. 43 I c). Pick 5: the four
         others are among the first five.
         """
         runners = tuple(h for h in key if h not in self.result.non_runners)
-        top = {h for order in resolutions(self.result.arrival, self.bet_type.np_places)
+        depth = self.bet_type.np_places
+        if self.bet_type.np_places_by_field:  # Couplé placé, art. 43 I c: 2 or 3 places
+            depth = places_paid_simple_place(self.result.declared_runners)
+        top = {h for order in resolutions(self.result.arrival, depth)
                for h in order}
         if set(runners) <= top:
             return (NP, _srt(runners))

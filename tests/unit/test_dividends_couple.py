@@ -167,3 +167,16 @@ def test_a_champ_on_a_withdrawn_base_is_refunded_whole():
                        refunded_whole_cents=1_000)
     assert (pool.total_cents, pool.refunded_cents) == (10_000, 1_000)
     assert divs(pool) == {("GAGNANT", (1, 2)): 720}  # masse 90 € less 20 % = 72 € / 10 €
+
+
+def test_couple_place_np_reads_two_places_below_eight_declared_runners():
+    # art. 43 I c: a Couplé placé unit with one non-runner earns the NP dividend when
+    # its other horse is among the first three, or the first two with fewer than 8
+    # declared runners: the third (3) qualifies in a field of 8, not of 7.
+    from betting.catalogue import get_bet_type
+    from betting.payable import payables
+    cp = get_bet_type("COUPLE_PLACE")
+    eight = payables(cp, make_result([[1], [2], [3], [4]], 8, non_runners=[8]))
+    seven = payables(cp, make_result([[1], [2], [3], [4]], 7, non_runners=[7]))
+    assert eight.classify((3, 8)) == ("NP", (3,))
+    assert seven.classify((3, 7)) is None and seven.classify((2, 7)) == ("NP", (2,))
