@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from .catalogue import CHAMP_TOTAL, STAKE_CAP_ARTICLES, get_bet_type
+from .catalogue import STAKE_CAP_ARTICLES, get_bet_type, is_champ_total
 from .combinations import count_combinations, expand
 from .errors import (
     BetTypeNotOffered,
@@ -141,7 +141,7 @@ def _check_complement(req: BetRequest, race: Race, allowed: bool, running: list[
             f"Le cheval de complément n°{req.complement} est non-partant.")
     # A champ total (and its simplified form) plays every running horse already.
     played = set(req.selections) | set(req.bases)
-    if req.formula.startswith(CHAMP_TOTAL):
+    if is_champ_total(req.formula):
         played |= set(running)
     if req.complement in played:
         raise ComplementInBet(

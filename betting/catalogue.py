@@ -42,7 +42,7 @@ FORMULA_LABELS = {
 _ALL = frozenset(FORMULAS) - SIMPLIFIED_FORMULAS  # every formula played in every order
 # Couplé ordre (art. 45), Tiercé (66), Quarté+ (86-8), Quinté+ (95-8): every formula,
 # simplified ones too
-_TQQ_ALL = frozenset(FORMULAS)
+_WITH_SIMPLIFIED = frozenset(FORMULAS)
 _UNIT_ONLY = frozenset({UNITAIRE})
 
 
@@ -180,7 +180,7 @@ BET_TYPES: dict[str, BetType] = {
                 np_places_by_field=True,
                 max_base_stakes_per_unit=200,
                 champ_refunded_without_bases=True),
-        BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _TQQ_ALL, 100, 4, (ORDRE,), _O,
+        BetType("COUPLE_ORDRE", "Couplé ordre", 2, True, _WITH_SIMPLIFIED, 100, 4, (ORDRE,), _O,
                 max_runners=7, void_below_starters=2, reallocate_unbacked=True,
                 max_base_stakes_per_unit=200,
                 champ_refunded_without_bases=True),
@@ -193,15 +193,15 @@ BET_TYPES: dict[str, BetType] = {
                 max_runners=7, void_below_starters=3, reallocate_unbacked=True,
                 max_base_stakes_per_unit=20,
                 champ_refunded_without_bases=True),
-        BetType("TIERCE", "Tiercé", 3, True, _TQQ_ALL, 100, 8, (ORDRE, DESORDRE), _T,
+        BetType("TIERCE", "Tiercé", 3, True, _WITH_SIMPLIFIED, 100, 8, (ORDRE, DESORDRE), _T,
                 void_below_starters=3, reallocate_unbacked=True,
                 max_base_stakes_per_unit=20,
                 champ_refunded_without_bases=True),
-        BetType("QUARTE_PLUS", "Quarté+", 4, True, _TQQ_ALL, 150, 8,
+        BetType("QUARTE_PLUS", "Quarté+", 4, True, _WITH_SIMPLIFIED, 150, 8,
                 (ORDRE, DESORDRE, BONUS3, NP), _T, void_below_starters=4,
                 reallocate_unbacked=True, np_refund_from=2,
                 champ_refunded_without_bases=True),
-        BetType("QUINTE_PLUS", "Quinté+", 5, True, _TQQ_ALL, 200, 10,
+        BetType("QUINTE_PLUS", "Quinté+", 5, True, _WITH_SIMPLIFIED, 200, 10,
                 (ORDRE, DESORDRE, BONUS4, BONUS3, NP), _T, void_below_starters=5,
                 np_refund_from=3,
                 champ_refunded_without_bases=True),

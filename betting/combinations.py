@@ -26,8 +26,9 @@ place. A combiné of n horses is n!/(n-k)! units; a champ with b bases and m
 partners is C(m, k-b) x k! units (the operator's rules: a Tiercé champ total
 of two bases in an N-runner race is 6 x (N-2) units).
 
-Tiercé, Quarté+ and Quinté+ are also sold in "formule simplifiée" (the
-catalogue refuses it for every other bet type), each set played in one order:
+Couplé ordre, Tiercé, Quarté+ and Quinté+ are also sold in "formule simplifiée"
+(the catalogue refuses it for every other bet type), each set played in one
+order:
 - COMBINE_SIMPLIFIE: every set of k horses, its horses in the order they have
   in `selections` (the order stated by the bettor): C(n, k) units, against
   n!/(n-k)! in every order (a 7-horse Quinté+: 21 units against 2,520).

@@ -12,7 +12,8 @@ profit it receives, averaged over the orders a dead heat allows
 the kind:
 - ORDRE: the very tuple (order counts);
 - DESORDRE: the same horses in any order;
-- BONUS4 / BONUS3: the unit holds the first four / three horses;
+- BONUS4 / BONUS3: the unit holds one of the sets of four of the first five
+  (Quinté+ "Bonus 4 sur 5") / the first three horses;
 - MULTI_EN_n: the unit of n horses holds the first four;
 - every other kind: the same sorted tuple.
 A unit earns only the first kind, in the catalogue's order, that it matches.
@@ -48,7 +49,7 @@ def _tqq(order: Combo) -> list[tuple[str, Combo, Fraction]]:
 
     Quinté+ "Bonus 4 sur 5": any four of the first five (the operator publishes five
     combinations at one dividend); "Bonus 3" (Quinté+, Quarté+): the first three.
-    Shares do not matter: each kind pays one dividend to all its combinations.
+    The shares are not used: betting/tqq.py splits the masse per combination.
     """
     out = [(ORDRE, order, Fraction(1)), (DESORDRE, _srt(order), Fraction(1))]
     if len(order) == 5:

@@ -12,7 +12,7 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from .bets import MAX_AMOUNT_CENTS, MAX_RUNNER_NUMBER, BetRequest, make_request
+from .bets import MAX_AMOUNT_CENTS, BetRequest, make_request
 from .errors import BettingError, ProtocolError
 from .programme import parse_utc
 
@@ -110,10 +110,6 @@ def parse_wire_bet(data: object) -> WireBet:
     offline = data.get("offline", False)
     if not isinstance(offline, bool):
         raise ProtocolError("Champ offline invalide : true ou false attendu.")
-    complement = data.get("complement")
-    if complement is not None and (isinstance(complement, bool) or not isinstance(complement, int)
-                                   or not 1 <= complement <= MAX_RUNNER_NUMBER):
-        raise ProtocolError("Champ complement invalide : un numéro de cheval est attendu.")
     try:
         placed_at = parse_utc(data.get("placed_at") or "")
     except (TypeError, ValueError):

@@ -84,7 +84,8 @@ class Rates:
     """What settlement needs to know that the result does not say."""
 
     deductions: Mapping[str, Fraction] = field(default_factory=lambda: _frozen(_DEDUCTIONS))
-    # Per bet type with several kinds: kind -> share of the profit (sums to 1).
+    # Per bet type with several kinds: kind -> share (sums to 1) of the masse (Tiercé,
+    # Quarté+, Quinté+: betting/tqq.py says where stakes are reserved first).
     splits: Mapping[str, Mapping[str, Fraction]] = field(
         default_factory=lambda: _frozen(_SPLITS))
     # Couplé gagnant / placé, Pick 5: share of the profit spread over winners AND NP units.

@@ -103,7 +103,7 @@ def ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
     bonus_masse = {k: masse * share[k] for k in bonuses}
     for kind in bonuses:
         _bonus(kind, shares, bonus_masse[kind], weighted, out)
-    _bonus_limits(bt, rules, bonuses, bonus_masse, staked, main_d, weighted, out)
+    _bonus_limits(rules, bonuses, bonus_masse, staked, main_d, weighted, out)
     grid = rates.grid(bt.code)
     for p, (target, times) in targets.items():
         # "deux fois le rapport bonus": the multiple of the bonus as it is paid, rounded
@@ -187,7 +187,7 @@ def _bonus(kind: str, shares: Mapping[Payable, Fraction], masse: Fraction,
         out[(kind, c)] = 1 + part / cents
 
 
-def _bonus_limits(bt: BetType, rules: Rules, bonuses: list[str], masses: dict[str, Fraction],
+def _bonus_limits(rules: Rules, bonuses: list[str], masses: dict[str, Fraction],
                   staked: Mapping[str, int], main_d: dict, won: Mapping[Payable, int],
                   out: dict[Payable, Fraction]) -> None:
     """Quarté+ bonus <= désordre / 4 (86-7); Quinté+ Bonus 4 <= désordre (95-7) and

@@ -36,7 +36,7 @@ from betting.tickets import parse_ticket_code, verify_ticket_code
 
 from .races import get_race
 from ..records import Payment, StoredBet
-from .settlement import bet_combinations, is_official, pool_result
+from .settlement import bet_combinations, pool_result
 from ..store import UnitOfWork
 
 CANCEL_WINDOW = timedelta(minutes=10)
@@ -88,8 +88,13 @@ def value(uow: UnitOfWork, bet: StoredBet, code: str) -> tuple[TicketValue, int]
             return TicketValue.VOID, 0
         owed = bet.refund_cents or 0
         return (TicketValue.REFUND, owed) if owed > 0 else (TicketValue.VOID, 0)
-    if not is_official(uow, bet.race_id):
+    stored = uow.results.get(bet.race_id)
+    if stored is None or not stored.official:
         return TicketValue.PENDING, 0
+    if stored.result.get("cancelled") is True:
+        # The race was not run: every bet on it is owed back, including one that
+        # committed while the cancellation was being settled and joined no pool.
+        return TicketValue.REFUND, bet.total_cents
     pool = pool_result(uow, bet.race_id, bet.bet_type)
     if pool is None:
         return TicketValue.LOST, 0

@@ -66,3 +66,14 @@ def outbox_wire(data: Path, uuid: str) -> dict:
 
 def outbox_count(data: Path) -> int:
     return len(Outbox(Database(data, read_only=True)).recent(10_000))
+
+
+def in_process_client(app, terminal_id: str, key: bytes):
+    """Flask-SocketIO's test client for an in-process server, signed in as the terminal."""
+    ts = int(time.time())
+    client = app.extensions["socketio"].test_client(
+        app, namespace=NAMESPACE,
+        auth={"terminal_id": terminal_id, "ts": ts,
+              "sig": connect_signature(terminal_id, ts, key)})
+    assert client.is_connected(NAMESPACE)
+    return client

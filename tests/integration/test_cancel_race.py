@@ -224,3 +224,35 @@ def test_a_cancelled_result_has_no_arrival_and_voids_every_bet_type():
         pool = settle_pool(code, stakes, cancelled)
         assert pool.void and pool.refunded_cents == 1_000 and not pool.dividends, code
         assert PoolResult.from_dict(pool.to_dict()) == pool
+
+
+def test_a_bet_that_joined_no_pool_of_a_cancelled_race_is_refunded_too(store):
+    # On PostgreSQL a bet whose turn read the race open can commit just after the
+    # cancellation was settled: it is in no pool. Every bet of a cancelled race is owed
+    # back all the same, not "lost" for want of a pool.
+    from datetime import timedelta
+
+    from guichet.clock import utcnow
+    from server.records import NewBet
+    from server.services import payouts, races
+    from server.services.programme_import import parse_programme, sample_programme
+    from server.services.settlement import cancel_race
+    from tests.server_store import committed
+
+    now = utcnow()
+    doc = sample_programme(now.date(), now + timedelta(hours=1), meetings=1,
+                           races_per_meeting=1)
+    race = parse_programme(doc)[0].race_id
+    with committed(store) as uow:
+        races.import_races(uow, parse_programme(doc))
+        cancel_race(uow, race, "reportée", now)
+    late = NewBet(uuid=str(uuidlib.uuid4()), terminal_id="T000001", seq=1, race_id=race,
+                  bet_type="TRIO", formula="UNITAIRE", selections=[1, 2, 3], bases=[],
+                  partners=None, unit_stake_cents=300, total_cents=300, combinations=1,
+                  placed_at="t", received_at="t", offline=False, status="accepted",
+                  reason=None, message=None, ticket="late-ticket", refund_cents=None,
+                  review=None, review_max_cents=None)
+    with committed(store) as uow:
+        stored, _ = uow.bets.add_or_get(late)
+        assert uow.results.pool(race, "TRIO") is None  # it joined no pool
+        assert payouts.value(uow, stored, "late-ticket") == ("refund", 300)

@@ -3,18 +3,19 @@ sold with a Tiercé, its horse withdrawn, the result entered, the ticket paid as
 complément had been played; the same bet without complément is refunded."""
 from __future__ import annotations
 
-import time
 import uuid as uuidlib
 from datetime import timedelta
 
 import pytest
 
-from betting.protocol import NAMESPACE, connect_signature
+from betting.protocol import NAMESPACE
 from guichet.clock import utcnow
 from server.services import fleet, races
 from server.services.programme_import import parse_programme
 from server.web.app import create_app
 from tests.server_store import committed
+
+from .socket_client import in_process_client
 
 
 def programme(day: str, post_time: str) -> dict:
@@ -47,14 +48,7 @@ class World:
         self.seq = 0
 
     def client(self):
-        terminal_id, key = self.terminal
-        ts = int(time.time())
-        client = self.socketio.test_client(
-            self.app, namespace=NAMESPACE,
-            auth={"terminal_id": terminal_id, "ts": ts,
-                  "sig": connect_signature(terminal_id, ts, key)})
-        assert client.is_connected(NAMESPACE)
-        return client
+        return in_process_client(self.app, *self.terminal)
 
     def bet(self, selections: list[int], stake: int = 100, **change) -> dict:
         self.seq += 1

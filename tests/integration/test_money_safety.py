@@ -8,13 +8,12 @@ terminal's own.
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid as uuidlib
 from datetime import timedelta
 
 import pytest
 
-from betting.protocol import NAMESPACE, connect_signature
+from betting.protocol import NAMESPACE
 from betting.tickets import make_ticket_code
 from server.services import fleet, races
 from server.web.app import create_app
@@ -23,7 +22,9 @@ from server.services.programme_import import parse_programme, sample_programme
 from server.services.settlement import declare_non_runners
 from guichet.clock import utcnow
 from server.store import open_store
-from tests.server_store import allow_inserts, committed, damage, refuse_inserts
+from tests.server_store import allow_inserts, committed, refuse_inserts
+
+from .socket_client import in_process_client
 
 CEILING = 20_000
 
@@ -53,14 +54,7 @@ class World:
         self.seq = 0
 
     def client(self, which: int = 0):
-        terminal_id, key = self.terminals[which]
-        ts = int(time.time())
-        client = self.socketio.test_client(
-            self.app, namespace=NAMESPACE,
-            auth={"terminal_id": terminal_id, "ts": ts,
-                  "sig": connect_signature(terminal_id, ts, key)})
-        assert client.is_connected(NAMESPACE)
-        return client
+        return in_process_client(self.app, *self.terminals[which])
 
     def bet(self, **change) -> dict:
         self.seq += 1
