@@ -104,6 +104,14 @@ MIGRATIONS: list[tuple[int, str]] = [
     (4, """
         ALTER TABLE outbox ADD COLUMN complement INTEGER;
     """),
+    # How the customer paid (the till counts cash and card apart), the basket a bet
+    # was sold in (several bets, one payment), and the clerk who sold it.
+    (5, """
+        ALTER TABLE outbox ADD COLUMN payment TEXT NOT NULL DEFAULT 'cash';
+        ALTER TABLE outbox ADD COLUMN basket TEXT;
+        ALTER TABLE outbox ADD COLUMN clerk TEXT;
+        CREATE INDEX outbox_created ON outbox (created_at);
+    """),
 ]
 
 log = logging.getLogger("guichet.terminal")

@@ -61,7 +61,8 @@ class Outbox:
         self._sale_lock = threading.Lock()  # one sequence number per bet
 
     def add(self, priced: PricedBet, offline: bool = False,
-                ticket_code: Callable[[int], str] | None = None) -> dict:
+            ticket_code: Callable[[int], str] | None = None, payment: str = "cash",
+            basket: str | None = None, clerk: str | None = None) -> dict:
         """Write the bet durably with the next sequence number; nothing happens before this.
 
         An offline bet gets its provisional ticket code here, in the same
@@ -77,7 +78,8 @@ class Outbox:
                     "bases": json.dumps(list(r.bases)),
                     "unit_stake_cents": r.unit_stake_cents, "total_cents": priced.total_cents,
                     "combinations": priced.combinations, "offline": int(offline),
-                    "complement": r.complement,
+                    "complement": r.complement, "payment": payment, "basket": basket,
+                    "clerk": clerk,
                     "status": OutboxState.PENDING,
                     "ticket": ticket_code(seq) if ticket_code else None,
                 }

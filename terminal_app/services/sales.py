@@ -50,9 +50,9 @@ class Sales:
         payment = _payment(data)
         priced, race = self._price(request)
         if not self._link.online:
-            bet = self._record_offline(priced, race)
+            bet = self._record_offline(priced, race, payment)
         else:
-            bet = self._outbox.add(priced)
+            bet = self._outbox.add(priced, payment=payment)
             bet = self._link.send(bet["uuid"], ANSWER_WAIT_S)
             if bet["status"] in UNANSWERED:
                 bet = self._provisional_if_allowed(bet, race)
@@ -74,11 +74,12 @@ class Sales:
             raise ClosedPool(f"Les paris sont fermés pour {race.race_id}.")
         return price_bet(request, race), race
 
-    def _record_offline(self, priced: PricedBet, race: Race) -> dict:
+    def _record_offline(self, priced: PricedBet, race: Race, payment: str = "cash") -> dict:
         """The line is down: sell under the server's offline policy, provisional ticket."""
         with self._offline_lock:
             self._check_offline(race, priced.total_cents)
-            return self._outbox.add(priced, offline=True, ticket_code=self._ticket_code)
+            return self._outbox.add(priced, offline=True, ticket_code=self._ticket_code,
+                                    payment=payment)
 
     def _provisional_if_allowed(self, bet: dict, race: Race) -> dict:
         """Sent, but no answer in time: a provisional ticket if the offline policy
@@ -137,7 +138,8 @@ def bet_view(bet: dict) -> dict:
         "uuid": bet["uuid"], "seq": bet["seq"], "status": SaleStatus(status),
         "ticket": bet["ticket"], "race": bet["race"], "bet_type": bet["bet_type"],
         "formula": bet["formula"], "selections": bet["selections"], "bases": bet["bases"],
-        "complement": bet.get("complement"), "unit_stake_cents": bet["unit_stake_cents"], "total_cents": bet["total_cents"],
+        "complement": bet.get("complement"), "payment": bet.get("payment", "cash"),
+        "unit_stake_cents": bet["unit_stake_cents"], "total_cents": bet["total_cents"],
         "combinations": bet["combinations"], "offline": bet["offline"],
         "reason": bet["reason"], "message": message, "refund_due": refund_due,
         "printed": bool(bet["printed_at"]), "print_error": bet["print_error"],
