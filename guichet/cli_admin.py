@@ -38,7 +38,7 @@ def admin_import(file, db: str) -> None:
     Example: guichet admin import programme_2021-01-01.json
     """
     from server.services.programme_import import ProgrammeError, parse_programme
-    from server.services.races import import_races
+    from server.services.races import import_programme
 
     try:
         doc = json.load(file)
@@ -48,7 +48,7 @@ def admin_import(file, db: str) -> None:
         races = parse_programme(doc)
     except ProgrammeError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None
-    version = in_store(db, lambda uow: import_races(uow, races))
+    version = in_store(db, lambda uow: import_programme(uow, races))
     click.echo(f"imported {len(races)} races (programme version {version})")
 
 
@@ -318,3 +318,71 @@ def admin_review(ticket: str | None, refund_cents: int | None, void: bool, note:
         raise click.ClickException(exc.message) from None
     click.echo(f"{done['ticket']}: {done['review']} {done['refund_cents']} cents "
                f"({done['reviewed_at']})")
+
+
+@admin.group("audit")
+def admin_audit() -> None:
+    """The audit log: every operator action and pool event, chained by hash."""
+
+
+@admin_audit.command("verify")
+@click.option("--anchor", type=click.File("r"), default=None,
+              help="An earlier export (JSON Lines): its last entry must still be in the log.")
+@db_option
+def admin_audit_verify(anchor, db: str) -> None:
+    """Check the whole chain; name the first entry that does not match (exit status 1).
+
+    Example: guichet admin audit verify --anchor audit-2026-11-28.jsonl
+    """
+    from server.services.audit import verify
+
+    mark = _anchor(anchor) if anchor else None
+    verdict = in_store(db, lambda uow: verify(uow, mark), read_only=True)
+    if not verdict.ok:
+        click.echo(f"audit log BROKEN at entry {verdict.first_bad}: {verdict.reason}", err=True)
+        raise SystemExit(1)
+    extra = f", anchored at entry {mark[0]}" if mark else ""
+    click.echo(f"audit log intact: {verdict.entries} entries{extra}")
+
+
+def _anchor(file) -> tuple[int, str]:
+    last = None
+    for number, line in enumerate(file, 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            last = (int(entry["seq"]), str(entry["hash"]))
+        except (ValueError, KeyError, TypeError):
+            raise click.ClickException(f"{file.name}: line {number} is not an audit entry") \
+                from None
+    if last is None:
+        raise click.ClickException(f"{file.name}: no audit entry in this file")
+    return last
+
+
+@admin_audit.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@db_option
+def admin_audit_export(out: str | None, db: str) -> None:
+    """Write every entry as JSON Lines, in order (keep a copy elsewhere: an anchor).
+
+    Example: guichet admin audit export --out audit-$(date +%F).jsonl
+    """
+    from server.services.audit import as_dict, export
+
+    def write(uow, sink) -> int:
+        count = 0
+        for entry in export(uow):  # a page at a time: the log can be long
+            sink(json.dumps(as_dict(entry), ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+        return count
+
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            count = in_store(db, lambda uow: write(uow, f.write), read_only=True)
+        click.echo(f"{count} entries written to {out}", err=True)
+    else:
+        in_store(db, lambda uow: write(uow, lambda line: click.echo(line, nl=False)),
+                 read_only=True)

@@ -74,10 +74,13 @@ def open_store(db: str):
 
 def in_store(db: str, action, read_only: bool = False):
     """Run `action(uow)` in one unit of work of the store `db`, committed unless
-    `read_only` or `action` raises; its result is returned."""
+    `read_only` or `action` raises; its result is returned. The audit log names
+    the operating-system user who ran the command."""
+    from server.services.audit import acting_as, cli_actor
+
     store = open_store(db)
     try:
-        with store.unit_of_work(read_only=read_only) as uow:
+        with store.unit_of_work(read_only=read_only) as uow, acting_as(cli_actor()):
             result = action(uow)
             if not read_only:
                 uow.commit()

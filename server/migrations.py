@@ -354,3 +354,27 @@ POSTGRES_MIGRATIONS.append((
                                      partners, complement, unit_stake_cents)
     """,
 ))
+
+_AUDIT = """
+    CREATE TABLE audit_log (
+        seq {int} PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    )
+    """
+MIGRATIONS.append((
+    10,
+    "audit log: every operator action and pool event, each entry chained to the previous by hash",
+    _AUDIT.format(int="INTEGER"),
+))
+
+POSTGRES_MIGRATIONS.append((
+    10,
+    "audit log: every operator action and pool event, each entry chained to the previous by hash",
+    _AUDIT.format(int="BIGINT"),
+))

@@ -6,6 +6,7 @@ reads `bet.status` whatever holds the data, and JSON columns arrive decoded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -110,3 +111,16 @@ class StoredResult:
     official: bool
     entered_at: str
     official_at: str | None
+
+
+class AuditEntry(NamedTuple):
+    """One line of the audit log; `detail` is canonical JSON text, `hash` the
+    SHA-256 of the entry with `prev_hash` (server/services/audit.py)."""
+    seq: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    detail: str
+    prev_hash: str
+    hash: str

@@ -32,6 +32,7 @@ from betting.programme import iso_utc
 from betting.states import BetStatus, RaceState, ReviewState
 
 from ..records import (
+    AuditEntry,
     EnrolmentCode,
     NewBet,
     Payment,
@@ -55,10 +56,14 @@ class Dialect:
     name: str
     shape_index: str = ""  # hint that makes settlement read the covering index
     lock_row: str = ""  # suffix of a SELECT that locks the rows it reads
+    # a statement that makes appenders to the audit log wait their turn (SQLite's
+    # BEGIN IMMEDIATE already lets one writer at a time)
+    audit_lock: str = ""
 
 
 SQLITE = Dialect("sqlite", shape_index="INDEXED BY bets_shape")
-POSTGRESQL = Dialect("postgresql", lock_row="FOR UPDATE")
+POSTGRESQL = Dialect("postgresql", lock_row="FOR UPDATE",
+                     audit_lock="SELECT pg_advisory_xact_lock(7270601)")
 
 Row = Any  # sqlite3.Row, or the PostgreSQL adapter's row: both by name and by index
 
@@ -528,6 +533,31 @@ class LeaseRepository(_Repository):
         self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
 
+class AuditRepository(_Repository):
+    """The append-only audit log (server/services/audit.py chains and checks it)."""
+
+    COLUMNS = "seq, at, actor, action, subject, detail, prev_hash, hash"
+
+    def lock(self) -> None:
+        if self.dialect.audit_lock:
+            self.db.execute(self.dialect.audit_lock).fetchone()
+
+    def last(self) -> AuditEntry | None:
+        row = self.db.execute(f"SELECT {self.COLUMNS} FROM audit_log "
+                              "ORDER BY seq DESC LIMIT 1").fetchone()
+        return AuditEntry(*row) if row else None
+
+    def append(self, entry: AuditEntry) -> None:
+        self.db.execute(f"INSERT INTO audit_log ({self.COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        tuple(entry))
+
+    def entries(self, after: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        """Up to `limit` entries after `after`, in the order they were stored (by seq)."""
+        rows = self.db.execute(f"SELECT {self.COLUMNS} FROM audit_log WHERE seq > ? "
+                               "ORDER BY seq LIMIT ?", (after, limit)).fetchall()
+        return [AuditEntry(*row) for row in rows]
+
+
 class Repositories:
     """Every repository over one connection in one transaction (a unit of work's)."""
 
@@ -543,6 +573,7 @@ class Repositories:
         self.enrolment = EnrolmentRepository(db, dialect)
         self.admin_tokens = AdminTokenRepository(db, dialect)
         self.leases = LeaseRepository(db, dialect)
+        self.audit = AuditRepository(db, dialect)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

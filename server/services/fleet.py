@@ -10,6 +10,7 @@ from betting.errors import OperatorRefusal
 from betting.programme import iso_utc, parse_utc
 from betting.tickets import terminal_id as make_terminal_id
 
+from . import audit
 from ..records import StoredTerminal
 from ..store import UnitOfWork
 
@@ -32,6 +33,9 @@ def create_enrolment_code(uow: UnitOfWork, outlet: str, now: datetime) -> dict:
     code = f"{secrets.randbelow(10**12):012d}"
     expires = now + ENROLMENT_CODE_TTL
     uow.enrolment.add(code, outlet, now, expires)
+    # the code is a one-time secret until used: the log keeps its last 4 digits only
+    audit.record(uow, "terminal.enrolment_code", outlet,
+                 {"code_ends": code[-4:], "expires_at": iso_utc(expires)}, now=now)
     return {"code": code, "outlet": outlet, "expires_at": iso_utc(expires)}
 
 
@@ -48,6 +52,8 @@ def enrol(uow: UnitOfWork, code: str, now: datetime) -> dict:
         raise EnrolmentError("code_used", "this enrolment code has already been used")
     key = secrets.token_hex(32)
     uow.terminals.add(terminal, found.outlet, key, now)
+    audit.record(uow, "terminal.enrol", terminal,
+                 {"outlet": found.outlet, "code_ends": found.code[-4:]}, now=now)
     return {"terminal_id": terminal, "key": key, "outlet": found.outlet}
 
 
@@ -82,6 +88,8 @@ def set_disabled(uow: UnitOfWork, terminal_id: str, disabled: bool) -> dict | No
     if terminal is None:
         return None
     uow.terminals.set_disabled(terminal_id, disabled)
+    audit.record(uow, "terminal.disable" if disabled else "terminal.enable", terminal_id,
+                 {"changed": terminal.disabled != disabled})
     return {"terminal_id": terminal_id, "disabled": disabled,
             "changed": terminal.disabled != disabled, "live_sid": terminal.live_sid}
 
@@ -147,8 +155,15 @@ def list_terminals(uow: UnitOfWork, now: datetime) -> list[dict]:
 
 def create_admin_token(uow: UnitOfWork, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
-    uow.admin_tokens.add(hashlib.sha256(token.encode()).hexdigest(), now)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    uow.admin_tokens.add(digest, now)
+    audit.record(uow, "admin.token", token_label(digest), now=now)
     return token
+
+
+def token_label(digest: str) -> str:
+    """How the audit log names an admin token: the start of its SHA-256, never the token."""
+    return "token:" + digest[:12]
 
 
 def check_admin_token(uow: UnitOfWork, token: str) -> bool:

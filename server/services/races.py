@@ -22,6 +22,7 @@ from betting.errors import BettingError
 from betting.programme import Race, iso_utc
 from betting.states import RaceState
 
+from . import audit
 from ..records import StoredRace
 from ..store import UnitOfWork
 
@@ -86,6 +87,14 @@ def import_races(uow: UnitOfWork, races: list[Race]) -> int:
     return version
 
 
+def import_programme(uow: UnitOfWork, races: list[Race]) -> int:
+    """An operator's import (API or command line): `import_races`, written in the audit log."""
+    version = import_races(uow, races)
+    audit.record(uow, "programme.import", f"version {version}",
+                 {"races": len(races), "days": sorted({r.race_id[:10] for r in races})[:31]})
+    return version
+
+
 def get_race(uow: UnitOfWork, race_id: str) -> RaceRecord | None:
     """The race, or None when unknown, removed or unreadable."""
     row = uow.races.get(race_id)
@@ -125,6 +134,7 @@ def remove_race(uow: UnitOfWork, race_id: str) -> int | None:
     uow.pools.drop_race(race_id)
     uow.results.drop_race(race_id)
     log.info("race %.60r removed from the programme (version %s)", race_id, version)
+    audit.record(uow, "race.remove", race_id, {"version": version})
     return version
 
 
@@ -138,6 +148,7 @@ def close_race(uow: UnitOfWork, race_id: str, now: datetime) -> RaceRecord | Non
     if record is None or record.state == RaceState.CLOSED:
         return record
     _mark_closed(uow, race_id, now)
+    audit.record(uow, "race.close", race_id, now=now)
     return get_race(uow, race_id)
 
 
@@ -157,6 +168,7 @@ def close_due_races(uow: UnitOfWork, now: datetime) -> list[RaceRecord]:
     for race_id in uow.races.due(now):
         try:
             _mark_closed(uow, race_id, now)
+            audit.record(uow, "race.close_at_off", race_id, now=now)
             record = get_race(uow, race_id)
         except Exception:
             log.exception("could not close race %.60r at the off", race_id)

@@ -16,6 +16,7 @@ from betting.errors import InvalidTicketCode, OperatorRefusal
 from betting.states import ReviewState
 from betting.tickets import parse_ticket_code
 
+from . import audit
 from ..records import StoredBet
 from ..store import UnitOfWork
 
@@ -83,4 +84,6 @@ def decide(uow: UnitOfWork, code: object, decision: object, amount_cents: object
         owed = 0
     if not uow.bets.decide_review(row.uuid, decision, owed, now, note):
         raise ReviewError("already_decided", "this ticket was decided meanwhile")
+    audit.record(uow, "ticket.review", ref.code,
+                 {"decision": str(decision), "amount_cents": owed, "note": note}, now=now)
     return _item(uow.bets.by_uuid(row.uuid))

@@ -26,6 +26,7 @@ from betting.rates import DEFAULT_RATES, Rates
 from betting.results import OfficialResult, make_result
 from betting.states import RaceState
 
+from . import audit
 from .races import RaceRecord, close_race, get_race, import_races
 from ..store import UnitOfWork
 
@@ -129,6 +130,9 @@ def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
                                                                    result.non_runners).items())]
     _save(uow, race_id, result.to_dict(), now)
     uow.results.replace_pools(race_id, [p.to_dict() for p in settled])
+    audit.record(uow, "race.result", race_id,
+                 {"arrival": result.to_dict()["arrival"],
+                  "non_runners": result.to_dict()["non_runners"]}, now=now)
     if body.get("official") is True:
         declare_official(uow, race_id, now)
     return dividends(uow, race_id)
@@ -172,6 +176,7 @@ def cancel_race(uow: UnitOfWork, race_id: str, reason: object, now: datetime,
         raise RuntimeError(f"a pool of cancelled race {race_id} was not settled void")
     _save(uow, race_id, {**result.to_dict(), "reason": reason}, now)
     uow.results.replace_pools(race_id, [p.to_dict() for p in settled])
+    audit.record(uow, "race.cancel", race_id, {"reason": reason}, now=now)
     declare_official(uow, race_id, now)
     published = dividends(uow, race_id)
     published["refunded_bets"] = sum(int(t["bets"]) for t in uow.pools.totals(race_id))
@@ -190,6 +195,7 @@ def declare_official(uow: UnitOfWork, race_id: str, now: datetime) -> dict:
     if uow.results.get(race_id) is None:
         raise SettlementError("no_result", f"no result entered for {race_id}")
     uow.results.mark_official(race_id, now)
+    audit.record(uow, "race.official", race_id, now=now)
     return dividends(uow, race_id)
 
 
@@ -236,4 +242,5 @@ def declare_non_runners(uow: UnitOfWork, race_id: str, numbers: object,
     runners = tuple(replace(r, non_runner=True) if r.number in numbers else r
                     for r in record.race.runners)
     import_races(uow, [replace(record.race, runners=runners)])
+    audit.record(uow, "race.non_runners", race_id, {"non_runners": sorted(numbers)}, now=now)
     return get_race(uow, race_id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -16,7 +17,7 @@ from betting.programme import parse_race_id
 from betting.tickets import parse_ticket_code
 from guichet.clock import utcnow
 
-from ..services import fleet, races
+from ..services import audit, fleet, races
 from ..services.ledger import bet_to_dict
 from ..services.programme_import import ProgrammeError, parse_programme
 from ..services.review import decide, review_queue
@@ -84,7 +85,9 @@ def admin_required(view):
             raise ApiError("unauthorized",
                            "admin token required: Authorization: Bearer <token> "
                            "(create one with `guichet admin token`)")
-        return view(*args, **kwargs)
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with audit.acting_as(fleet.token_label(digest)):
+            return view(*args, **kwargs)
     return wrapper
 
 
@@ -123,7 +126,7 @@ def import_programme():
     except ProgrammeError as exc:
         raise ApiError("bad_programme", str(exc))
     with _store().unit_of_work() as uow:
-        version = races.import_races(uow, parsed)
+        version = races.import_programme(uow, parsed)
         uow.commit()
     return jsonify(ok=True, races=len(parsed), version=version)
 
@@ -210,7 +213,7 @@ def enrol():
     if not isinstance(code, str) or not code.strip():
         raise ApiError("bad_code", "code must be the enrolment code, as a string")
     try:
-        with _store().unit_of_work() as uow:
+        with _store().unit_of_work() as uow, audit.acting_as(f"enrolment:{address[:45]}"):
             enrolled = fleet.enrol(uow, code, utcnow())
             uow.commit()
     except fleet.EnrolmentError:
