@@ -72,8 +72,9 @@ def check_shape(
         top = bet_type.max_selections or k
         if bases or not (k <= len(selections) <= top):
             want = f"{k}" if top == k else f"de {k} à {top}"
+            horses = "cheval" if top == 1 else "chevaux"
             raise WrongSelectionCount(
-                f"Le {bet_type.label} unitaire se joue avec {want} cheval(aux)."
+                f"Le {bet_type.label} unitaire se joue avec {want} {horses}."
             )
     elif shape == COMBINE:
         if bases or len(selections) <= k:

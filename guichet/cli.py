@@ -177,6 +177,95 @@ def terminal_diagnose(data: str, printer: str | None, test_page: bool, open_draw
         raise click.ClickException("; ".join(report["failures"]))
 
 
+@terminal.group("clerk")
+def terminal_clerk() -> None:
+    """Clerks of the till: each logs in with a PIN; a manager approves voids and large payouts.
+
+    While a terminal has no clerk its UI sells without login.
+
+    Example: guichet terminal clerk add Marie --role manager --data /var/lib/guichet
+    """
+
+
+CLERK_ERRORS = {  # the CLI speaks English (the till's French messages are for the UI)
+    "bad_name": "the name must be 1 to 40 printable characters",
+    "bad_pin_format": "the PIN must be 4 to 8 digits",
+    "bad_role": "the role is clerk or manager",
+    "clerk_exists": "a clerk of that name already exists",
+    "unknown_clerk": "no active clerk of that name",
+}
+
+
+def _clerk_error(exc) -> click.ClickException:
+    return click.ClickException(CLERK_ERRORS.get(exc.code, exc.code))
+
+
+def _clerks(data: str):
+    from terminal_app.adapters.store import TerminalStore, TerminalStoreError
+    from terminal_app.services.clerks import Clerks
+
+    try:
+        return Clerks(TerminalStore(data).database)
+    except TerminalStoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@terminal_clerk.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["clerk", "manager"]), default="clerk",
+              show_default=True)
+@click.option("--pin-file", type=click.File("r"), default=None,
+              help="Read the PIN (4 to 8 digits) from this file instead of asking twice.")
+@data_option
+def terminal_clerk_add(name: str, role: str, pin_file, data: str) -> None:
+    """Add a clerk; the PIN (4 to 8 digits) is asked twice, or read from --pin-file.
+
+    Example: guichet terminal clerk add Paul --role clerk --data /var/lib/guichet
+    """
+    from terminal_app.services.clerks import ClerkError
+
+    if pin_file is not None:
+        pin = pin_file.read(64).strip()
+    else:
+        pin = click.prompt("PIN (4 to 8 digits)", hide_input=True, confirmation_prompt=True)
+    try:
+        added = _clerks(data).add(name, role, pin)
+    except ClerkError as exc:
+        raise _clerk_error(exc) from None
+    click.echo(f"clerk {added['name']} added ({added['role']})")
+
+
+@terminal_clerk.command("list")
+@data_option
+def terminal_clerk_list(data: str) -> None:
+    """List the clerks: name, role, and whether disabled or locked.
+
+    Example: guichet terminal clerk list --data /var/lib/guichet
+    """
+    for clerk in _clerks(data).listed():
+        state = f"disabled {clerk['disabled_at']}" if clerk["disabled_at"] else "active"
+        if clerk["locked_until"] and not clerk["disabled_at"]:
+            state += f", locked until {clerk['locked_until']} if not past"
+        click.echo(f"{clerk['name']}\t{clerk['role']}\t{state}")
+
+
+@terminal_clerk.command("disable")
+@click.argument("name")
+@data_option
+def terminal_clerk_disable(name: str, data: str) -> None:
+    """Disable a clerk: they can no longer log in (their sales keep their name).
+
+    Example: guichet terminal clerk disable Paul --data /var/lib/guichet
+    """
+    from terminal_app.services.clerks import ClerkError
+
+    try:
+        _clerks(data).disable(name)
+    except ClerkError as exc:
+        raise _clerk_error(exc) from None
+    click.echo(f"clerk {name} disabled")
+
+
 @main.command()
 @click.option("--server", "server_url", required=True, help="URL of the central server.")
 @click.option("--code", required=True, help="One-time enrolment code from the operator.")
@@ -190,6 +279,10 @@ def terminal_diagnose(data: str, printer: str | None, test_page: bool, open_draw
 def enrol(server_url: str, code: str, ca_file: str | None, insecure_http: bool,
           data: str) -> None:
     """Enrol this terminal with the central server.
+
+    A code the back office made to renew a terminal's key (or to replace it) gives
+    the same terminal id a new key. On an enrolled terminal, run it with the
+    terminal stopped and its outbox empty.
 
     Example: guichet enrol --server https://central:8700 --ca-file guichet-ca.pem --code 123456789012
     """
@@ -210,7 +303,12 @@ def enrol(server_url: str, code: str, ca_file: str | None, insecure_http: bool,
                           insecure_http=insecure_http)
     except (EnrolError, TerminalStoreError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"enrolled as {result['terminal_id']} ({result['outlet']})")
+    if result.get("renewed"):  # a code bound to a known terminal: rotation or replacement
+        click.echo(f"enrolled as {result['terminal_id']} ({result['outlet']}) with a new key; "
+                   f"the previous key no longer works; sequence numbers go on from "
+                   f"{result['next_seq']}")
+    else:
+        click.echo(f"enrolled as {result['terminal_id']} ({result['outlet']})")
 
 
 # -- demo --------------------------------------------------------------------

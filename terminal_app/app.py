@@ -17,8 +17,13 @@ from .config import load as load_config
 from .web.guard import install as install_guard
 from .bootstrap import bootstrap
 from .web.ui import bp as ui_bp
+from .web.ui_basket import bp as ui_basket_bp
 from .web.ui_diagnostics import bp as ui_diagnostics_bp
+from .web.ui_live import bp as ui_live_bp
 from .web.ui_tickets import bp as ui_tickets_bp
+from .web.api_till import bp as api_till_bp
+from .web.ui_till import bp as ui_till_bp
+from .web.ui_till import install as install_clerk_gate
 
 
 def create_app(data_dir: str, config: dict | None = None) -> Flask:
@@ -42,9 +47,15 @@ def create_app(data_dir: str, config: dict | None = None) -> Flask:
     # for unreadable JSON: guichet/web_security.py.
     install_web_security(app, FRENCH, {"ui.setup": 256 * 1024})
     app.extensions["guichet.terminal"] = services
+    # once the terminal has clerks, a clerk session for the UI (terminal_app/web/ui_till.py)
+    install_clerk_gate(app)
+    app.register_blueprint(ui_till_bp)
+    app.register_blueprint(api_till_bp)
     app.register_blueprint(ui_bp)
     app.register_blueprint(api_bp)
-    for blueprint in (ui_tickets_bp, ui_diagnostics_bp, api_tickets_bp, api_diagnostics_bp):
+    app.register_blueprint(ui_live_bp)  # live state pushed to the sale screen
+    for blueprint in (ui_tickets_bp, ui_diagnostics_bp, api_tickets_bp, api_diagnostics_bp,
+                      ui_basket_bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

@@ -16,6 +16,8 @@ from .services.print_jobs import TicketPrinter
 from .services.sales import Sales
 from .services.scans import ScanFeed
 from .services.ticket_desk import TicketDesk
+from .services.clerks import Clerks
+from .services.till import Till
 
 
 @dataclass
@@ -24,8 +26,10 @@ class Services:
     devices: Devices         # printer, scanner feed, cash drawer
     link: Link               # the sync client, once enrolled
     printer: TicketPrinter   # tickets of sold bets, held sales
-    sales: Sales             # selling one bet
+    sales: Sales             # selling one bet, or a basket of them
     tickets: TicketDesk      # inquire, pay, cancel
+    clerks: Clerks           # clerks, PINs, managers' approvals
+    till: Till               # the shift, cash in and out, X and Z reports
 
     def start_sync(self) -> None:
         self.link.start()
@@ -62,8 +66,12 @@ def bootstrap(data_dir: str | Path, version: str = "") -> Services:
     devices = Devices(store.settings, ScanFeed())
     link = Link(store.settings, store.outbox, store.programme, devices.printer_state, version)
     printer = TicketPrinter(store.outbox, store.prints, store.programme, store.settings, devices)
+    clerks = Clerks(store.database)
+    tickets = TicketDesk(link, store.outbox, store.ticket_ops, devices, clerks)
     return Services(
         store=store, devices=devices, link=link, printer=printer,
-        sales=Sales(store.settings, store.programme, store.outbox, link, printer, devices),
-        tickets=TicketDesk(link, store.outbox, store.ticket_ops, devices),
+        sales=Sales(store.settings, store.programme, store.outbox, link, printer, devices,
+                    tickets),
+        tickets=tickets,
+        clerks=clerks, till=Till(store.database, store.settings, devices, link),
     )

@@ -112,6 +112,61 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE outbox ADD COLUMN clerk TEXT;
         CREATE INDEX outbox_created ON outbox (created_at);
     """),
+    # The till (terminal_app/services/clerks.py, terminal_app/services/till.py): clerks
+    # and their hashed PINs, shifts (one open at a time), cash put in or taken out,
+    # the X and Z reports as they were printed, managers' approvals; the indexes the
+    # till's figures read by.
+    (6, """
+        CREATE TABLE clerks (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            pin_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            disabled_at TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT
+        );
+        CREATE TABLE till_shifts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            opened_at TEXT NOT NULL,
+            opened_by TEXT,
+            float_cents INTEGER NOT NULL,
+            closed_at TEXT,
+            closed_by TEXT,
+            counted_cents INTEGER
+        );
+        CREATE UNIQUE INDEX till_one_open ON till_shifts ((closed_at IS NULL))
+            WHERE closed_at IS NULL;
+        CREATE TABLE till_cash (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            shift_id INTEGER NOT NULL REFERENCES till_shifts (id),
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            amount_cents INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            clerk TEXT
+        );
+        CREATE TABLE till_reports (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            shift_id INTEGER NOT NULL REFERENCES till_shifts (id),
+            kind TEXT NOT NULL,
+            at TEXT NOT NULL,
+            clerk TEXT,
+            report TEXT NOT NULL,
+            ledger TEXT,
+            print_error TEXT
+        );
+        CREATE TABLE till_approvals (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            op TEXT NOT NULL,
+            ticket TEXT NOT NULL,
+            manager TEXT NOT NULL,
+            clerk TEXT
+        );
+        CREATE INDEX outbox_ticket ON outbox (ticket);
+        CREATE INDEX ticket_ops_answered ON ticket_ops (answered_at)
+    """),
 ]
 
 log = logging.getLogger("guichet.terminal")

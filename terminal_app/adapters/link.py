@@ -11,10 +11,11 @@ from typing import Callable
 
 from betting.protocol import OfflinePolicy
 
+from .live import Live
 from .outbox import Outbox
 from .race_card import Programme
 from .settings import Settings
-from .sync import ServerUnavailable, SyncClient
+from .sync import ServerUnavailable, SyncClient, queue_z_report, z_report_message
 
 
 class Link:
@@ -24,15 +25,17 @@ class Link:
         self._printer_state = printer_state
         self._version = version
         self.client: SyncClient | None = None
+        self.live = Live()  # what the server pushes for the screen (odds, closings, results)
 
     def start(self) -> None:
         """Start the sync client once the terminal is enrolled (a second call does nothing)."""
         if self._settings.enrolled and self.client is None:
             self.client = SyncClient(self._settings, self._outbox, self._programme,
-                                     self._printer_state, self._version)
+                                     self._printer_state, self._version, live=self.live)
             self.client.start()
 
     def stop(self) -> None:
+        self.live.close()
         if self.client:
             self.client.stop()
 
@@ -72,3 +75,14 @@ class Link:
         if self.client is None:
             raise ServerUnavailable("offline")
         return self.client.request(event, payload, timeout)
+
+    def send_z_report(self, report: dict, ledger: dict) -> None:
+        """Hand a closed till's Z report (and the day's figures the till compared,
+        `ledger`) to the server: at once when online, else once the link is back;
+        kept on disk until the server has it."""
+        terminal_id = self._settings.get("terminal_id")
+        if not self._settings.enrolled or not terminal_id:
+            return
+        queue_z_report(self._settings, z_report_message(report, ledger, terminal_id))
+        if self.client is not None:
+            self.client.z_report_queued()

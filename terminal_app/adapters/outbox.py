@@ -56,9 +56,10 @@ def _storage_errors() -> Iterator[None]:
 class Outbox:
     """Every bet sold here, in sequence order, and every send of it."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, first_seq: Callable[[], int] | None = None) -> None:
         self._db = database
         self._sale_lock = threading.Lock()  # one sequence number per bet
+        self._first_seq = first_seq or (lambda: 1)
 
     def add(self, priced: PricedBet, offline: bool = False,
             ticket_code: Callable[[int], str] | None = None, payment: str = "cash",
@@ -67,26 +68,39 @@ class Outbox:
 
         An offline bet gets its provisional ticket code here, in the same
         transaction (`ticket_code(seq)`), so its paper and its row agree."""
-        r = priced.request
+        return self.add_many([priced], offline, ticket_code, payment, basket, clerk)[0]
+
+    def add_many(self, priced: list[PricedBet], offline: bool = False,
+                 ticket_code: Callable[[int], str] | None = None, payment: str = "cash",
+                 basket: str | None = None, clerk: str | None = None) -> list[dict]:
+        """Write several bets of one customer in one transaction, with consecutive
+        sequence numbers in the order given: all of them are durable, or none."""
+        entries = []
         with self._sale_lock, _storage_errors():
             with self._db.transaction() as conn:
-                seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
-                entry = {
-                    "uuid": str(uuidlib.uuid4()), "seq": seq, "created_at": now_iso(),
-                    "race": r.race, "bet_type": r.bet_type, "formula": r.formula,
-                    "selections": json.dumps(list(r.selections)),
-                    "bases": json.dumps(list(r.bases)),
-                    "unit_stake_cents": r.unit_stake_cents, "total_cents": priced.total_cents,
-                    "combinations": priced.combinations, "offline": int(offline),
-                    "complement": r.complement, "payment": payment, "basket": basket,
-                    "clerk": clerk,
-                    "status": OutboxState.PENDING,
-                    "ticket": ticket_code(seq) if ticket_code else None,
-                }
-                cols = ", ".join(entry)
-                conn.execute(f"INSERT INTO outbox ({cols}) VALUES ({', '.join('?' * len(entry))})",
-                             tuple(entry.values()))
-        return self.bet(entry["uuid"])
+                # A replacement terminal continues the sequence the server holds for
+                # its id (`first_seq`, given at enrolment), never reusing a number.
+                first = conn.execute("SELECT MAX(COALESCE(MAX(seq), 0) + 1, ?) FROM outbox",
+                                     (self._first_seq(),)).fetchone()[0]
+                for seq, one in enumerate(priced, start=first):
+                    r = one.request
+                    entry = {
+                        "uuid": str(uuidlib.uuid4()), "seq": seq, "created_at": now_iso(),
+                        "race": r.race, "bet_type": r.bet_type, "formula": r.formula,
+                        "selections": json.dumps(list(r.selections)),
+                        "bases": json.dumps(list(r.bases)),
+                        "unit_stake_cents": r.unit_stake_cents, "total_cents": one.total_cents,
+                        "combinations": one.combinations, "offline": int(offline),
+                        "complement": r.complement, "payment": payment, "basket": basket,
+                        "clerk": clerk,
+                        "status": OutboxState.PENDING,
+                        "ticket": ticket_code(seq) if ticket_code else None,
+                    }
+                    cols = ", ".join(entry)
+                    conn.execute(f"INSERT INTO outbox ({cols}) VALUES "
+                                 f"({', '.join('?' * len(entry))})", tuple(entry.values()))
+                    entries.append(entry)
+        return [self.bet(e["uuid"]) for e in entries]
 
     def make_provisional(self, uuid: str, ticket: str) -> dict | None:
         """The server did not answer in time: the bet becomes an offline sale
@@ -129,6 +143,12 @@ class Outbox:
     def queue_depth(self) -> int:
         return self._db.db.execute("SELECT COUNT(*) FROM outbox WHERE status IN (?, ?)",
                                list(UNANSWERED)).fetchone()[0]
+
+    def provisional_count(self) -> int:
+        """Offline bets not answered yet (read through the status index: every heartbeat)."""
+        return self._db.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status IN (?, ?) AND offline = 1",
+            list(UNANSWERED)).fetchone()[0]
 
     def counts(self) -> dict:
         """Provisional bets (offline, unanswered) and their stakes, refunds due
@@ -219,6 +239,22 @@ class Outbox:
     def recent(self, limit: int = 10) -> list[dict]:
         return [_decode(r) for r in self._db.db["outbox"].rows_where(
             order_by="seq desc", limit=limit)]
+
+    def sold_between(self, start: str, end: str, ticket_digits: str | None = None,
+                     race: str | None = None, limit: int | None = None) -> list[dict]:
+        """Bets written from `start` (included) to `end` (excluded), ISO UTC strings as
+        stored, newest first; `ticket_digits` a run of digits of the ticket code,
+        `race` a race id or its end after the date (`R1C4`)."""
+        where, params = ["created_at >= ?", "created_at < ?"], [start, end]
+        if ticket_digits:
+            where.append("instr(ticket, ?) > 0")
+            params.append(ticket_digits)
+        if race:
+            where.append("(race = ? OR race LIKE ? ESCAPE '\\')")
+            params += [race, "%/" + race.replace("\\", "\\\\").replace("%", "\\%")
+                       .replace("_", "\\_")]
+        return [_decode(r) for r in self._db.db["outbox"].rows_where(
+            " AND ".join(where), params, order_by="created_at desc, seq desc", limit=limit)]
 
 
 def printable(bet: dict) -> bool:

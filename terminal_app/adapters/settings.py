@@ -1,9 +1,11 @@
 """The terminal's saved settings (`config`) and its local API tokens (`api_tokens`).
 
-`config` holds what enrolment gave (server URL, terminal id, key, CA), the
-session secret, the devices chosen by the technician, and what the sync
-client keeps across a restart (clock offset, offline policy, disabled flag,
-last signature time, programme version). Only `Settings` reads or writes it.
+`config` holds what enrolment gave (server URL, terminal id, key, CA, the first
+sequence number it may use), the session secret, the devices chosen by the
+technician, and what the sync client keeps across a restart (clock offset,
+offline policy, disabled flag, last signature time, programme version, the Z
+reports still to send to the server: `z_reports_unsent`). Only `Settings` reads
+or writes it.
 """
 from __future__ import annotations
 
@@ -46,6 +48,13 @@ class Settings:
     def key(self) -> bytes:
         """The terminal's signing key (empty before enrolment)."""
         return bytes.fromhex(self.get("key") or "")
+
+    def first_seq(self) -> int:
+        """The lowest sequence number this installation may use: 1, or for a machine
+        that replaced a terminal, the one after the last its id used (`next_seq`,
+        given by the server at enrolment)."""
+        value = self.get("next_seq")
+        return int(value) if value and value.isdigit() else 1
 
 
 class LocalTokens:

@@ -27,7 +27,7 @@ class TerminalStore:
         self.settings = Settings(self.database)
         self.tokens = LocalTokens(self.database)
         self.programme = Programme(self.database, self.settings)
-        self.outbox = Outbox(self.database)
+        self.outbox = Outbox(self.database, first_seq=self.settings.first_seq)
         self.prints = PrintJournal(self.database)
         self.ticket_ops = TicketOps(self.database)
 

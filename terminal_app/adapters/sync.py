@@ -14,6 +14,7 @@ import queue
 import random
 import threading
 import time
+import uuid
 from typing import Callable
 
 import socketio
@@ -22,6 +23,7 @@ from betting.errors import BettingError
 from betting.protocol import NAMESPACE, OfflinePolicy, connect_signature
 from betting.states import UNANSWERED, Answer, RaceState
 
+from .live import Live
 from .outbox import Outbox, wire_bet
 from .race_card import Programme
 from .server_clock import ServerClock
@@ -62,8 +64,10 @@ class ServerUnavailable(BettingError):
 
 class SyncClient:
     def __init__(self, settings: Settings, outbox: Outbox, programme: Programme,
-                 printer_state: Callable[[], dict] | None = None, version: str = "") -> None:
+                 printer_state: Callable[[], dict] | None = None, version: str = "",
+                 live: Live | None = None) -> None:
         self.settings, self.outbox, self.programme = settings, outbox, programme
+        self.live = live if live is not None else Live()  # odds, pools closing, results
         self.server_url = settings.get("server_url")
         self.terminal_id = settings.get("terminal_id")
         self._key = settings.key
@@ -87,11 +91,14 @@ class SyncClient:
         self._refusal: str | None = None  # the code of the last refused connection
         self._replaced = False
         self._last_ts = int(settings.get("last_auth_ts") or 0)
+        self._z_waiting, self._z_retry_at = True, 0.0  # Z reports kept for the server
         # wss:// is checked against the CA saved at enrolment, on every connection
         self.sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False,
                                    **socket_tls_options(settings.get("server_ca_pem")))
         self.sio.on("programme", self._on_programme, namespace=NAMESPACE)
         self.sio.on("pool_state", self._on_pool_state, namespace=NAMESPACE)
+        self.sio.on("odds", self._on_odds, namespace=NAMESPACE)
+        self.sio.on("results", self._on_results, namespace=NAMESPACE)
         self.sio.on("policy", self._on_policy, namespace=NAMESPACE)
         self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         self.sio.on("disabled", self._on_disabled, namespace=NAMESPACE)
@@ -119,6 +126,11 @@ class SyncClient:
             self._thread.join(timeout=5)
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def z_report_queued(self) -> None:
+        """A Z report waits in `config` (`queue_z_report`): send it at the next pass."""
+        self._z_waiting, self._z_retry_at = True, 0.0
         self._wake.set()
 
     @property
@@ -222,6 +234,7 @@ class SyncClient:
             try:
                 self._apply_pushes()
                 sent = self._drain_once()
+                self._send_z_reports()
                 if time.monotonic() >= next_heartbeat:
                     self._heartbeat()
                     next_heartbeat = time.monotonic() + HEARTBEAT_S
@@ -255,10 +268,34 @@ class SyncClient:
             self._answered.notify_all()
         return len(batch)
 
+    def _send_z_reports(self) -> None:
+        """Send the Z reports kept for the server, oldest first; each one is forgotten
+        once the server has it (or refuses it for good: a malformed report)."""
+        if not self._z_waiting or time.monotonic() < self._z_retry_at:
+            return
+        for message in unsent_z_reports(self.settings):
+            ack = self.sio.call("z_report", message, namespace=NAMESPACE,
+                                timeout=CALL_TIMEOUT_S)
+            if isinstance(ack, dict) and (ack.get("ok") or ack.get("error") == "bad_request"):
+                if not ack.get("ok"):
+                    log.warning("the server refused Z report %s: %.200s",
+                                message.get("report_id"), ack.get("message"))
+                forget_z_report(self.settings, message.get("report_id"))
+                continue
+            log.info("Z report %s not taken (%.100r); trying again later",
+                     message.get("report_id"), ack)
+            self._z_retry_at = time.monotonic() + Z_RETRY_S
+            return
+        self._z_waiting = False
+
     def _heartbeat(self) -> None:
         ack = self.sio.call("heartbeat", {"queue_depth": self.outbox.queue_depth(),
                                           "printer": self._printer_state(),
-                                          "version": self._version},
+                                          "version": self._version,
+                                          # for the fleet page: the server works out
+                                          # the clock offset from `clock_ms`
+                                          "provisional": self.outbox.provisional_count(),
+                                          "clock_ms": int(time.time() * 1000)},
                             namespace=NAMESPACE, timeout=HEARTBEAT_TIMEOUT_S)
         if isinstance(ack, dict) and ack.get("ok") and isinstance(ack.get("server_time_ms"), int):
             saved = self.clock.saved_offset_s
@@ -292,10 +329,33 @@ class SyncClient:
         self._wake.set()
 
     def _on_pool_state(self, data=None) -> None:
-        if isinstance(data, dict) and isinstance(data.get("race"), str) \
-                and data.get("state") in (RaceState.OPEN, RaceState.CLOSED):
+        if isinstance(data, dict) and _race_id(data.get("race")) \
+                and data.get("state") in (RaceState.OPEN, RaceState.SUSPENDED, RaceState.CLOSED):
             self._pushes.put(("pool_state", (data["race"], data["state"])))
             self._wake.set()
+            # the screen is told at once, not after the sync thread's current call
+            cause = data.get("cause") if data.get("cause") in ("off", "operator") else None
+            self.live.set_pool_state(data["race"], data["state"], cause)
+
+    def _on_odds(self, data=None) -> None:
+        """Probable odds (x100 per runner) and pool totals (cents per bet type) of an
+        open race: kept in memory for the screen, nothing written."""
+        if not isinstance(data, dict) or not _race_id(data.get("race")):
+            return
+        odds, pools = _counts(data.get("odds"), 64), _counts(data.get("pools"), 32)
+        if odds is None or pools is None:
+            log.info("odds push for %.40r ignored: malformed", data.get("race"))
+            return
+        at = data.get("at") if isinstance(data.get("at"), str) else None
+        self.live.set_odds(data["race"], odds, pools, at[:40] if at else None)
+
+    def _on_results(self, data=None) -> None:
+        """A race's result and dividends, as the server publishes them: kept in
+        memory for the screen (the server's record decides what a ticket is worth)."""
+        if isinstance(data, dict) and _race_id(data.get("race")) \
+                and isinstance(data.get("pools", []), list) \
+                and isinstance(data.get("arrival", []), list):
+            self.live.set_results(data["race"], data)
 
     def _apply_pushes(self) -> None:
         refresh = False
@@ -332,6 +392,23 @@ class SyncClient:
         self._refusal = detail.get("error") if isinstance(detail, dict) else None
 
 
+def _race_id(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 40 and value.isprintable()
+
+
+def _counts(value: object, most: int) -> dict | None:
+    """A push's `{"7": 430}` or `{"SIMPLE_GAGNANT": 12300}`: short keys, integers
+    from 0; None when malformed or too large."""
+    if not isinstance(value, dict) or len(value) > most:
+        return None
+    for key, number in value.items():
+        if not isinstance(key, str) or not 0 < len(key) <= 20 or not key.isprintable() \
+                or isinstance(number, bool) or not isinstance(number, int) \
+                or not 0 <= number < 10**15:
+            return None
+    return dict(value)
+
+
 def _answers(ack: object, batch: list[dict]) -> list[dict]:
     """The server's answers, checked against what was sent (same bets, same order)."""
     if not isinstance(ack, dict) or not ack.get("ok"):
@@ -345,3 +422,55 @@ def _answers(ack: object, batch: list[dict]) -> list[dict]:
     if len(answers) != len(batch):
         raise RuntimeError("place_bets answer names other bets")
     return answers
+
+
+# -- Z reports: sent to the server when online, kept in `config` until it has them -------
+Z_QUEUE_KEY = "z_reports_unsent"
+MAX_UNSENT_Z = 400  # more than a year of daily closings offline; the oldest go first
+Z_RETRY_S = 30.0  # after a refusal that may pass (the server failing, an older server)
+_z_lock = threading.Lock()  # the till's thread adds, the sync thread removes
+
+
+def z_report_message(report: dict, ledger: dict, terminal_id: str) -> dict:
+    """The `z_report` message of a closed till: the terminal's own figures for the
+    Paris day (`ledger["local"]`, as the till compared them) and the shift's drawer.
+    Its id is derived from the shift, so the same closing always has the same id."""
+    report_id = uuid.uuid5(uuid.NAMESPACE_URL,
+                           f"guichet:{terminal_id}:{report['shift']}:{report['closed_at']}")
+    return {"report_id": str(report_id), "day": ledger["day"], "figures": dict(ledger["local"]),
+            "shift": {"id": report["shift"], "opened_at": report["opened_at"],
+                      "closed_at": report["closed_at"], "float_cents": report["float_cents"],
+                      "sales_cash_cents": report["sales_cash_cents"],
+                      "sales_card_cents": report["sales_card_cents"],
+                      "expected_cents": report["expected_cents"],
+                      "counted_cents": report["counted_cents"]}}
+
+
+def _kept(settings: Settings) -> list[dict]:
+    try:
+        kept = json.loads(settings.get(Z_QUEUE_KEY) or "[]")
+    except ValueError:
+        kept = None
+    return [m for m in kept if isinstance(m, dict)] if isinstance(kept, list) else []
+
+
+def unsent_z_reports(settings: Settings) -> list[dict]:
+    with _z_lock:
+        return _kept(settings)
+
+
+def queue_z_report(settings: Settings, message: dict) -> None:
+    with _z_lock:
+        kept = [m for m in _kept(settings) if m.get("report_id") != message["report_id"]]
+        kept.append(message)
+        if len(kept) > MAX_UNSENT_Z:
+            log.warning("%d Z reports never reached the server: the oldest are dropped "
+                        "(the till keeps them all)", len(kept))
+            kept = kept[-MAX_UNSENT_Z:]
+        settings.set(**{Z_QUEUE_KEY: json.dumps(kept)})
+
+
+def forget_z_report(settings: Settings, report_id: object) -> None:
+    with _z_lock:
+        left = [m for m in _kept(settings) if m.get("report_id") != report_id]
+        settings.set(**{Z_QUEUE_KEY: json.dumps(left) if left else None})

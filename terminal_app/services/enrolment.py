@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from betting.errors import OperatorRefusal
 
-from ..adapters.store import TerminalStore
+from ..adapters.store import TerminalStore, TerminalStoreError
 from ..adapters.tls import BadCA, client_ssl_context
 
 
@@ -30,6 +30,11 @@ _FRENCH = {
     "bad_url": "Adresse du serveur invalide (exemple : https://serveur:8700).",
     "unreachable": "Serveur central injoignable : vérifiez l'adresse et le réseau.",
     "already_enrolled": "Ce terminal est déjà enrôlé.",
+    "terminal_running": "Arrêtez d'abord le terminal : sa clé ne se renouvelle pas pendant "
+                        "qu'il vend.",
+    "outbox_not_empty": "Des paris attendent encore d'être transmis : relancez le terminal "
+                        "jusqu'à ce que sa file d'attente soit vide, puis recommencez.",
+    "wrong_terminal": "Ce code n'est pas destiné à ce terminal : vérifiez le reçu.",
     "bad_answer": "Réponse inattendue du serveur central.",
     "insecure_http": "Adresse en http:// refusée : la clé du terminal circulerait en clair "
                      "sur le réseau. Saisissez une adresse en https:// et le certificat "
@@ -86,11 +91,28 @@ def enrol(store: TerminalStore, server_url: str, code: str, timeout: float = 10,
     """Trade a one-time code for this terminal's id and key, and save them.
 
     Nothing is saved unless the whole exchange succeeded; the CA, if given, is
-    saved with the configuration so the sync client verifies the same server."""
+    saved with the configuration so the sync client verifies the same server.
+
+    An enrolled terminal renews its key this way (a code the back office bound
+    to it): only while the terminal is stopped and every bet of its outbox has
+    been answered, since the provisional tickets it printed carry codes made
+    with the old key. It says its id, so a code for another terminal is refused
+    before it is used."""
     settings = store.settings
-    if settings.enrolled:
-        raise EnrolError("already_enrolled",
-                         f"this terminal is already enrolled as {settings.get('terminal_id')}")
+    renewing = settings.get("terminal_id") if settings.enrolled else None
+    if renewing:
+        try:
+            store.lock_exclusive()
+        except TerminalStoreError:
+            raise EnrolError("terminal_running",
+                             f"stop the terminal first: it runs with the data folder "
+                             f"{store.data_dir}") from None
+        if store.outbox.queue_depth():
+            raise EnrolError("outbox_not_empty",
+                             "bets are still waiting to be sent: start the terminal until its "
+                             "outbox is empty, then renew its key")
+        if ca_pem is None:
+            ca_pem = settings.get("server_ca_pem")
     url = (server_url or "").strip().rstrip("/")
     parsed = urlparse(url)
     try:
@@ -116,7 +138,7 @@ def enrol(store: TerminalStore, server_url: str, code: str, timeout: float = 10,
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     if not code:
         raise EnrolError("bad_code", "the enrolment code is empty")
-    body = json.dumps({"code": code}).encode()
+    body = json.dumps({"code": code, **({"terminal_id": renewing} if renewing else {})}).encode()
     req = urllib.request.Request(f"{url}/api/enrol", data=body,
                                  headers={"Content-Type": "application/json"}, method="POST")
     try:
@@ -140,6 +162,13 @@ def enrol(store: TerminalStore, server_url: str, code: str, timeout: float = 10,
         raise EnrolError("unreachable", f"cannot reach {url}: {exc}") from None
     if not isinstance(answer, dict) or not answer.get("terminal_id") or not answer.get("key"):
         raise EnrolError("bad_answer", "the server's answer has no terminal id or key")
+    if renewing and answer["terminal_id"] != renewing:
+        raise EnrolError("bad_answer", f"the server answered for {answer['terminal_id']!r}, "
+                                       f"not {renewing}")
+    next_seq = answer.get("next_seq", 1)  # a server before key renewal does not say: 1
+    if isinstance(next_seq, bool) or not isinstance(next_seq, int) or not 0 < next_seq < 10**9:
+        raise EnrolError("bad_answer", "the server's next_seq is not a sequence number")
     settings.set(server_url=url, terminal_id=answer["terminal_id"], key=answer["key"],
-                 outlet=answer.get("outlet", ""), server_ca_pem=ca_pem)
-    return {"terminal_id": answer["terminal_id"], "outlet": answer.get("outlet", "")}
+                 outlet=answer.get("outlet", ""), server_ca_pem=ca_pem, next_seq=str(next_seq))
+    return {"terminal_id": answer["terminal_id"], "outlet": answer.get("outlet", ""),
+            "next_seq": next_seq, "renewed": bool(answer.get("rekeyed"))}

@@ -4,13 +4,21 @@ Validate and price it against the cached race card, decide online or
 offline, write it to the outbox (durable), hand it to the sync client, wait
 a moment for the server's answer, and print the ticket once it is accepted.
 Nothing is printed for a bet the server has not accepted.
+
+A basket is several bets of one customer, one payment: every line is priced
+before any is written, all are written in one transaction and sent together,
+and the customer sees all or nothing — a line the server refuses undoes the
+lines it accepted (cancelled through the server, nothing printed).
 """
 from __future__ import annotations
 
 import threading
+import time
+import uuid as uuidlib
 
 from betting.bets import BetRequest, PricedBet, make_request, price_bet
-from betting.errors import BettingError, ClosedPool, TerminalDisabled, UnknownRace
+from betting.errors import BettingError, ClosedPool, ProtocolError, TerminalDisabled, UnknownRace
+from betting.money import format_euros
 from betting.programme import Race
 from betting.states import UNANSWERED, OutboxState, RaceState, SaleStatus
 from betting.tickets import make_ticket_code
@@ -22,8 +30,10 @@ from ..adapters.outbox import Outbox, printable
 from .print_jobs import TicketPrinter
 from ..adapters.race_card import Programme
 from ..adapters.settings import Settings
+from .ticket_desk import TicketDesk
 
 ANSWER_WAIT_S = 8.0
+MAX_BASKET_LINES = 20
 
 
 class NotEnrolled(BettingError):
@@ -36,27 +46,190 @@ class UnknownPayment(BettingError):
     default_message = "Moyen de paiement inconnu : espèces (cash) ou carte (card)."
 
 
+class BasketLineRefused(BettingError):
+    """One line of a basket refused before anything is written: the basket is."""
+
+    def __init__(self, line: int, exc: BettingError) -> None:
+        super().__init__(f"Pari {line} : {exc.message}")
+        self.code, self.line = exc.code, line
+
+
+class EmptyBasket(BettingError):
+    code = "empty_basket"
+    default_message = "Panier vide : ajoutez au moins un pari."
+
+
+class BasketTooLarge(BettingError):
+    code = "basket_too_large"
+    default_message = (f"Un panier compte au plus {MAX_BASKET_LINES} paris : encaissez celui-ci "
+                       "et commencez-en un autre.")
+
+
 class Sales:
     def __init__(self, settings: Settings, programme: Programme, outbox: Outbox, link: Link,
-                 printer: TicketPrinter, devices: Devices) -> None:
+                 printer: TicketPrinter, devices: Devices,
+                 tickets: TicketDesk | None = None) -> None:
         self._settings, self._programme, self._outbox = settings, programme, outbox
         self._link, self._printer, self._devices = link, printer, devices
+        self._tickets = tickets  # undoes the accepted lines of a refused basket
         self._offline_lock = threading.Lock()  # ceiling check and write, as one step
 
-    def sell(self, data: dict) -> dict:
+    def quote(self, data: dict) -> dict:
+        """What `sell` would charge for this bet, refused as `sell` would; writes nothing."""
+        self._check_may_sell()
+        request = make_request(data)
+        _payment(data)
+        priced, _ = self._price(request)
+        return {"combinations": priced.combinations, "total_cents": priced.total_cents,
+                "unit_stake_cents": request.unit_stake_cents}
+
+    def sell(self, data: dict, clerk: str | None = None) -> dict:
         """Raise BettingError for anything refused before the outbox; else the bet's state."""
         self._check_may_sell()
         request = make_request(data)
         payment = _payment(data)
         priced, race = self._price(request)
         if not self._link.online:
-            bet = self._record_offline(priced, race, payment)
+            bet = self._record_offline(priced, race, payment, clerk)
         else:
-            bet = self._outbox.add(priced, payment=payment)
+            bet = self._outbox.add(priced, payment=payment, clerk=clerk)
             bet = self._link.send(bet["uuid"], ANSWER_WAIT_S)
             if bet["status"] in UNANSWERED:
                 bet = self._provisional_if_allowed(bet, race)
         return self._hand_over(bet, payment)
+
+    def sell_basket(self, requests: object, payment: object = "cash",
+                    clerk: str | None = None) -> dict:
+        """Several bets, one customer, one payment: all sold and printed, or none.
+
+        Raises BettingError (naming the line) for anything refused before the
+        outbox; else `{"basket", "status", "message", "total_cents", "due_cents",
+        "bets": [outbox entries]}`, `status` being `accepted`, `provisional`
+        (some lines sold offline), `pending` (no answer yet: nothing printed) or
+        `rejected` (the server refused a line: the others are cancelled)."""
+        self._check_may_sell()
+        payment = _payment({"payment": payment})
+        lines = self._price_basket(requests)
+        priced = [p for p, _ in lines]
+        races = [race for _, race in lines]
+        basket = str(uuidlib.uuid4())
+        if not self._link.online:
+            bets = self._record_offline_basket(lines, payment, basket, clerk)
+        else:
+            bets = self._outbox.add_many(priced, payment=payment, basket=basket, clerk=clerk)
+            bets = self._await_answers(bets)
+            if any(b["status"] == OutboxState.REJECTED for b in bets):
+                return self._undo_basket(basket, bets)
+            bets = self._provisional_basket_if_allowed(bets, races)
+        return self._hand_over_basket(basket, bets, payment)
+
+    def _price_basket(self, requests: object) -> list[tuple[PricedBet, Race]]:
+        if not isinstance(requests, list):
+            raise ProtocolError("Champ bets invalide : une liste de paris est attendue.")
+        if not requests:
+            raise EmptyBasket()
+        if len(requests) > MAX_BASKET_LINES:
+            raise BasketTooLarge()
+        lines = []
+        for line, data in enumerate(requests, start=1):
+            try:
+                lines.append(self._price(make_request(data)))
+            except BettingError as exc:
+                raise BasketLineRefused(line, exc) from None
+        return lines
+
+    def _record_offline_basket(self, lines: list[tuple[PricedBet, Race]], payment: str,
+                               basket: str, clerk: str | None) -> list[dict]:
+        """The line is down: every line within the margin, the whole basket within the
+        ceiling, or nothing is sold."""
+        with self._offline_lock:
+            self._check_offline_basket([(race, p.total_cents) for p, race in lines])
+            return self._outbox.add_many([p for p, _ in lines], offline=True,
+                                         ticket_code=self._ticket_code, payment=payment,
+                                         basket=basket, clerk=clerk)
+
+    def _check_offline_basket(self, lines: list[tuple[Race, int]]) -> None:
+        for line, (race, _) in enumerate(lines, start=1):
+            try:
+                self._check_offline(race, 0)
+            except OfflineRefused as exc:
+                raise BasketLineRefused(line, exc) from None
+        total = sum(cents for _, cents in lines)
+        try:
+            self._check_offline(lines[0][0], total)
+        except OfflineRefused as exc:
+            raise type(exc)(f"Panier de {format_euros(total)} refusé en entier : "
+                            f"{exc.message}") from None
+
+    def _await_answers(self, bets: list[dict]) -> list[dict]:
+        """The lines went to the sync client together; their answers, within one wait."""
+        deadline = time.monotonic() + ANSWER_WAIT_S
+        return [self._link.send(b["uuid"], max(0.0, deadline - time.monotonic())) or b
+                for b in bets]
+
+    def _provisional_basket_if_allowed(self, bets: list[dict], races: list[Race]) -> list[dict]:
+        """Lines left without an answer become provisional tickets if the offline rule
+        allows all of them; else they wait in the outbox and nothing is printed."""
+        waiting = [(b, race) for b, race in zip(bets, races) if b["status"] in UNANSWERED]
+        if not waiting:
+            return bets
+        with self._offline_lock:
+            try:
+                self._check_offline_basket([(race, b["total_cents"]) for b, race in waiting])
+            except (OfflineRefused, BasketLineRefused):
+                return bets
+            made = {b["uuid"]: self._outbox.make_provisional(b["uuid"], self._ticket_code(b["seq"]))
+                    for b, _ in waiting}
+        return [made.get(b["uuid"]) or b for b in bets]
+
+    def _undo_basket(self, basket: str, bets: list[dict]) -> dict:
+        """The server refused a line: cancel the lines it accepted, print nothing."""
+        refused, kept, waiting = [], [], []
+        for line, bet in enumerate(bets, start=1):
+            if bet["status"] == OutboxState.REJECTED:
+                refused.append(f"pari {line} refusé par le serveur central "
+                               f"({bet['message'] or bet['reason']})")
+            elif bet["status"] == OutboxState.ACCEPTED and bet["ticket"]:
+                try:
+                    if self._tickets is None:
+                        raise BettingError("annulation impossible sur ce terminal")
+                    self._tickets.cancel(bet["ticket"], open_drawer=False)
+                except BettingError as exc:
+                    kept.append(f"le pari {line} reste accepté sans ticket ({exc.message}) : "
+                                "annulez-le dans « Ventes sans ticket »")
+            elif bet["status"] in UNANSWERED:
+                waiting.append(f"le pari {line} attend la réponse du serveur central : "
+                               "s'il est accepté, annulez-le dans « Ventes sans ticket »")
+        message = (f"Panier refusé : {' ; '.join(refused)} ; aucun ticket imprimé, "
+                   "rien à encaisser.")
+        if kept or waiting:
+            message += " Attention : " + " ; ".join(kept + waiting) + "."
+        bets = [self._outbox.bet(b["uuid"]) or b for b in bets]
+        return _basket(basket, SaleStatus.REJECTED, message, bets, due=False)
+
+    def _hand_over_basket(self, basket: str, bets: list[dict], payment: str) -> dict:
+        """Every line has its ticket: print them all, open the till once for cash."""
+        if not all(printable(b) for b in bets):
+            return _basket(basket, SaleStatus.PENDING, (
+                "Panier en attente de la réponse du serveur central : aucun ticket imprimé, "
+                "n'encaissez pas encore. Les paris acceptés apparaîtront dans « Ventes sans "
+                "ticket » (imprimer ou annuler)."), bets, due=False)
+        bets = [self._printer.print_bet(b["uuid"]) for b in bets]
+        if payment == "cash":
+            self._devices.kick_drawer("cash sale")
+        provisional = any(b["offline"] for b in bets)
+        total = sum(b["total_cents"] for b in bets)
+        n = len(bets)
+        tickets = "1 ticket" if n == 1 else f"{n} tickets"
+        message = (f"Panier vendu : {tickets}, {format_euros(total)} à encaisser"
+                   f"{' en espèces' if payment == 'cash' else ' par carte'}.")
+        if provisional:
+            message += (" Vendu hors ligne : tickets PROVISOIRES, confirmés au retour de la "
+                        "connexion.")
+        if any(not b["printed_at"] for b in bets):
+            message += " Des tickets ne sont pas sortis : voyez « Ventes sans ticket »."
+        return _basket(basket, SaleStatus.PROVISIONAL if provisional else SaleStatus.ACCEPTED,
+                       message, bets, due=True)
 
     def _check_may_sell(self) -> None:
         if not self._settings.enrolled:
@@ -74,12 +247,13 @@ class Sales:
             raise ClosedPool(f"Les paris sont fermés pour {race.race_id}.")
         return price_bet(request, race), race
 
-    def _record_offline(self, priced: PricedBet, race: Race, payment: str = "cash") -> dict:
+    def _record_offline(self, priced: PricedBet, race: Race, payment: str = "cash",
+                        clerk: str | None = None) -> dict:
         """The line is down: sell under the server's offline policy, provisional ticket."""
         with self._offline_lock:
             self._check_offline(race, priced.total_cents)
             return self._outbox.add(priced, offline=True, ticket_code=self._ticket_code,
-                                    payment=payment)
+                                    payment=payment, clerk=clerk)
 
     def _provisional_if_allowed(self, bet: dict, race: Race) -> dict:
         """Sent, but no answer in time: a provisional ticket if the offline policy
@@ -105,6 +279,17 @@ class Sales:
             if payment == "cash":
                 self._devices.kick_drawer("cash sale")
         return bet
+
+
+def _basket(basket: str, status: str, message: str, bets: list[dict], due: bool) -> dict:
+    total = sum(b["total_cents"] for b in bets)
+    return {"basket": basket, "status": status, "message": message, "total_cents": total,
+            "due_cents": total if due else 0, "bets": bets}
+
+
+def basket_view(sold: dict) -> dict:
+    """A basket's outcome for the JSON API: each line as `bet_view` shows one bet."""
+    return {**sold, "bets": [bet_view(b) for b in sold["bets"]]}
 
 
 def _payment(data: object) -> str:

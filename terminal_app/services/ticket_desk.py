@@ -11,6 +11,8 @@ the server's `payouts` decides what a ticket is worth.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from betting.errors import TICKET_REFUSALS, InvalidTicketCode, TicketRefusal
 from betting.money import format_euros
 from betting.states import OpResult, OutboxState, TicketValue
@@ -22,8 +24,23 @@ from ..adapters.link import Link
 from ..adapters.outbox import Outbox
 from .scans import MAX_RAW
 from ..adapters.sync import ServerUnavailable
+from .clerks import Clerks
 
 REQUEST_TIMEOUT_S = 8.0
+# -- manager approval (docs/operations.md, "The till") --------------------------------
+# Once the terminal has clerks, money handed back on a void, and a payout above this
+# amount, need a manager: the logged-in manager, or a manager's PIN.
+APPROVAL_THRESHOLD_CENTS = 50_000  # 500,00 €
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Who asks for a ticket operation: the clerk logged in (UI), a manager logged in
+    (approves by being there), or a manager's PIN typed for this operation."""
+
+    clerk: str | None = None
+    manager: str | None = None
+    manager_pin: str | None = None
 
 STATUS_LABELS = {
     TicketValue.PENDING: "En attente du résultat de la course.",
@@ -87,8 +104,23 @@ def _cents(value: object) -> int:
 class TicketDesk:
     """Inquire, pay and cancel tickets through the server, each asked once and journalled."""
 
-    def __init__(self, link: Link, outbox: Outbox, ops: TicketOps, devices: Devices) -> None:
+    def __init__(self, link: Link, outbox: Outbox, ops: TicketOps, devices: Devices,
+                 clerks: Clerks | None = None) -> None:
         self._link, self._outbox, self._ops, self._devices = link, outbox, ops, devices
+        self._clerks = clerks
+
+    def _approve(self, op: str, code: str, approval: Approval | None,
+                 amount_cents: int | None = None) -> str | None:
+        """The approving manager when one is needed (raises ClerkError without one)."""
+        if self._clerks is None or not self._clerks.exist():
+            return None
+        if op == "pay":
+            if amount_cents is None:
+                amount_cents = self.inquire(code)["amount_cents"]
+            if amount_cents <= APPROVAL_THRESHOLD_CENTS:
+                return None
+        a = approval or Approval()
+        return self._clerks.approve(op, code, a.manager_pin, a.clerk, a.manager)
 
     def _ask(self, op: str, event: str, payload: dict) -> dict:
         try:
@@ -118,8 +150,9 @@ class TicketDesk:
                 "total_cents": ack.get("total_cents"),
                 "local_bet": self._outbox.uuid_for_ticket(code)}
 
-    def pay(self, text: object) -> dict:
+    def pay(self, text: object, approval: Approval | None = None) -> dict:
         code = check_code(text)
+        self._approve("pay", code, approval)
         op = self._ops.open("pay", code)
         try:
             ack = self._ask("pay", "pay_ticket",
@@ -135,8 +168,13 @@ class TicketDesk:
                 "message": f"Payé : {format_euros(amount)}. Remettez la somme au client.",
                 "drawer": drawer}
 
-    def cancel(self, text: object) -> dict:
+    def cancel(self, text: object, open_drawer: bool = True,
+               approval: Approval | None = None) -> dict:
+        """`open_drawer` False when no money was taken for the bet (an unpaid basket
+        undone): the server's cancel and its journal are the same."""
         code = check_code(text)
+        if open_drawer:  # money goes back to the customer: a manager's void
+            self._approve("cancel", code, approval)
         op = self._ops.open("cancel", code)
         try:
             ack = self._ask("cancel", "cancel_ticket", {"ticket": code})
@@ -146,12 +184,12 @@ class TicketDesk:
         refund = _cents(ack.get("refund_cents"))
         self._ops.close(op["id"], OpResult.OK, refund)
         self._outbox.mark_cancelled(code)
-        drawer = self._devices.kick_drawer("refund") if refund else None
+        drawer = self._devices.kick_drawer("refund") if refund and open_drawer else None
         return {"ok": True, "ticket": code, "refund_cents": refund,
                 "message": f"Pari annulé : rendez {format_euros(refund)} au client.",
                 "drawer": drawer}
 
-    def void_held(self, uuid: str) -> dict:
+    def void_held(self, uuid: str, approval: Approval | None = None) -> dict:
         """Cancel through the server a sale whose ticket never came out."""
         bet = self._outbox.bet(uuid)
         if bet is None:
@@ -162,7 +200,7 @@ class TicketDesk:
             raise TicketRefused("already_cancelled", REFUSALS["already_cancelled"])
         if bet["printed_at"]:
             raise TicketRefused("printed", "Ce ticket est imprimé : scannez-le pour l'annuler.")
-        return {**self.cancel(bet["ticket"]), "uuid": uuid}
+        return {**self.cancel(bet["ticket"], approval=approval), "uuid": uuid}
 
     def _close_refused(self, op: dict, exc: TicketRefused) -> None:
         result = OpResult.NO_ANSWER if exc.code in ("timeout", "bad_answer") else OpResult.REFUSED

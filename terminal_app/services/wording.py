@@ -35,6 +35,38 @@ def local_datetime(moment: datetime) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
 
 
+# The one time zone the shopkeeper reads, said once wherever times are listed.
+ZONE_LABEL = "heure de Paris" if PARIS is not None else "heure UTC"
+
+# A ticket's state as the terminal knows it (terminal_app/services/ticket_list.py).
+STATE_LABELS = {
+    "accepted": "accepté",
+    "provisional": "provisoire",
+    "pending": "en attente",
+    "rejected": "refusé",
+    "refund_due": "refusé, à rembourser",
+    "cancelled": "annulé",
+    "paid": "payé",
+    "refunded": "remboursé",
+    "corrupt": "illisible",
+}
+
+
+def bet_type_label(code: str) -> str:
+    """"Simple gagnant" for SIMPLE_GAGNANT; an unknown code stays as it is."""
+    bet_type = BET_TYPES.get(code)
+    return bet_type.label if bet_type else code
+
+
+def formula_label(code: str) -> str:
+    return FORMULA_LABELS.get(code, code)
+
+
+def horses_text(numbers: list[int] | None) -> str:
+    """The horses in the order played: "7 - 2"."""
+    return " - ".join(str(n) for n in numbers or [])
+
+
 def describe_bet(bet: dict) -> list[str]:
     bet_type = BET_TYPES.get(bet["bet_type"])
     label = bet_type.label if bet_type else bet["bet_type"]

@@ -12,7 +12,7 @@ from .guard import bearer_ok
 from ..bootstrap import Services
 from ..adapters.outbox import printable
 from ..services.print_jobs import PrintRefused
-from ..services.sales import bet_view
+from ..services.sales import basket_view, bet_view
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -24,6 +24,10 @@ TICKET_STATUS = {
     "offline": 503,
     "timeout": 504,
     "bad_answer": 504,
+    # a manager's approval (terminal_app/services/clerks.py)
+    "manager_pin_required": 403,
+    "bad_manager_pin": 403,
+    "locked": 429,
 }
 
 
@@ -70,7 +74,7 @@ def sell():
         return jsonify(ok=False, uuid=None, status=SaleStatus.REJECTED, reason="bad_request",
                        message="Corps JSON attendu."), 400
     try:
-        bet = services().sales.sell(body)
+        bet = services().sales.sell(body, clerk=session.get("clerk"))
     except BettingError as exc:
         return jsonify(ok=False, uuid=None, status=SaleStatus.REJECTED, ticket=None,
                        reason=exc.code, message=exc.message), 422
@@ -78,6 +82,29 @@ def sell():
     code = {SaleStatus.ACCEPTED: 201, SaleStatus.PROVISIONAL: 201,
             SaleStatus.PENDING: 202}.get(view["status"], 422)
     return jsonify(ok=view["status"] != SaleStatus.REJECTED, **view), code
+
+
+@bp.post("/baskets")
+@local_auth
+def sell_basket():
+    """Several bets, one payment: 201 sold (every ticket printed), 202 waiting for the
+    server (nothing printed), 422 refused (nothing written, or the lines the server
+    accepted cancelled: nothing printed, nothing to collect)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(ok=False, status=SaleStatus.REJECTED, reason="bad_request",
+                       message="Corps JSON attendu.", bets=[], total_cents=0), 400
+    try:
+        sold = services().sales.sell_basket(body.get("bets"), body.get("payment", "cash"),
+                                             clerk=session.get("clerk"))
+    except BettingError as exc:
+        return jsonify(ok=False, status=SaleStatus.REJECTED, reason=exc.code,
+                       message=exc.message, line=getattr(exc, "line", None), bets=[],
+                       total_cents=0, due_cents=0), 422
+    view = basket_view(sold)
+    code = {SaleStatus.ACCEPTED: 201, SaleStatus.PROVISIONAL: 201,
+            SaleStatus.PENDING: 202}.get(view["status"], 422)
+    return jsonify(ok=code != 422, **view), code
 
 
 @bp.get("/bets/<uuid>")

@@ -1,11 +1,15 @@
 """The shopkeeper's htmx UI: pages and the fragments they swap in."""
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from betting.catalogue import BET_TYPES, FORMULAS
+from betting.catalogue import BET_TYPES, FORMULAS, shape_of
 from betting.errors import BettingError
-from betting.money import format_euros, parse_euros
+from betting.money import format_euros
+from betting.programme import iso_utc
+from betting.states import SaleStatus
 from betting.tickets import group_code
 from device_drivers.preview import barcode_svg, layout_text
 
@@ -15,8 +19,20 @@ from ..adapters.outbox import printable
 from ..services.print_jobs import PrintRefused
 from ..services.wording import FORMULA_LABELS, local_time
 from ..services.sales import bet_view
+from .sale_form import read_sale_form
 
 bp = Blueprint("ui", __name__)
+
+# A sale above this total asks the shopkeeper to press "Valider" a second time.
+LARGE_SALE_CENTS = 10_000
+# The bet type's letter in the quick entry ("1g7" Entrée: Simple gagnant on the 7 of
+# the first open race); shown on the bet type's chip. docs/terminal-ui.md.
+QUICK_KEYS = {
+    "SIMPLE_GAGNANT": "g", "SIMPLE_PLACE": "p", "COUPLE_GAGNANT": "c", "COUPLE_PLACE": "e",
+    "COUPLE_ORDRE": "o", "DEUX_SUR_QUATRE": "d", "TRIO": "r", "TRIO_ORDRE": "i",
+    "TIERCE": "t", "QUARTE_PLUS": "q", "QUINTE_PLUS": "u", "MULTI": "m", "MINI_MULTI": "n",
+    "SUPER_QUATRE": "s", "PICK5": "k",
+}
 
 
 @bp.app_template_filter("euros")
@@ -27,6 +43,11 @@ def _euros(cents: int) -> str:
 @bp.app_template_filter("ticket_code")
 def _ticket_code(code: str) -> str:
     return group_code(code)
+
+
+@bp.app_template_filter("iso_utc")
+def _iso_utc(moment) -> str:
+    return iso_utc(moment)
 
 
 @bp.app_template_filter("heure")
@@ -55,8 +76,20 @@ def index():
     if not s.store.settings.enrolled:
         return redirect(url_for("ui.setup"))
     return render_template("terminal/index.html", status=s.status(),
-                           races=s.store.programme.races(), recent=s.store.outbox.recent(8),
-                           held=s.printer.held())
+                           races=_picker(s.store.programme.races()),
+                           recent=s.store.outbox.recent(8), held=s.printer.held())
+
+
+def _picker(races: list) -> list[tuple]:
+    """Each race with its state and its quick-entry digit (the Nth open race, 1 to 9)."""
+    out, n = [], 0
+    for race, state in races:
+        key = None
+        if state == "open" and n < 9:
+            n += 1
+            key = n
+        out.append((race, state, key))
+    return out
 
 
 @bp.get("/ui/status")
@@ -73,43 +106,46 @@ def race_fragment():
                                message="Course inconnue : actualisez la liste des courses."), 404
     race, state = cached
     return render_template("terminal/_race.html", race=race, state=state, bet_types=BET_TYPES,
-                           formulas=FORMULAS, formula_labels=FORMULA_LABELS)
+                           formulas=FORMULAS, formula_labels=FORMULA_LABELS,
+                           quick_keys=QUICK_KEYS, shape_of=shape_of)
 
 
-def _numbers(name: str) -> list[int]:
-    out = []
-    for value in request.form.getlist(name):
-        if not value.isdigit():
-            raise ValueError(value)
-        out.append(int(value))
-    return out
+@bp.post("/ui/quote")
+def quote_fragment():
+    """The live cost of the bet being built: combinations and total, or why it is not
+    a bet yet. Always 200: the fragment is the answer either way."""
+    form = request.form
+    if not form.getlist("horse") and not form.getlist("base"):
+        return _cost(reason="Choisissez les chevaux.")
+    try:
+        quote = services().sales.quote({**read_sale_form(form), "payment": "cash"})
+    except BettingError as exc:
+        return _cost(reason=exc.message)
+    return _cost(quote=quote)
+
+
+def _cost(quote: dict | None = None, reason: str | None = None):
+    return render_template("terminal/_cost.html", quote=quote, reason=reason,
+                           large=bool(quote) and quote["total_cents"] > LARGE_SALE_CENTS)
 
 
 @bp.post("/ui/sell")
 def sell_fragment():
+    """Sell the form's bet. A total above LARGE_SALE_CENTS is first answered with a
+    confirmation step; the form sends the confirmed total back (`confirm_cents`)."""
     form = request.form
     try:
-        stake = parse_euros(form.get("stake", ""))
-    except ValueError:
-        return _error("Mise invalide : saisissez un montant en euros, par exemple 2 ou 2,50.")
-    try:
-        horses, bases = _numbers("horse"), _numbers("base")
-    except ValueError:
-        return _error("Numéro de cheval invalide.")
-    # the optional "cheval de complément" select: empty is none
-    complement = form.get("complement", "").strip()
-    if complement and not (complement.isascii() and complement.isdigit()
-                           and len(complement) <= 3):
-        return _error("Cheval de complément invalide.")
-    data = {"race": form.get("race", ""), "bet_type": form.get("bet_type", ""),
-            "formula": form.get("formula", "UNITAIRE"), "selections": horses,
-            "bases": bases, "unit_stake_cents": stake, "payment": form.get("payment", "cash"),
-            "complement": int(complement) if complement else None}
-    try:
-        bet = services().sales.sell(data)
+        data = {**read_sale_form(form), "payment": form.get("payment", "cash")}
+        sales = services().sales
+        total = sales.quote(data)["total_cents"]
+        if total > LARGE_SALE_CENTS and form.get("confirm_cents", "") != str(total):
+            return render_template("terminal/_confirm.html", total_cents=total), 200, \
+                {"HX-Trigger": json.dumps({"sale-confirm": {
+                    "total_cents": total, "label": format_euros(total)}})}
+        bet = sales.sell(data, clerk=session.get("clerk"))
     except BettingError as exc:
         return _error(exc.message)
-    return _bet_result(bet)
+    return _bet_result(bet, sold=True)
 
 
 @bp.post("/ui/bets/<uuid>/print")
@@ -124,7 +160,7 @@ def print_fragment(uuid: str):
     return _bet_result(bet, reprinted=request.form.get("reprint") == "1")
 
 
-def _bet_result(bet: dict, reprinted: bool = False):
+def _bet_result(bet: dict, reprinted: bool = False, sold: bool = False):
     printer = services().printer
     preview = svg = None
     if printable(bet):
@@ -137,7 +173,10 @@ def _bet_result(bet: dict, reprinted: bool = False):
     html = render_template("terminal/_result.html", bet=bet, view=view, preview=preview, barcode=svg,
                            held=held, held_reason=reason, reprinted=reprinted,
                            reprint_error=reprint_error)
-    return html, 200, {"HX-Trigger": "bet-sold"}
+    events = {"bet-sold": True}
+    if sold and view["status"] != SaleStatus.REJECTED:
+        events["sale-recorded"] = True  # the sale form clears itself for the next bet
+    return html, 200, {"HX-Trigger": json.dumps(events)}
 
 
 @bp.get("/ui/held")

@@ -170,6 +170,7 @@ def test_pay_a_winner_and_cancel_a_fresh_bet_from_the_panel(page, term, server, 
     wedge_scan(page, fresh)
     expect(panel(page)).to_have_attribute("data-ticket", fresh, timeout=10000)
     panel(page).get_by_role("button", name="Annuler le pari").click()
+    panel(page).get_by_role("button", name="Oui, annuler et rembourser").click()
     expect(panel(page).locator(".message.ok")).to_contain_text("Pari annulé", timeout=10000)
     panel(page).get_by_role("button", name="Fermer").click()
     expect(panel(page)).to_have_count(0)

@@ -40,7 +40,8 @@ def test_a_closing_on_one_process_reaches_terminals_on_another(tmp_path, program
             race = f"{json.loads(programme.read_text())['date']}/R1C3"
             assert a.api("POST", f"/api/races/{race}/close")[0] == 200
             assert got.wait(5), "the closing on process A reached a terminal connected to B"
-            assert heard[0] == {"race": race, "state": "closed", "version": heard[0]["version"]}
+            assert heard[0] == {"race": race, "state": "closed", "version": heard[0]["version"],
+                                "cause": "operator"}
             # and B refuses bets on it: one store, one truth
             bet = {"uuid": str(uuid.uuid4()), "seq": 1, "placed_at": "2026-01-01T00:00:00Z",
                    "race": race, "bet_type": "SIMPLE_GAGNANT", "formula": "UNITAIRE",

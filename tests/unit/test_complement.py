@@ -250,8 +250,9 @@ def test_the_sale_form_offers_the_runners_and_reads_the_choice(tmp_path, monkeyp
     assert '<option value="" selected>aucun</option>' in select
 
     asked = []
-    monkeypatch.setattr(Sales, "sell", lambda self, data: asked.append(data) or {})
-    monkeypatch.setattr("terminal_app.web.ui._bet_result", lambda bet: ("sold", 200))
+    monkeypatch.setattr(Sales, "quote", lambda self, data: {"total_cents": 100})
+    monkeypatch.setattr(Sales, "sell", lambda self, data, **_: asked.append(data) or {})
+    monkeypatch.setattr("terminal_app.web.ui._bet_result", lambda bet, **_: ("sold", 200))
 
     def sell(complement: str):
         return ui.post("/ui/sell", base_url=here, headers={"X-CSRFToken": token}, data={
