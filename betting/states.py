@@ -61,11 +61,14 @@ class RaceState(StrEnum):
     """A race on the programme (`races.state`, and the state pushed to terminals).
 
     `open` → `closed` by the operator or at its post time (never back);
-    `open` or `closed` → `removed` only while nobody has bet on it; a removed
-    race imported again comes back `open`.
+    `open` ⇄ `suspended` by the operator before the off (a suspended race takes
+    no bet, and closes at its post time like an open one); `open` or `closed`
+    → `removed` only while nobody has bet on it; a removed race imported again
+    comes back `open`.
     """
 
     OPEN = "open"
+    SUSPENDED = "suspended"
     CLOSED = "closed"
     REMOVED = "removed"
 

@@ -17,16 +17,23 @@ def admin() -> None:
 
 
 @admin.command("token")
+@click.option("--user", default=None,
+              help="Tie the token to this back-office user: it acts with the user's role "
+                   "and stops working when the user is disabled.")
 @db_option
-def admin_token(db: str) -> None:
-    """Create and print an admin API token for this store.
+def admin_token(user: str | None, db: str) -> None:
+    """Create and print an admin API token for this store (an operator's, or USER's).
 
-    Example: curl -H "Authorization: Bearer $(guichet admin token)" http://127.0.0.1:8700/api/terminals
+    Example: curl -H "Authorization: Bearer $(guichet admin token --user alice)" http://127.0.0.1:8700/api/terminals
     """
+    from server.services.accounts import AccountError
     from server.services.fleet import create_admin_token
     from guichet.clock import utcnow
 
-    click.echo(in_store(db, lambda uow: create_admin_token(uow, utcnow())))
+    try:
+        click.echo(in_store(db, lambda uow: create_admin_token(uow, utcnow(), user)))
+    except AccountError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 @admin.command("import")
@@ -322,7 +329,10 @@ def admin_review(ticket: str | None, refund_cents: int | None, void: bool, note:
 
 @admin.group("audit")
 def admin_audit() -> None:
-    """The audit log: every operator action and pool event, chained by hash."""
+    """The audit log: every operator action and pool event, chained by hash.
+
+    Example: guichet admin audit verify
+    """
 
 
 @admin_audit.command("verify")
@@ -386,3 +396,115 @@ def admin_audit_export(out: str | None, db: str) -> None:
     else:
         in_store(db, lambda uow: write(uow, lambda line: click.echo(line, nl=False)),
                  read_only=True)
+
+
+@admin.group("user")
+def admin_user() -> None:
+    """Back-office accounts: operator, auditor (read only) or technician (fleet only).
+
+    Example: guichet admin user add alice --role operator
+    """
+
+
+def _password(password_file) -> str:
+    """From a file (first line) for scripts, else asked twice without echo; never an
+    argument (it would show in the process list and the shell's history)."""
+    if password_file is not None:
+        return password_file.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _account_action(db: str, action):
+    from server.services.accounts import AccountError
+
+    try:
+        return in_store(db, action)
+    except AccountError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+_password_file = click.option("--password-file", type=click.File("r"), default=None,
+                              help="Read the password from this file's first line "
+                                   "('-' for standard input) instead of asking.")
+
+
+@admin_user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["operator", "auditor", "technician"]),
+              help="operator: runs the day; auditor: reads the audit log and reports; "
+                   "technician: the fleet only.")
+@_password_file
+@db_option
+def admin_user_add(name: str, role: str, password_file, db: str) -> None:
+    """Create a back-office user (password asked twice, at least 10 characters).
+
+    Example: guichet admin user add alice --role operator
+    """
+    from server.services.accounts import add_account
+    from guichet.clock import utcnow
+
+    password = _password(password_file)
+    _account_action(db, lambda uow: add_account(uow, name, role, password, utcnow()))
+    click.echo(f"user {name} added ({role})")
+
+
+@admin_user.command("passwd")
+@click.argument("name")
+@_password_file
+@db_option
+def admin_user_passwd(name: str, password_file, db: str) -> None:
+    """Set a user's password (this also lifts a lock after failed logins).
+
+    Example: guichet admin user passwd alice
+    """
+    from server.services.accounts import set_password
+    from guichet.clock import utcnow
+
+    password = _password(password_file)
+    _account_action(db, lambda uow: set_password(uow, name, password, utcnow()))
+    click.echo(f"password of {name} changed")
+
+
+@admin_user.command("disable")
+@click.argument("name")
+@db_option
+def admin_user_disable(name: str, db: str) -> None:
+    """Disable a user: sessions and API tokens stop working at once.
+
+    Example: guichet admin user disable alice
+    """
+    from server.services.accounts import set_disabled
+    from guichet.clock import utcnow
+
+    _account_action(db, lambda uow: set_disabled(uow, name, True, utcnow()))
+    click.echo(f"user {name} disabled")
+
+
+@admin_user.command("enable")
+@click.argument("name")
+@db_option
+def admin_user_enable(name: str, db: str) -> None:
+    """Enable a disabled user again.
+
+    Example: guichet admin user enable alice
+    """
+    from server.services.accounts import set_disabled
+    from guichet.clock import utcnow
+
+    _account_action(db, lambda uow: set_disabled(uow, name, False, utcnow()))
+    click.echo(f"user {name} enabled")
+
+
+@admin_user.command("list")
+@db_option
+def admin_user_list(db: str) -> None:
+    """List the back-office users, their role and state.
+
+    Example: guichet admin user list
+    """
+    from server.services.accounts import list_accounts
+
+    for a in in_store(db, list_accounts, read_only=True):
+        state = "disabled" if a.disabled else ("locked until " + a.locked_until
+                                               if a.locked_until else "active")
+        click.echo(f"{a.name}\t{a.role}\t{state}")

@@ -43,8 +43,15 @@ def _stop(procs: list[subprocess.Popen]) -> None:
             p.wait()
 
 
-def prepare(folder: Path, server_port: int) -> str:
-    """Store with the sample programme and an enrolment code; returns the code."""
+DEMO_OPERATOR = "operateur"
+
+
+def prepare(folder: Path, server_port: int) -> tuple[str, str]:
+    """Store with the sample programme, an enrolment code and a back-office operator;
+    returns the code and the operator's password (made for this demo)."""
+    import secrets
+
+    from server.services.accounts import add_account
     from server.services.fleet import create_enrolment_code
     from server.services.programme_import import parse_programme, sample_programme
     from server.services.races import import_races
@@ -57,9 +64,11 @@ def prepare(folder: Path, server_port: int) -> str:
     with store.unit_of_work() as uow:
         import_races(uow, parse_programme(sample_programme(now.date(), first)))
         code = create_enrolment_code(uow, "Démo — Bar du Centre", now)["code"]
+        password = secrets.token_urlsafe(9)
+        add_account(uow, DEMO_OPERATOR, "operator", password, now)
         uow.commit()
     store.close()
-    return code
+    return code, password
 
 
 def run_demo(data: str | None, server_port: int, terminal_port: int) -> None:
@@ -70,7 +79,7 @@ def run_demo(data: str | None, server_port: int, terminal_port: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / "server.db").exists():
         raise DemoError(f"{folder} already holds a demo; give an empty --data folder")
-    code = prepare(folder, server_port)
+    code, password = prepare(folder, server_port)
     server_url = f"http://127.0.0.1:{server_port}"
     terminal_url = f"http://127.0.0.1:{terminal_port}/"
     cmd = [sys.executable, "-m", "guichet"]
@@ -98,7 +107,8 @@ def run_demo(data: str | None, server_port: int, terminal_port: int) -> None:
             start_new_session=True))
         _wait_http(f"{terminal_url}healthz", procs[1], "terminal")
         print(f"\nGuichet demo running (files in {folder}):\n"
-              f"  central server: {server_url}/\n"
+              f"  back office:    {server_url}/admin/ (user {DEMO_OPERATOR}, "
+              f"password {password})\n"
               f"  shop terminal:  {terminal_url}\n"
               "  printer and scanner: simulated (tickets are previewed on screen;\n"
               f"  scan and break the printer from {terminal_url}diagnostics)\n"

@@ -378,3 +378,101 @@ POSTGRES_MIGRATIONS.append((
     "audit log: every operator action and pool event, each entry chained to the previous by hash",
     _AUDIT.format(int="BIGINT"),
 ))
+
+_ACCOUNTS = """
+    CREATE TABLE accounts (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        disabled {int} NOT NULL DEFAULT 0,
+        failures {int} NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    ALTER TABLE admin_tokens ADD COLUMN account TEXT;
+    CREATE TABLE app_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)
+    """
+MIGRATIONS.append((
+    11,
+    "back-office accounts (operator, auditor, technician), API tokens tied to one, "
+    "and the secret that signs back-office sessions",
+    _ACCOUNTS.format(int="INTEGER"),
+))
+
+POSTGRES_MIGRATIONS.append((
+    11,
+    "back-office accounts (operator, auditor, technician), API tokens tied to one, "
+    "and the secret that signs back-office sessions",
+    _ACCOUNTS.format(int="BIGINT"),
+))
+
+# Reports: the terminals' Z reports, stored once per (terminal, report id), the
+# terminal being the one its connection authenticated. The day figures are the
+# terminal's own for its Paris day, named as `till_ledger` names the server's;
+# the shift columns are the drawer's. Indexes let a day's report read that day's
+# rows only: sales by their sale time, cancellations and payments by theirs.
+_Z_REPORTS = """
+    CREATE TABLE z_reports (
+        terminal_id TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        shift {int} NOT NULL,
+        opened_at TEXT NOT NULL,
+        closed_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        sales_count {int} NOT NULL,
+        sales_cents {int} NOT NULL,
+        cancellations_count {int} NOT NULL,
+        cancellations_cents {int} NOT NULL,
+        payouts_count {int} NOT NULL,
+        payouts_cents {int} NOT NULL,
+        refunds_count {int} NOT NULL,
+        refunds_cents {int} NOT NULL,
+        float_cents {int} NOT NULL,
+        sales_cash_cents {int} NOT NULL,
+        sales_card_cents {int} NOT NULL,
+        expected_cents {int} NOT NULL,
+        counted_cents {int} NOT NULL,
+        PRIMARY KEY (terminal_id, report_id)
+    );
+    CREATE INDEX z_reports_day ON z_reports (day, terminal_id, closed_at);
+    CREATE INDEX bets_placed ON bets (placed_at);
+    CREATE INDEX bets_cancelled ON bets (cancelled_at) WHERE cancelled_at IS NOT NULL;
+    CREATE INDEX payments_paid ON payments (paid_at)
+    """
+MIGRATIONS.append((
+    12,
+    "reports: the terminals' Z reports, and indexes to read one day of sales and payments",
+    _Z_REPORTS.format(int="INTEGER"),
+))
+
+POSTGRES_MIGRATIONS.append((
+    12,
+    "reports: the terminals' Z reports, and indexes to read one day of sales and payments",
+    _Z_REPORTS.format(int="BIGINT"),
+))
+
+_FLEET = """
+    ALTER TABLE terminals ADD COLUMN provisional {int};
+    ALTER TABLE terminals ADD COLUMN clock_offset_ms {int};
+    ALTER TABLE terminals ADD COLUMN key_changed_at TEXT;
+    ALTER TABLE enrolment_codes ADD COLUMN for_terminal TEXT;
+    ALTER TABLE enrolment_codes ADD COLUMN purpose TEXT NOT NULL DEFAULT 'enrol';
+    ALTER TABLE enrolment_codes ADD COLUMN receipt TEXT;
+    CREATE UNIQUE INDEX enrolment_codes_receipt ON enrolment_codes (receipt);
+    CREATE INDEX enrolment_codes_pending ON enrolment_codes (expires_at) WHERE used_at IS NULL
+    """
+MIGRATIONS.append((
+    13,
+    "fleet page: provisional bets and clock offset per terminal, when its key last changed; "
+    "codes that re-key a known terminal, and a receipt reference for each code",
+    _FLEET.format(int="INTEGER"),
+))
+
+POSTGRES_MIGRATIONS.append((
+    13,
+    "fleet page: provisional bets and clock offset per terminal, when its key last changed; "
+    "codes that re-key a known terminal, and a receipt reference for each code",
+    _FLEET.format(int="BIGINT"),
+))

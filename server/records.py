@@ -94,6 +94,9 @@ class StoredTerminal:
     printer: str | None
     version: str | None
     last_auth_ts: int
+    provisional: int | None = None  # offline bets not yet answered, as last reported
+    clock_offset_ms: int | None = None  # its clock minus the server's, at its last heartbeat
+    key_changed_at: str | None = None  # last re-enrolment (key rotation or replacement)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,10 @@ class EnrolmentCode:
     outlet: str
     expires_at: str
     used_at: str | None
+    for_terminal: str | None = None  # a code that gives a new key to this known terminal
+    purpose: str = "enrol"  # enrol (a new terminal), rotate or replace (an existing one)
+    receipt: str | None = None  # the code's printable receipt, named without the code
+    created_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,3 +131,16 @@ class AuditEntry(NamedTuple):
     detail: str
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True)
+class Account:
+    """A person of the central operator with a role in the back office."""
+    name: str
+    role: str
+    password_hash: str
+    disabled: bool
+    failures: int
+    locked_until: str | None
+    created_at: str
+    changed_at: str

@@ -32,6 +32,7 @@ from betting.programme import iso_utc
 from betting.states import BetStatus, RaceState, ReviewState
 
 from ..records import (
+    Account,
     AuditEntry,
     EnrolmentCode,
     NewBet,
@@ -161,10 +162,10 @@ class RaceRepository(_Repository):
             (version, RaceState.REMOVED))]
 
     def due(self, now: datetime) -> list[str]:
-        """Open races whose post time has passed."""
+        """Open or suspended races whose post time has passed."""
         return [row[0] for row in self.db.execute(
-            "SELECT race_id FROM races WHERE state = ? AND post_time <= ?",
-            (RaceState.OPEN, iso_utc(now)))]
+            "SELECT race_id FROM races WHERE state IN (?, ?) AND post_time <= ?",
+            (RaceState.OPEN, RaceState.SUSPENDED, iso_utc(now)))]
 
     def set_state(self, race_id: str, state: RaceState, closed_at: str | None,
                   version: int) -> None:
@@ -344,6 +345,31 @@ class PoolRepository(_Repository):
         self.flush()
         self.db.execute("DELETE FROM pools WHERE race_id = ?", (race_id,))
 
+    # -- live pools of the open races (probable odds, server/services/odds.py) --
+    def open_race_stakes(self, now: datetime, runner_bet_type: str
+                         ) -> list[tuple[str, str, str | None, int]]:
+        """Every race still open at `now`, in one statement: (race, bet type, None,
+        pool total) per pool, and (race, `runner_bet_type`, selections as stored,
+        stakes) per selection of that bet type's accepted bets (read from the
+        covering index, as settlement does)."""
+        self.flush()
+        at = iso_utc(now)
+        rows = self.db.execute(
+            f"""SELECT p.race_id, p.bet_type, CAST(NULL AS TEXT) AS selections,
+                       CAST(SUM(p.total_cents) AS BIGINT) AS cents
+                FROM races r JOIN pools p ON p.race_id = r.race_id
+                WHERE r.state = ? AND r.post_time > ?
+                GROUP BY p.race_id, p.bet_type
+                UNION ALL
+                SELECT b.race_id, b.bet_type, b.selections,
+                       CAST(SUM(b.unit_stake_cents) AS BIGINT) AS cents
+                FROM races r JOIN bets AS b {self.dialect.shape_index}
+                  ON b.race_id = r.race_id AND b.status = ? AND b.bet_type = ?
+                WHERE r.state = ? AND r.post_time > ?
+                GROUP BY b.race_id, b.bet_type, b.selections""",
+            (RaceState.OPEN, at, BetStatus.ACCEPTED, runner_bet_type, RaceState.OPEN, at))
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
 
 class ResultRepository(_Repository):
     """Results entered by the operator and each pool's settlement."""
@@ -430,7 +456,9 @@ def _terminal(row: Row | None) -> StoredTerminal | None:
         terminal_id=row["terminal_id"], outlet=row["outlet"], key_hex=row["key_hex"],
         enrolled_at=row["enrolled_at"], disabled=bool(row["disabled"]), live_sid=row["live_sid"],
         last_seen=row["last_seen"], queue_depth=row["queue_depth"], printer=row["printer"],
-        version=row["version"], last_auth_ts=row["last_auth_ts"])
+        version=row["version"], last_auth_ts=row["last_auth_ts"],
+        provisional=row["provisional"], clock_offset_ms=row["clock_offset_ms"],
+        key_changed_at=row["key_changed_at"])
 
 
 class TerminalRepository(_Repository):
@@ -484,11 +512,34 @@ class TerminalRepository(_Repository):
                         "WHERE terminal_id = ? AND live_sid = ?", (iso_utc(at), terminal_id, sid))
 
     def heartbeat(self, terminal_id: str, queue_depth: int | None, printer: str | None,
-                  version: str | None, at: datetime) -> None:
+                  version: str | None, at: datetime, provisional: int | None = None,
+                  clock_offset_ms: int | None = None) -> None:
         self.db.execute(
             "UPDATE terminals SET last_seen = ?, queue_depth = ?, printer = ?, version = ?, "
-            "connected = 1 WHERE terminal_id = ?",
-            (iso_utc(at), queue_depth, printer, version, terminal_id))
+            "provisional = ?, clock_offset_ms = ?, connected = 1 WHERE terminal_id = ?",
+            (iso_utc(at), queue_depth, printer, version, provisional, clock_offset_ms,
+             terminal_id))
+
+    # -- fleet page: key rotation and replacement -----------------------------
+    def rekey(self, terminal_id: str, key_hex: str, at: datetime) -> None:
+        """A new key at once: the old one signs nothing more, its socket is no longer
+        the live one, and the connect `ts` starts again (no signature under the new
+        key exists yet, so none can be replayed)."""
+        self.db.execute(
+            "UPDATE terminals SET key_hex = ?, key_changed_at = ?, last_auth_ts = 0, "
+            "live_sid = NULL, connected = 0 WHERE terminal_id = ?",
+            (key_hex, iso_utc(at), terminal_id))
+
+    def last_seq(self, terminal_id: str) -> int:
+        """The highest sequence number the server holds from this terminal (0 if none)."""
+        return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM bets WHERE terminal_id = ?",
+                               (terminal_id,)).fetchone()[0]
+
+    def rekeyed_since(self, since: datetime) -> dict[str, str]:
+        """Terminals whose key changed after `since`: {terminal_id: when}."""
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT terminal_id, key_changed_at FROM terminals WHERE key_changed_at > ?",
+            (iso_utc(since),))}
 
 
 class EnrolmentRepository(_Repository):
@@ -496,10 +547,38 @@ class EnrolmentRepository(_Repository):
         self.db.execute("INSERT INTO enrolment_codes (code, outlet, created_at, expires_at) "
                         "VALUES (?, ?, ?, ?)", (code, outlet, iso_utc(at), iso_utc(expires_at)))
 
+    CODE_COLUMNS = "code, outlet, expires_at, used_at, for_terminal, purpose, receipt, created_at"
+
     def get(self, code: str) -> EnrolmentCode | None:
-        row = self.db.execute("SELECT code, outlet, expires_at, used_at FROM enrolment_codes "
+        row = self.db.execute(f"SELECT {self.CODE_COLUMNS} FROM enrolment_codes "
                               "WHERE code = ?", (code,)).fetchone()
         return EnrolmentCode(**dict(row)) if row else None
+
+    # -- fleet page: receipts and codes bound to a terminal -------------------
+    def add_code(self, code: str, outlet: str, at: datetime, expires_at: datetime,
+                 receipt: str, for_terminal: str | None = None, purpose: str = "enrol") -> None:
+        self.db.execute(
+            "INSERT INTO enrolment_codes (code, outlet, created_at, expires_at, receipt, "
+            "for_terminal, purpose) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (code, outlet, iso_utc(at), iso_utc(expires_at), receipt, for_terminal, purpose))
+
+    def by_receipt(self, receipt: str) -> EnrolmentCode | None:
+        row = self.db.execute(f"SELECT {self.CODE_COLUMNS} FROM enrolment_codes "
+                              "WHERE receipt = ?", (receipt,)).fetchone()
+        return EnrolmentCode(**dict(row)) if row else None
+
+    def pending(self, now: datetime, limit: int) -> list[EnrolmentCode]:
+        """Codes neither used nor expired, those expiring first first."""
+        return [EnrolmentCode(**dict(r)) for r in self.db.execute(
+            f"SELECT {self.CODE_COLUMNS} FROM enrolment_codes WHERE used_at IS NULL "
+            "AND expires_at > ? ORDER BY expires_at, code LIMIT ?", (iso_utc(now), limit))]
+
+    def expire_pending_for(self, terminal_id: str, now: datetime) -> int:
+        """End the pending codes bound to `terminal_id` (a newer one replaces them)."""
+        return self.db.execute(
+            "UPDATE enrolment_codes SET expires_at = ? WHERE for_terminal = ? "
+            "AND used_at IS NULL AND expires_at > ?",
+            (iso_utc(now), terminal_id, iso_utc(now))).rowcount
 
     def use(self, code: str, terminal_id: str, at: datetime) -> bool:
         """Mark the code used by `terminal_id`, once (a conditional update)."""
@@ -509,13 +588,56 @@ class EnrolmentRepository(_Repository):
 
 
 class AdminTokenRepository(_Repository):
-    def add(self, digest: str, at: datetime) -> None:
-        self.db.execute("INSERT INTO admin_tokens (token_sha256, created_at) VALUES (?, ?)",
-                        (digest, iso_utc(at)))
+    def add(self, digest: str, at: datetime, account: str | None = None) -> None:
+        self.db.execute("INSERT INTO admin_tokens (token_sha256, created_at, account) "
+                        "VALUES (?, ?, ?)", (digest, iso_utc(at), account))
 
-    def exists(self, digest: str) -> bool:
-        return self.db.execute("SELECT 1 FROM admin_tokens WHERE token_sha256 = ?",
-                               (digest,)).fetchone() is not None
+    def holder(self, digest: str) -> tuple[bool, str | None]:
+        """(known, account): a token made before accounts, or without one, has none."""
+        row = self.db.execute("SELECT account FROM admin_tokens WHERE token_sha256 = ?",
+                              (digest,)).fetchone()
+        return (row is not None, row[0] if row else None)
+
+
+class AccountRepository(_Repository):
+    """Back-office accounts (server/services/accounts.py)."""
+
+    COLUMNS = "name, role, password_hash, disabled, failures, locked_until, created_at, changed_at"
+
+    def get(self, name: str) -> Account | None:
+        row = self.db.execute(f"SELECT {self.COLUMNS} FROM accounts WHERE name = ?",
+                              (name,)).fetchone()
+        return Account(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], row[7]) \
+            if row else None
+
+    def listed(self) -> list[Account]:
+        rows = self.db.execute(f"SELECT {self.COLUMNS} FROM accounts ORDER BY name").fetchall()
+        return [Account(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
+
+    def add(self, name: str, role: str, password_hash: str, at: datetime) -> bool:
+        return self.db.execute(
+            "INSERT INTO accounts (name, role, password_hash, created_at, changed_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            (name, role, password_hash, iso_utc(at), iso_utc(at))).rowcount == 1
+
+    def update(self, name: str, at: datetime, **fields: object) -> bool:
+        allowed = {"role", "password_hash", "disabled", "failures", "locked_until"}
+        if not fields or not set(fields) <= allowed:
+            raise ValueError(f"cannot update {sorted(fields)}")
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        values = tuple(int(v) if isinstance(v, bool) else v for v in fields.values())
+        return self.db.execute(f"UPDATE accounts SET {sets}, changed_at = ? WHERE name = ?",
+                               (*values, iso_utc(at), name)).rowcount == 1
+
+
+class SecretRepository(_Repository):
+    """Secrets every server process must share (the session-signing key)."""
+
+    def get_or_create(self, name: str, make) -> str:
+        self.db.execute("INSERT INTO app_secrets (name, value) VALUES (?, ?) "
+                        "ON CONFLICT (name) DO NOTHING", (name, make()))
+        return self.db.execute("SELECT value FROM app_secrets WHERE name = ?",
+                               (name,)).fetchone()[0]
 
 
 class LeaseRepository(_Repository):
@@ -558,6 +680,99 @@ class AuditRepository(_Repository):
         return [AuditEntry(*row) for row in rows]
 
 
+# -- a terminal's day, for its till's Z report (server/services/till_ledger.py) ----------
+class TillLedgerRepository(_Repository):
+    """The day's figures as the till and the reports both count them (one definition):
+    `sales` bets with a ticket placed then (a refused provisional ticket was sold all
+    the same), `cancellations` bets cancelled then, `payouts` and `refunds` the
+    payments made then (a refund pays a refused provisional ticket back), and
+    `rejected` the provisional (offline) bets the server refused, by sale time."""
+
+    def _totals(self, terminal_id: str | None, start: str, end: str) -> list[Row]:
+        mine = "AND terminal_id = ?" if terminal_id else ""
+        paid = "AND p.terminal_id = ?" if terminal_id else ""
+        t = (terminal_id,) if terminal_id else ()
+        return self.db.execute(
+            f"""SELECT terminal_id, 'sales', COUNT(*),
+                       CAST(COALESCE(SUM(total_cents), 0) AS BIGINT)
+                  FROM bets WHERE ticket IS NOT NULL AND placed_at >= ? AND placed_at < ? {mine}
+                 GROUP BY terminal_id
+                UNION ALL
+                SELECT terminal_id, 'rejected', COUNT(*),
+                       CAST(COALESCE(SUM(total_cents), 0) AS BIGINT)
+                  FROM bets WHERE offline = 1 AND status = ?
+                   AND placed_at >= ? AND placed_at < ? {mine}
+                 GROUP BY terminal_id
+                UNION ALL
+                SELECT terminal_id, 'cancellations', COUNT(*),
+                       CAST(COALESCE(SUM(total_cents), 0) AS BIGINT)
+                  FROM bets WHERE status = ? AND cancelled_at >= ? AND cancelled_at < ? {mine}
+                 GROUP BY terminal_id
+                UNION ALL
+                SELECT terminal_id, kind, COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT)
+                  FROM (SELECT p.terminal_id,
+                               CASE WHEN b.status = ? THEN 'refunds' ELSE 'payouts' END AS kind,
+                               p.amount_cents
+                          FROM payments p LEFT JOIN bets b ON b.ticket = p.ticket
+                         WHERE p.paid_at >= ? AND p.paid_at < ? {paid}) paid
+                 GROUP BY terminal_id, kind""",
+            (start, end, *t, BetStatus.REJECTED, start, end, *t,
+             BetStatus.CANCELLED, start, end, *t, BetStatus.REJECTED, start, end, *t)).fetchall()
+
+    def day_totals(self, terminal_id: str, start: str, end: str) -> dict[str, tuple[int, int]]:
+        """(count, cents) per figure for one terminal between two instants (ISO UTC)."""
+        return {r[1]: (r[2], r[3]) for r in self._totals(terminal_id, start, end)}
+
+    def all_totals(self, start: str, end: str) -> dict[str, dict[str, tuple[int, int]]]:
+        """The same for every terminal with anything between the two instants."""
+        out: dict[str, dict[str, tuple[int, int]]] = {}
+        for r in self._totals(None, start, end):
+            out.setdefault(r[0], {})[r[1]] = (r[2], r[3])
+        return out
+
+
+# -- reports: the terminals' Z reports and stakes before the off (server/services/reports.py)
+class ReportRepository(_Repository):
+    Z_COLUMNS = ("terminal_id", "report_id", "day", "shift", "opened_at", "closed_at",
+                 "received_at", "sales_count", "sales_cents", "cancellations_count",
+                 "cancellations_cents", "payouts_count", "payouts_cents", "refunds_count",
+                 "refunds_cents", "float_cents", "sales_cash_cents", "sales_card_cents",
+                 "expected_cents", "counted_cents")
+
+    def add_z_report(self, report: dict) -> bool:
+        """Store a Z report unless this terminal already sent one with its id (True if stored)."""
+        names = self.Z_COLUMNS
+        return self.db.execute(
+            f"INSERT INTO z_reports ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+            "ON CONFLICT (terminal_id, report_id) DO NOTHING",
+            tuple(report[n] for n in names)).rowcount == 1
+
+    def z_report(self, terminal_id: str, report_id: str) -> dict | None:
+        row = self.db.execute(f"SELECT {', '.join(self.Z_COLUMNS)} FROM z_reports "
+                              "WHERE terminal_id = ? AND report_id = ?",
+                              (terminal_id, report_id)).fetchone()
+        return dict(zip(self.Z_COLUMNS, row)) if row else None
+
+    def z_reports(self, day: str) -> list[dict]:
+        """The Z reports of one Paris day, by terminal, last closed last."""
+        rows = self.db.execute(f"SELECT {', '.join(self.Z_COLUMNS)} FROM z_reports "
+                               "WHERE day = ? ORDER BY terminal_id, closed_at, received_at",
+                               (day,)).fetchall()
+        return [dict(zip(self.Z_COLUMNS, r)) for r in rows]
+
+    def stakes_by_minute(self, race_id: str, start: str, end: str) -> list[tuple[str, int, int]]:
+        """(minute `YYYY-MM-DDTHH:MM` in UTC, bets, cents) of the race's accepted
+        bets received between two instants."""
+        rows = self.db.execute(
+            """SELECT SUBSTR(received_at, 1, 16) AS minute, COUNT(*),
+                      CAST(SUM(total_cents) AS BIGINT)
+                 FROM bets WHERE race_id = ? AND status = ?
+                  AND received_at >= ? AND received_at < ?
+                GROUP BY SUBSTR(received_at, 1, 16) ORDER BY minute""",
+            (race_id, BetStatus.ACCEPTED, start, end)).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
 class Repositories:
     """Every repository over one connection in one transaction (a unit of work's)."""
 
@@ -574,6 +789,10 @@ class Repositories:
         self.admin_tokens = AdminTokenRepository(db, dialect)
         self.leases = LeaseRepository(db, dialect)
         self.audit = AuditRepository(db, dialect)
+        self.accounts = AccountRepository(db, dialect)
+        self.secrets = SecretRepository(db, dialect)
+        self.till_ledger = TillLedgerRepository(db, dialect)
+        self.reports = ReportRepository(db, dialect)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

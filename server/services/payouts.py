@@ -61,7 +61,12 @@ def find_bet(uow: UnitOfWork, code: object) -> tuple[StoredBet, str]:
     terminal = uow.terminals.get(ref.terminal_id)
     key = bytes.fromhex(terminal.key_hex) if terminal else None
     if key is None or not verify_ticket_code(ref, key):
-        raise UnknownTicket("Ticket inconnu : ce code n'a pas été émis.")
+        # Issued under the terminal's key before a rotation or a replacement: the
+        # server's own record of that exact code (MAC included) vouches for it.
+        earlier = uow.bets.by_ticket(ref.code) if terminal and terminal.key_changed_at else None
+        if earlier is None or earlier.terminal_id != ref.terminal_id:
+            raise UnknownTicket("Ticket inconnu : ce code n'a pas été émis.")
+        return earlier, ref.code
     bet = uow.bets.by_seq(ref.terminal_id, ref.seq)
     if bet is None:
         raise UnknownTicket("Ticket inconnu du serveur central : le pari n'est jamais arrivé.")

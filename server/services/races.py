@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
 
-from betting.errors import BettingError
+from betting.errors import BettingError, OperatorRefusal
 from betting.programme import Race, iso_utc
+from betting.rates import DEFAULT_RATES, Rates
 from betting.states import RaceState
 
-from . import audit
+from . import audit, odds
 from ..records import StoredRace
 from ..store import UnitOfWork
 
@@ -38,15 +39,36 @@ class RaceRemovalRefused(BettingError):
     code = "race_has_bets"
 
 
+class RaceChangeRefused(OperatorRefusal):
+    """A change to a race the operator may not make now; nothing was changed.
+
+    Codes: `race_closed` (its pools are closed, or its post time has passed),
+    `bad_post_time` (a new post time in the past or too far from the race's day),
+    `bad_reason` (a reason that is empty, too long or not printable)."""
+
+
+MAX_REASON = 200  # characters of an operator's reason (closing, suspending)
+# A new post time stays within a day of the race's own day (its identifier's date).
+POST_TIME_SLACK_DAYS = 1
+
+try:
+    from zoneinfo import ZoneInfo
+
+    PARIS = ZoneInfo("Europe/Paris")
+except Exception:  # no time zone database: the UTC day, wrong only near midnight
+    PARIS = timezone.utc
+
+
 @dataclass(frozen=True)
 class RaceRecord:
     race: Race
-    state: RaceState  # as stored: open / closed
+    state: RaceState  # as stored: open / suspended / closed
     closed_at: str | None
     version: int
 
     def state_at(self, now: datetime) -> RaceState:
-        if self.state == RaceState.OPEN and now >= self.race.post_time:
+        """The state now: an open or suspended race is closed once its post time has come."""
+        if self.state in (RaceState.OPEN, RaceState.SUSPENDED) and now >= self.race.post_time:
             return RaceState.CLOSED
         return self.state
 
@@ -142,13 +164,94 @@ def current_version(uow: UnitOfWork) -> int:
     return uow.meta.programme_version()
 
 
-def close_race(uow: UnitOfWork, race_id: str, now: datetime) -> RaceRecord | None:
-    """Stop betting now. Closing a closed race changes nothing and is not an error."""
+def close_race(uow: UnitOfWork, race_id: str, now: datetime,
+               reason: str | None = None) -> RaceRecord | None:
+    """Stop betting now (an open or a suspended race). Closing a closed race
+    changes nothing and is not an error. `reason`, when given, is checked
+    (`operator_reason`) and kept in the audit entry."""
     record = get_race(uow, race_id)
+    if reason is not None:
+        reason = operator_reason(reason)
     if record is None or record.state == RaceState.CLOSED:
         return record
     _mark_closed(uow, race_id, now)
-    audit.record(uow, "race.close", race_id, now=now)
+    audit.record(uow, "race.close", race_id, {"reason": reason} if reason else None, now=now)
+    return get_race(uow, race_id)
+
+
+def operator_reason(reason: object, required: bool = True) -> str | None:
+    """An operator's reason, trimmed: printable, at most MAX_REASON characters."""
+    if reason is None or (isinstance(reason, str) and not reason.strip()):
+        if required:
+            raise RaceChangeRefused("bad_reason", "reason is required")
+        return None
+    if not isinstance(reason, str):
+        raise RaceChangeRefused("bad_reason", "reason must be a string")
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise RaceChangeRefused("bad_reason", f"reason must be at most {MAX_REASON} characters")
+    if not reason.isprintable():
+        raise RaceChangeRefused("bad_reason", "reason must not contain control characters")
+    return reason
+
+
+def _before_the_off(uow: UnitOfWork, race_id: str, now: datetime) -> RaceRecord:
+    record = get_race(uow, race_id)
+    if record is None:
+        raise RaceChangeRefused("unknown_race", f"no race {race_id} in the programme")
+    if record.state_at(now) == RaceState.CLOSED:
+        raise RaceChangeRefused("race_closed", f"{race_id} is closed: its pools can no longer "
+                                               "change state nor its post time")
+    return record
+
+
+def suspend_race(uow: UnitOfWork, race_id: str, now: datetime,
+                 reason: object = None) -> RaceRecord:
+    """Stop taking bets for a while before the off (the race can reopen until its
+    post time; at the off it closes as an open race does). Suspending a
+    suspended race changes nothing."""
+    reason = operator_reason(reason, required=False)
+    record = _before_the_off(uow, race_id, now)
+    if record.state == RaceState.SUSPENDED:
+        return record
+    uow.races.set_state(race_id, RaceState.SUSPENDED, None, uow.meta.bump_programme_version())
+    audit.record(uow, "race.suspend", race_id, {"reason": reason} if reason else None, now=now)
+    return get_race(uow, race_id)
+
+
+def reopen_race(uow: UnitOfWork, race_id: str, now: datetime) -> RaceRecord:
+    """Take bets again on a suspended race, before its post time only.
+    Reopening an open race changes nothing; a closed race never reopens."""
+    record = _before_the_off(uow, race_id, now)
+    if record.state == RaceState.OPEN:
+        return record
+    uow.races.set_state(race_id, RaceState.OPEN, None, uow.meta.bump_programme_version())
+    audit.record(uow, "race.reopen", race_id, now=now)
+    return get_race(uow, race_id)
+
+
+def set_post_time(uow: UnitOfWork, race_id: str, post_time: datetime,
+                  now: datetime) -> RaceRecord:
+    """Move a race's off, before it is closed: the card is imported again with the
+    new time (a new programme version, which the terminals are sent). The new
+    time is in the future and within a day of the race's own day."""
+    record = _before_the_off(uow, race_id, now)
+    if post_time.tzinfo is None:
+        raise RaceChangeRefused("bad_post_time", "post_time must say its time zone")
+    if post_time <= now:
+        raise RaceChangeRefused("bad_post_time",
+                                f"post_time {iso_utc(post_time)} is in the past")
+    day = date.fromisoformat(record.race.race_id[:10])
+    if abs((post_time.astimezone(PARIS).date() - day).days) > POST_TIME_SLACK_DAYS:
+        raise RaceChangeRefused("bad_post_time",
+                                f"post_time {iso_utc(post_time)} is not within a day of "
+                                f"the race's day {day.isoformat()}")
+    old = iso_utc(record.race.post_time)
+    if old == iso_utc(post_time):
+        return record
+    import_races(uow, [replace(record.race, post_time=post_time.astimezone(timezone.utc))])
+    audit.record(uow, "race.post_time", race_id, {"old": old, "new": iso_utc(post_time)},
+                 now=now)
     return get_race(uow, race_id)
 
 
@@ -176,3 +279,46 @@ def close_due_races(uow: UnitOfWork, now: datetime) -> list[RaceRecord]:
         if record is not None:
             closed.append(record)
     return closed
+
+
+def pool_board(uow: UnitOfWork, day: str, now: datetime,
+               rates: Rates = DEFAULT_RATES) -> list[dict]:
+    """Every race of `day` with its state now, its pools' totals and, while it
+    takes bets or is suspended, the Simple gagnant probable odds (×100 per
+    runner, as pushed to the terminals): what the operator watches.
+
+    The open races are priced in one read (`odds.open_pools`); a suspended
+    race, which takes no bet, from its own stakes; a closed race shows its
+    totals only (its dividends come with its result)."""
+    records = list_races(uow, day)
+    priced = odds.open_pools(uow, now, rates)
+    board = []
+    for record in records:
+        state = record.state_at(now)
+        if state == RaceState.OPEN:
+            race_odds = {int(h): o for h, o in priced.get(record.race.race_id, {})
+                         .get("odds", {}).items()}
+        elif state == RaceState.SUSPENDED:
+            race_odds = _odds_of(uow, record.race.race_id, now, rates)
+        else:
+            race_odds = {}
+        totals = uow.pools.totals(record.race.race_id)
+        board.append({**record.to_dict(now), "closed_at": record.closed_at,
+                      "pools": [{"bet_type": t["bet_type"], "total_cents": int(t["total_cents"]),
+                                 "bets": int(t["bets"])} for t in totals],
+                      "total_cents": sum(int(t["total_cents"]) for t in totals),
+                      "odds": {str(h): o for h, o in sorted(race_odds.items())}})
+    return board
+
+
+def _odds_of(uow: UnitOfWork, race_id: str, now: datetime, rates: Rates) -> dict[int, int]:
+    stakes: dict[int, int] = {}
+    for group in uow.bets.stake_groups(race_id):
+        if group.bet_type == odds.ODDS_BET_TYPE and len(group.selections) == 1 \
+                and not group.bases:
+            horse = group.selections[0]
+            stakes[horse] = stakes.get(horse, 0) + int(group.stake_cents)
+    total = sum(int(t["total_cents"]) for t in uow.pools.totals(race_id)
+                if t["bet_type"] == odds.ODDS_BET_TYPE)
+    return odds.probable_odds(total, stakes, rates.deduction_rate(odds.ODDS_BET_TYPE),
+                              rates.on(now.date()).minimum(odds.ODDS_BET_TYPE))

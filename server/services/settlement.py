@@ -111,8 +111,9 @@ def bet_combinations(bet_type: str, formula: str, selections: list, bases: list,
     return with_complement(combos, complement, non_runners)
 
 
-def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
-                 rates: Rates = DEFAULT_RATES) -> dict:
+def _settled(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
+             rates: Rates) -> tuple[OfficialResult, list[PoolResult]]:
+    """The result an operator enters and every pool settled on it, nothing stored."""
     record = get_race(uow, race_id)
     if record is None:
         raise SettlementError("unknown_race", f"no race {race_id} in the programme")
@@ -128,6 +129,29 @@ def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
     settled = [settle_pool(bet_type, stakes, result, rates, refunded_whole_cents=whole)
                for bet_type, (stakes, whole) in sorted(race_stakes(uow, race_id,
                                                                    result.non_runners).items())]
+    return result, settled
+
+
+def preview_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
+                   rates: Rates = DEFAULT_RATES) -> dict:
+    """The dividends `enter_result` would publish for `body`, in the same shape
+    (`preview: true`, never official), with nothing stored and no audit entry:
+    the same checks and the same settlement, only reads."""
+    result, settled = _settled(uow, race_id, body, now, rates)
+    pools = []
+    for pool in settled:
+        shown = pool.to_dict()
+        shown.pop("result", None)
+        pools.append(shown)
+    entered = result.to_dict()
+    return {"race": race_id, "official": False, "official_at": None, "preview": True,
+            "arrival": entered["arrival"], "non_runners": entered["non_runners"],
+            "pools": pools, "cancelled": False}
+
+
+def enter_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
+                 rates: Rates = DEFAULT_RATES) -> dict:
+    result, settled = _settled(uow, race_id, body, now, rates)
     _save(uow, race_id, result.to_dict(), now)
     uow.results.replace_pools(race_id, [p.to_dict() for p in settled])
     audit.record(uow, "race.result", race_id,

@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
-from flask import Flask, render_template
+from flask import Flask, redirect, url_for
 from flask_socketio import SocketIO
 
 from betting.protocol import NAMESPACE
@@ -16,13 +17,16 @@ from guichet.paths import STATIC, TEMPLATES, default_server_db, ensure_parent
 from guichet.web_security import ENGLISH, PROGRAMME_BODY_LIMIT
 from guichet.web_security import install as install_web_security
 
-from ..services import fleet, races
+from ..services import races
 from . import metrics
+from .admin import install as install_admin
 from .api import bp as api_bp
 from ..config import load as load_config
 from ..services.rates_config import load_rates
 from ..services.settlement import dividends
-from .socket_ns import TerminalNamespace, push_pool_states, push_programme, push_results
+from .socket_ns import (TerminalNamespace, push_odds, push_pool_states, push_programme,
+                        push_results)
+from ..services.odds import ODDS_INTERVAL_S, OddsBoard
 from .message_queue import CatchingUpRedisManager
 from .socket_packets import GuardedPacket
 from ..store import Store, open_store
@@ -34,6 +38,8 @@ MAX_MESSAGE_BYTES = 1_000_000
 # (at least this many seconds, so a slow pass does not hand it over).
 WATCH_LEASE = "watch"
 WATCH_LEASE_MIN_S = 5.0
+# The back office's programme upload: the file, plus the few bytes of its form.
+UPLOAD_BODY_LIMIT = PROGRAMME_BODY_LIMIT + 64 * 1024
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -75,22 +81,22 @@ def create_app(config: dict | None = None) -> Flask:
     policy = {"offline_margin_s": settings.offline_margin_s,
               "offline_ceiling_cents": settings.offline_ceiling_cents}
     namespace = TerminalNamespace(NAMESPACE, store, policy)
+    namespace.odds.rates = app.extensions["guichet.rates"]  # the deduction in force
+    app.extensions["guichet.odds"] = namespace.odds
     socketio.on_namespace(namespace)
     app.register_blueprint(api_bp)
+    install_admin(app, store)  # the back office under /admin (server/web/admin.py)
     metrics.install(app)  # /metrics when GUICHET_METRICS_TOKEN is set (server/web/metrics.py)
     # Security headers, body caps (the programme import alone may send megabytes)
     # and 400 bad_json for unreadable JSON: guichet/web_security.py.
-    install_web_security(app, ENGLISH, {"api.import_programme": PROGRAMME_BODY_LIMIT})
+    install_web_security(app, ENGLISH, {"api.import_programme": PROGRAMME_BODY_LIMIT,
+                                        "admin_races.programme_import": UPLOAD_BODY_LIMIT})
 
     @app.get("/")
-    def overview():
-        now = utcnow()
-        with store.unit_of_work(read_only=True) as uow:
-            records = races.list_races(uow)
-            pools = uow.pools.all_totals()
-            terminals = fleet.list_terminals(uow, now)
-        return render_template("server/overview.html", races=records, pools=pools,
-                               terminals=terminals, now=now)
+    def home():
+        """The back office (its pages need a login: the races, pools and fleet are
+        not for whoever reaches the server)."""
+        return redirect(url_for("admin.home"))
 
     if settings.auto_close_interval_s:
         socketio.start_background_task(_watch, socketio, store, namespace,
@@ -144,10 +150,14 @@ def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
     cannot be read or pushed is logged and skipped, never stopping the others.
     """
     version = seen = None
+    odds_due = 0.0
     while True:
         socketio.sleep(interval)
         owner = _owns_watch(store, holder, interval)
         metrics.of(socketio).watch_owner(owner)
+        if time.monotonic() >= odds_due:
+            odds_due = time.monotonic() + ODDS_INTERVAL_S
+            push_odds_pass(socketio, store, namespace.odds, owner)
         try:
             if seen is None:  # first pass, or the store did not answer before
                 with store.unit_of_work(read_only=True) as uow:
@@ -198,3 +208,22 @@ def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
         except Exception:
             log.exception("watch pass failed")
 
+
+
+# -- probable odds (server/services/odds.py) ---------------------------------
+def push_odds_pass(socketio: SocketIO, store: Store, board: OddsBoard, owner: bool = True) -> int:
+    """Price the open races and push those whose odds or pools changed; the
+    number of races pushed. Only the owner of the periodic work reads and
+    pushes: another process forgets what it pushed when it held the lease, so
+    it sends no stale odds to the terminals that connect to it."""
+    if not owner:
+        board.pushed, board.at = {}, None
+        return 0
+    try:
+        with store.unit_of_work(read_only=True) as uow:
+            messages = board.changes(uow, utcnow())
+        push_odds(socketio, messages)
+    except Exception:
+        log.exception("watch pass failed while pushing odds")
+        return 0
+    return len(messages)

@@ -22,6 +22,7 @@ from flask_socketio import Namespace
 
 from betting.errors import BettingError, ProtocolError, TerminalDisabled
 from betting.programme import iso_utc
+from betting.states import RaceState
 from betting.protocol import (
     NAMESPACE,
     ack_error,
@@ -32,10 +33,11 @@ from betting.protocol import (
 )
 from guichet.clock import utcnow
 
-from ..services import fleet, payouts, races
+from ..services import fleet, payouts, races, reports, till_ledger
 from ..services.bet_writer import BetWriter
 from ..services.connections import ConnectionWriter
 from ..services.ledger import OfflineRule
+from ..services.odds import OddsBoard
 from .blocking import runner_for
 from ..services.throttle import FailureThrottle
 from . import metrics
@@ -48,8 +50,11 @@ LOOKUP_FAILURES = {"invalid_ticket_code", "unknown_ticket"}
 MAX_SINCE_VERSION = 2**63 - 1  # the store's integers are 64-bit
 MAX_QUEUE_DEPTH = 10**9  # an outbox holds fewer bets than a terminal's sequence allows
 MAX_PRINTER_JSON = 500  # characters of printer state kept per terminal
+MAX_CLOCK_OFFSET_MS = 10 * 365 * 86400 * 1000  # beyond ten years a clock says nothing useful
 
 DISABLED_MESSAGE = TerminalDisabled.default_message
+REKEYED_MESSAGE = ("La clé de ce terminal a été renouvelée : cette connexion n'est plus "
+                   "valable. Si ce terminal est toujours en service, appelez l'assistance.")
 REPLACED_MESSAGE = ("Une autre connexion de ce terminal a pris la place de celle-ci : "
                     "si ce n'est pas ce terminal, appelez l'assistance.")
 
@@ -121,6 +126,9 @@ class TerminalNamespace(Namespace):
         # by the watch loop: 20,000 terminals must not mean thousands of fsyncs/s.
         self.beats: dict[str, tuple] = {}
         self._beats_lock = threading.Lock()
+        # Probable odds last pushed (server/services/odds.py): filled by the watch loop
+        # of the process that owns the periodic work, sent to a terminal at connect.
+        self.odds = OddsBoard()
 
     def trigger_event(self, event, *args):
         """Route an event to its `on_<event>` handler, and answer what has none.
@@ -197,6 +205,8 @@ class TerminalNamespace(Namespace):
             log.warning("terminal %s: a new connection replaces socket %s", terminal_id, old)
             cut_off(self.socketio, old, "replaced", REPLACED_MESSAGE)
         self.emit("policy", self.policy, room=sid)
+        for message in self.odds.latest():  # the open races' odds as last pushed
+            self.emit("odds", message, room=sid)
 
     def on_disconnect(self, reason=None):
         sid = request.sid
@@ -225,7 +235,19 @@ class TerminalNamespace(Namespace):
         for sid in doomed:
             log.warning("terminal %s is disabled: dropping its socket", self.sessions.get(sid))
             cut_off(self.socketio, sid, "disabled", DISABLED_MESSAGE)
-        return len(doomed)
+        return len(doomed) + self._drop_old_keys()
+
+    def _drop_old_keys(self) -> int:
+        """Cut off this process's sockets opened with a key since replaced (re-enrolment
+        cuts the live one off at once; this catches a socket that message missed)."""
+        with self.store.unit_of_work(read_only=True) as uow:
+            live = fleet.recently_rekeyed(uow, utcnow())
+        stale = [sid for sid, t in list(self.sessions.items()) if t in live and live[t] != sid]
+        for sid in stale:
+            log.warning("terminal %s has a new key: dropping a socket opened with the old one",
+                        self.sessions.get(sid))
+            cut_off(self.socketio, sid, "disabled", REKEYED_MESSAGE)
+        return len(stale)
 
     def _ticket_lookup(self, terminal_id: str, action):
         """Run a ticket operation, counting codes that are invalid or unknown:
@@ -281,7 +303,9 @@ class TerminalNamespace(Namespace):
         now = utcnow()
         with self._beats_lock:
             self.beats[terminal_id] = (now, depth, _printer_json(payload.get("printer")),
-                                       _printable(version, 40))
+                                       _printable(version, 40),
+                                       _count(payload.get("provisional")),
+                                       _clock_offset_ms(payload.get("clock_ms"), now))
         return ack_ok(server_time=iso_utc(now), server_time_ms=int(now.timestamp() * 1000),
                       policy=self.policy)
 
@@ -291,8 +315,10 @@ class TerminalNamespace(Namespace):
             beats, self.beats = self.beats, {}
         if beats:
             with self.store.unit_of_work() as uow:
-                for terminal_id, (now, depth, printer, version) in beats.items():
-                    fleet.record_heartbeat(uow, terminal_id, depth, printer, version, now)
+                for terminal_id, (now, depth, printer, version, provisional,
+                                  offset) in beats.items():
+                    fleet.record_heartbeat(uow, terminal_id, depth, printer, version, now,
+                                           provisional, offset)
                 uow.commit()
         return len(beats)
 
@@ -335,6 +361,27 @@ class TerminalNamespace(Namespace):
         return ack_ok(**self._ticket_lookup(terminal_id, pay))
 
     @_safe
+    def on_till_ledger(self, payload=None):
+        """This terminal's figures for one Paris day (its till's Z report compares them):
+        the terminal is the connection's, whatever the payload says."""
+        terminal_id = self._terminal()
+        day = till_ledger.parse_day(payload.get("day") if isinstance(payload, dict) else None,
+                                    utcnow().date())
+        with self.store.unit_of_work(read_only=True) as uow:
+            return ack_ok(**till_ledger.terminal_day(uow, terminal_id, day))
+
+    @_safe
+    def on_z_report(self, payload=None):
+        """A till's Z report, kept once per report id for the back office's comparison
+        with the central ledger (server/services/reports.py). It is stored as this
+        connection's terminal's, whatever the payload says."""
+        terminal_id = self._terminal()
+        with self.store.unit_of_work() as uow:
+            kept = reports.store_z_report(uow, terminal_id, payload, utcnow())
+            uow.commit()
+        return ack_ok(**kept)
+
+    @_safe
     def on_cancel_ticket(self, payload=None):
         terminal_id = self._terminal()
         ticket = payload.get("ticket") if isinstance(payload, dict) else None
@@ -360,6 +407,22 @@ def _printable(value: object, most: int) -> str | None:
     return text if text and text.isprintable() else None
 
 
+def _count(value: object) -> int | None:
+    """A count a terminal reports (bets in its outbox), or None if it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_QUEUE_DEPTH:
+        return None
+    return value
+
+
+def _clock_offset_ms(clock_ms: object, now) -> int | None:
+    """The terminal's clock (`clock_ms`, ms since the epoch, read as it sent the
+    heartbeat) minus the server's: positive when the terminal is ahead."""
+    if isinstance(clock_ms, bool) or not isinstance(clock_ms, int) or not 0 < clock_ms < 2**53:
+        return None
+    offset = clock_ms - int(now.timestamp() * 1000)
+    return offset if abs(offset) <= MAX_CLOCK_OFFSET_MS else None
+
+
 def _printer_json(state: object) -> str | None:
     """The printer state as stored: whole JSON or nothing, never a cut text."""
     if state is None:
@@ -374,9 +437,26 @@ def _printer_json(state: object) -> str | None:
 def push_pool_states(socketio, records, now) -> None:
     for record in records:
         socketio.emit("pool_state", {"race": record.race.race_id, "state": record.state_at(now),
-                                     "version": record.version},
+                                     "version": record.version, "cause": _closed_by(record, now)},
                       namespace="/terminal")
         metrics.of(socketio).push_sent("pool_state")
+
+
+def _closed_by(record, now) -> str | None:
+    """Why a race's pools are closed: `off` (its post time came) or `operator`
+    (closed earlier by the central operator); None while open."""
+    if record.state_at(now) == RaceState.OPEN:
+        return None
+    closed_at = record.closed_at or iso_utc(now)
+    return "off" if closed_at >= iso_utc(record.race.post_time) else "operator"
+
+
+def push_odds(socketio, messages: list[dict]) -> None:
+    """Probable odds and pool totals of open races, to every terminal
+    (server/services/odds.py makes the messages)."""
+    for message in messages:
+        socketio.emit("odds", message, namespace="/terminal")
+        metrics.of(socketio).push_sent("odds")
 
 
 def push_programme(socketio, version: int) -> None:

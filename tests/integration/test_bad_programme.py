@@ -20,6 +20,7 @@ from server.services import fleet, races
 from server.web.app import create_app
 from server.services.programme_import import parse_programme, sample_programme
 from guichet.clock import utcnow
+from tests.admin_support import AdminClient
 from tests.server_store import committed, damage
 from terminal_app.adapters.store import TerminalStore
 
@@ -133,7 +134,11 @@ def test_a_stored_bad_race_hides_nothing_and_breaks_nothing(server):
            "'{\"race\": 42}', 99)")
 
     assert _listed(app.test_client()) == good
-    assert app.test_client().get("/").status_code == 200
+    operator = AdminClient(app, "operator")  # the back office lists the good ones
+    for page in ("/admin/pools", "/admin/programme", "/admin/results"):
+        answer = operator.get(page)
+        assert answer.status_code == 200, page
+        assert "R1C100" not in answer.data.decode()
     assert app.test_client().get("/api/races/2030-01-01/R1C1").status_code == 404
     client = _socket(app, store)
     ack = client.emit("get_programme", {"since_version": 0}, namespace=NAMESPACE, callback=True)

@@ -1,9 +1,13 @@
 """`guichet demo`: both URLs answer, a bet can be sold, Ctrl-C stops everything."""
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import subprocess
+import urllib.parse
+import urllib.request
 
 from ..helpers import GUICHET, free_port, http_json, run_cli, wait_until
 
@@ -19,6 +23,18 @@ def _start_demo(tmp_path):
     wait_until(lambda: "Press Ctrl-C" in log.read_text(errors="replace")
                or demo.poll() is not None, timeout=60, what="demo start")
     return demo, sport, tport, log
+
+
+def _back_office_login(port: int, name: str, password: str) -> str:
+    """Log in through the form (session cookie and CSRF token); the page it lands on."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    base = f"http://127.0.0.1:{port}"
+    page = opener.open(base + "/admin/login", timeout=10).read().decode()
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"name": name, "password": password,
+                                   "csrf_token": token}).encode()
+    return opener.open(base + "/admin/login", data=body, timeout=10).url
 
 
 def _nothing_listens(*ports):
@@ -58,6 +74,12 @@ def test_demo_serves_both_parts_and_stops_cleanly_on_ctrl_c(tmp_path):
             "race": race["race"], "bet_type": "SIMPLE_GAGNANT", "formula": "UNITAIRE",
             "selections": [1], "bases": [], "unit_stake_cents": 200}, token=token)
         assert code == 201 and bet["status"] == "accepted" and bet["printed"]
+
+        # the back-office operator it prints can log in
+        found = re.search(r"/admin/ \(user (\S+), password (\S+)\)", text)
+        assert found, text
+        landed = _back_office_login(sport, found.group(1), found.group(2))
+        assert "/admin/" in landed and "login" not in landed
 
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         assert demo.wait(timeout=30) == 0

@@ -21,7 +21,7 @@ WIRE_VALUES = {
     BetStatus: {"accepted", "rejected", "cancelled"},
     Answer: {"accepted", "duplicate", "rejected"},
     TicketValue: {"pending", "won", "lost", "refund", "review", "void", "paid", "cancelled"},
-    RaceState: {"open", "closed", "removed"},
+    RaceState: {"open", "suspended", "closed", "removed"},
     ReviewState: {"open", "refund", "void"},
     OutboxState: {"pending", "sent", "accepted", "rejected", "corrupt"},
     SaleStatus: {"pending", "provisional", "accepted", "rejected", "corrupt"},
