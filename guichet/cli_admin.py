@@ -352,7 +352,11 @@ def admin_audit_verify(anchor, db: str) -> None:
         click.echo(f"audit log BROKEN at entry {verdict.first_bad}: {verdict.reason}", err=True)
         raise SystemExit(1)
     extra = f", anchored at entry {mark[0]}" if mark else ""
-    click.echo(f"audit log intact: {verdict.entries} entries{extra}")
+    click.echo(f"audit log intact: {_entries(verdict.entries)}{extra}")
+
+
+def _entries(count: int) -> str:
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
 
 
 def _anchor(file) -> tuple[int, str]:
@@ -392,7 +396,7 @@ def admin_audit_export(out: str | None, db: str) -> None:
     if out:
         with open(out, "w", encoding="utf-8") as f:
             count = in_store(db, lambda uow: write(uow, f.write), read_only=True)
-        click.echo(f"{count} entries written to {out}", err=True)
+        click.echo(f"{_entries(count)} written to {out}", err=True)
     else:
         in_store(db, lambda uow: write(uow, lambda line: click.echo(line, nl=False)),
                  read_only=True)
