@@ -166,9 +166,11 @@
       var out = button.querySelector('[data-role="countdown"]');
       var post = Date.parse(button.dataset.postTime);
       if (!out || isNaN(post)) { return; }
-      var text = countdownText(Math.floor((post - now) / 1000));
+      // a race that no longer sells counts nothing down: it says "fermée" instead
+      var open = (button.dataset.state || "open") === "open";
+      var text = open ? countdownText(Math.floor((post - now) / 1000)) : "";
       if (out.textContent !== text) { out.textContent = text; }
-      button.classList.toggle("race-imminent", post - now > 0 && post - now < 60000);
+      button.classList.toggle("race-imminent", open && post - now > 0 && post - now < 60000);
     });
   }
 

@@ -80,3 +80,28 @@ def test_each_race_counts_down_to_its_off(page, terminal, programme):
     countdown = page.locator(f"[data-role='race'][data-race='{race}'] [data-role='countdown']")
     # the first race of the sample programme is about an hour away
     expect(countdown).to_have_text(re.compile(r"^dans (\d+ h \d\d|\d+ min \d\d s)$"))
+
+
+def test_official_dividends_appear_on_the_race_s_screen(page, terminal, server, programme,
+                                                        screens):
+    """Sold, closed, result official at the central: the race's screen shows the arrival
+    and the dividends by itself. 2 € and 8 € on the 3 and the 5, 13.9 % off (the default
+    Simple gagnant rate): masse 861 cents over 200 on the winner, 4.305 → 4,30 € for 1 €."""
+    race = race_of(programme, 2, 2)
+    sell(terminal, race, 3, 200)
+    sell(terminal, race, 5, 800)
+    form = open_race(page, terminal, race)
+    status, _ = server.api("POST", f"/api/races/{race}/close")
+    assert status == 200
+    expect(form.locator("[data-role='race-closed']")).to_be_visible(timeout=3000)
+    button = page.locator(f"[data-role='race'][data-race='{race}']")
+    expect(button.locator("[data-role='countdown']")).to_have_text("")  # no countdown once closed
+    status, published = server.api("POST", f"/api/races/{race}/result",
+                                    {"arrival": [[3], [5], [1]], "official": True})
+    assert status == 200, published
+    results = page.locator(f"[data-role='race-results'][data-race='{race}']")
+    expect(results.locator("[data-role='arrival']")).to_have_text("3 - 5 - 1", timeout=10000)
+    expect(results).to_contain_text("Arrivée officielle")
+    expect(results.locator("[data-role='dividends']").filter(has_text="Simple gagnant")
+           ).to_contain_text("4,30 €")
+    page.screenshot(path=str(screens / "live-results.png"))
