@@ -476,3 +476,18 @@ POSTGRES_MIGRATIONS.append((
     "codes that re-key a known terminal, and a receipt reference for each code",
     _FLEET.format(int="BIGINT"),
 ))
+
+_REKEY_INDEX = """
+    CREATE INDEX terminals_rekeyed ON terminals (key_changed_at) WHERE key_changed_at IS NOT NULL
+    """
+MIGRATIONS.append((
+    14,
+    "index the terminals re-keyed: every watch pass of every process looks for recent ones",
+    _REKEY_INDEX,
+))
+
+POSTGRES_MIGRATIONS.append((
+    14,
+    "index the terminals re-keyed: every watch pass of every process looks for recent ones",
+    _REKEY_INDEX,
+))

@@ -753,6 +753,10 @@ class ReportRepository(_Repository):
                               (terminal_id, report_id)).fetchone()
         return dict(zip(self.Z_COLUMNS, row)) if row else None
 
+    def z_report_count(self, terminal_id: str, day: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM z_reports WHERE day = ? AND terminal_id = ?",
+                               (day, terminal_id)).fetchone()[0]
+
     def z_reports(self, day: str) -> list[dict]:
         """The Z reports of one Paris day, by terminal, last closed last."""
         rows = self.db.execute(f"SELECT {', '.join(self.Z_COLUMNS)} FROM z_reports "

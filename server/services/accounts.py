@@ -15,6 +15,7 @@ to an account goes to the audit log.
 """
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -37,8 +38,14 @@ LOCK_MINUTES = 15
 SESSION_SECRET = "session_key"
 
 _hasher = PasswordHasher()
-# verified against when the name is unknown, so that it costs the same as a wrong password
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so that it costs the same as a wrong
+    password; made at the first such login, not at every import (each CLI command and
+    server process imports this module)."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 class AccountError(OperatorRefusal):
@@ -116,7 +123,7 @@ def authenticate(uow: UnitOfWork, name: object, password: object, now: datetime,
     password = password if isinstance(password, str) and len(password) <= MAX_PASSWORD else ""
     subject = account.name if account else str(name)[:32]
     if account is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return _refused(uow, subject, "unknown", now, origin)
     if account.locked_until and parse_utc(account.locked_until) > now:
         return _refused(uow, subject, "locked", now, origin)

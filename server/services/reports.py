@@ -39,6 +39,9 @@ CHART_MINUTES = 30  # the picture: stakes per minute over the half hour before t
 MAX_CENTS = 10**12  # 10 000 000 000,00 €
 MAX_COUNT = 10**9
 REPORT_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+# A till closes a few shifts a day; more reports than this for one terminal and day is
+# a terminal misbehaving (or a leaked key filling the store): refused, nothing stored.
+MAX_Z_PER_DAY = 48
 MAX_TIME_TEXT = 32
 
 
@@ -146,6 +149,9 @@ def store_z_report(uow: UnitOfWork, terminal_id: str, payload: object, now: date
     """Keep a terminal's Z report once: `stored` is False for a resend (the first copy stays)."""
     report = parse_z_report(payload, paris_today(now))
     report.update(terminal_id=terminal_id, received_at=iso_utc(now))
+    if uow.reports.z_report(terminal_id, report["report_id"]) is None \
+            and uow.reports.z_report_count(terminal_id, report["day"]) >= MAX_Z_PER_DAY:
+        raise ProtocolError(f"at most {MAX_Z_PER_DAY} Z reports per terminal and day")
     stored = uow.reports.add_z_report(report)
     kept = report if stored else uow.reports.z_report(terminal_id, report["report_id"])
     return {"report_id": kept["report_id"], "day": kept["day"], "stored": stored}

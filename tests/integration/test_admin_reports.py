@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 
+from betting.errors import ProtocolError
 from betting.protocol import NAMESPACE
 from guichet.clock import utcnow
 from server.services import fleet, races, reports
@@ -241,6 +242,26 @@ def test_z_reports_are_kept_once_as_the_connection_s_terminal_and_differences_sh
     assert 'class="ecart"' in row_c and "écart" in row_c and "-2,00 €" in row_c
     row_a = page.split(f'data-terminal="{a}"')[1].split("</tr>")[0]
     assert 'class="ecart"' not in row_a and "concorde" in row_a
+
+
+def test_a_terminal_cannot_fill_the_store_with_z_reports(store, monkeypatch):
+    """Past the day's bound a new report is refused and nothing is stored; a resend of
+    one already kept is still answered as before."""
+    monkeypatch.setattr(reports, "MAX_Z_PER_DAY", 3)
+    now = utcnow()
+    day = reports.paris_today(now)
+    for n in range(3):
+        with committed(store) as uow:
+            assert reports.store_z_report(uow, "T000007", z_message(f"z-{n}", day), now)["stored"]
+    with committed(store) as uow:
+        with pytest.raises(ProtocolError, match="at most 3 Z reports"):
+            reports.store_z_report(uow, "T000007", z_message("z-3", day), now)
+    with committed(store) as uow:
+        assert reports.store_z_report(uow, "T000007", z_message("z-1", day), now) == \
+            {"report_id": "z-1", "day": day.isoformat(), "stored": False}
+        # another terminal has its own allowance
+        assert reports.store_z_report(uow, "T000008", z_message("z-3", day), now)["stored"]
+    assert count_rows(store, "z_reports") == 4
 
 
 @pytest.mark.parametrize("change, field", [
