@@ -415,7 +415,8 @@
       var button = openRaces()[q.race - 1];
       if (!button) { feedback("Pas de course ouverte n°" + q.race + ".", true); return; }
       var race = button.getAttribute("data-race");
-      if (!form || form.getAttribute("data-race") !== race) {
+      // a card swapped in but not yet settled has no htmx handlers: wait for it
+      if (!form || form.getAttribute("data-race") !== race || !form.getAttribute("data-ready")) {
         pending = { submit: submit || (pending && pending.submit) };
         if (loadingRace !== race) { loadingRace = race; button.click(); }
         feedback("Course " + race.split("/").pop() + "…", false);
@@ -423,6 +424,10 @@
       }
     }
     if (!form) { feedback("Tapez d'abord le numéro de la course (1 à 9).", true); return; }
+    if (!form.getAttribute("data-ready")) {
+      pending = { submit: submit || (pending && pending.submit) };
+      return;
+    }
     var said = [form.getAttribute("data-race").split("/").pop()];
     if (q.key) {
       var radio = form.querySelector('[data-role="bet-type"][data-key="' + q.key + '"]');
@@ -505,6 +510,16 @@
       });
       loadingRace = null;
       if (pending) { var submit = pending.submit; pending = null; applyQuick(submit); }
+    }
+  });
+
+  // A race card is only ever sent by htmx. Enter in a card that htmx has not yet
+  // settled would send it natively (a page reload, the bet not sold): stop it.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (form && form.matches && form.matches("form.race-card") && !ev.defaultPrevented) {
+      ev.preventDefault();
+      if (!form.getAttribute("data-ready")) { pending = { submit: true }; }
     }
   });
 

@@ -97,6 +97,27 @@ def test_a_simple_is_sold_from_the_keyboard_in_four_keys(page, terminal, server,
     expect(quick).to_be_focused()
 
 
+def test_enter_before_the_race_card_settles_still_sells_once(page, terminal, server, race):
+    """A fast typist's Enter can land after the race card is swapped in but before
+    htmx has bound it (its settle delay). That Enter once sent the card natively: a
+    page reload, nothing sold. Widen the window so that it is always hit."""
+    page.goto(terminal.url + "/")
+    expect(page.locator(".badge.online")).to_be_visible()
+    page.evaluate("htmx.config.defaultSettleDelay = 1500")
+    for key in ["1", "g", "7"]:
+        page.keyboard.press(key)
+    card = page.locator("#sale form.race-card")
+    expect(card).to_have_count(1)
+    assert card.get_attribute("data-ready") is None   # swapped in, not settled yet
+    before = outbox_size(terminal)
+    page.keyboard.press("Enter")
+    result = sold(page)
+    assert page.url == terminal.url + "/"              # no native submission
+    status, found = server.api("GET", f"/api/tickets/{ticket_of(result)}")
+    assert status == 200 and found["bet"]["selections"] == [7]
+    assert outbox_size(terminal) == before + 1
+
+
 def test_the_quick_entry_takes_horses_in_order_and_a_multiplier(page, terminal, server, race):
     page.goto(terminal.url + "/")
     expect(page.locator(".badge.online")).to_be_visible()
