@@ -513,13 +513,15 @@
     }
   });
 
-  // A race card is only ever sent by htmx. Enter in a card that htmx has not yet
-  // settled would send it natively (a page reload, the bet not sold): stop it.
+  // A form of this page is only ever sent by htmx. Enter in a form that htmx has
+  // not yet settled would send it natively: a page reload, the bet not sold, or a
+  // PIN in the address bar. Stop it; a race card sells once it has settled.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
-    if (form && form.matches && form.matches("form.race-card") && !ev.defaultPrevented) {
-      ev.preventDefault();
-      if (!form.getAttribute("data-ready")) { pending = { submit: true }; }
+    if (!form || !form.matches || ev.defaultPrevented) { return; }
+    if (form.matches("form[hx-post], form[hx-get]")) { ev.preventDefault(); }
+    if (form.matches("form.race-card") && !form.getAttribute("data-ready")) {
+      pending = { submit: true };
     }
   });
 
