@@ -132,6 +132,10 @@ class BetType:
     # Tiercé, Quarté+, Quinté+: a unit is refunded from this many non-runners on; with
     # fewer it earns a multiple of a bonus or loses (tqq.np_target).
     np_refund_from: int = 1
+    # Tiercé: a unit with non-runners is paid a "rapport spécial" copied from another pool
+    # of the race, keyed by its number of running horses: the Simple gagnant of the
+    # winner (two non-runners), the Couplé gagnant of the first two (one); art. 62 I, 65.
+    np_rapports_of: tuple[tuple[int, str], ...] = ()
     # Most a bettor may stake on one unit combination, in base stakes (Tiercé: 20,
     # règlement art. 60); a ticket is one bettor's, so its unit stake is capped.
     max_base_stakes_per_unit: int | None = None
@@ -193,9 +197,10 @@ BET_TYPES: dict[str, BetType] = {
                 max_runners=7, void_below_starters=3, reallocate_unbacked=True,
                 max_base_stakes_per_unit=20,
                 champ_refunded_without_bases=True),
-        BetType("TIERCE", "Tiercé", 3, True, _WITH_SIMPLIFIED, 100, 8, (ORDRE, DESORDRE), _T,
-                void_below_starters=3, reallocate_unbacked=True,
-                max_base_stakes_per_unit=20,
+        BetType("TIERCE", "Tiercé", 3, True, _WITH_SIMPLIFIED, 100, 8, (ORDRE, DESORDRE, NP),
+                _T, void_below_starters=3, reallocate_unbacked=True,
+                max_base_stakes_per_unit=20, np_refund_from=3,
+                np_rapports_of=((1, "SIMPLE_GAGNANT"), (2, "COUPLE_GAGNANT")),
                 champ_refunded_without_bases=True),
         BetType("QUARTE_PLUS", "Quarté+", 4, True, _WITH_SIMPLIFIED, 150, 8,
                 (ORDRE, DESORDRE, BONUS3, NP), _T, void_below_starters=4,

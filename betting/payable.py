@@ -95,6 +95,9 @@ class Payables:
     shares: dict[Payable, Fraction]  # within its kind, averaged over dead-heat orders
     void: bool  # too few starters or classified horses: every bet is refunded
     ecurie_of: dict[int, int]  # Simple Gagnant: horse -> representative of its écurie
+    # The official result when `result` is a reallocation (payable.reallocations): the
+    # Tiercé's rapports spéciaux are read on the race as it was run.
+    official: OfficialResult | None = None
 
     def rep(self, horse: int) -> int:
         return self.ecurie_of.get(horse, horse)
@@ -124,6 +127,9 @@ class Payables:
         elif any(h in self.result.non_runners for h in key):
             if self.bet_type.pays == PayRule.TQQ:
                 runners = tuple(h for h in key if h not in self.result.non_runners)
+                if self.bet_type.np_rapports_of:
+                    paid = special_paid(runners, self.official or self.result)
+                    return (NP, _srt(runners)) if paid else None
                 target = np_target(self.bet_type, runners, self.result)
                 return None if target is None else (NP, _srt(runners))
             return self._classify_np(key)
@@ -187,7 +193,7 @@ def np_target(bet_type: BetType, runners: Combo, result: OfficialResult
     (art. 95-4): two non-runners, the three others the first three: 4 x the Bonus 3;
     one non-runner, the four others among the first five: 4 x the Bonus 4 (sur 5);
     else the first three and a horse beyond the fifth: 2 x the Bonus 3. The Tiercé's
-    (the Couplé or Simple gagnant dividend, art. 62) is not modelled: refunded.
+    rapports spéciaux are copied from other pools instead (`special_paid`, tqq.py).
     """
     if bet_type.pays != PayRule.TQQ or bet_type.horses < 4:
         return None
@@ -209,6 +215,22 @@ def np_target(bet_type: BetType, runners: Combo, result: OfficialResult
     return None
 
 
+def special_paid(runners: Combo, result: OfficialResult) -> bool:
+    """A Tiercé unit with non-runners: does it earn a rapport spécial (art. 62 I)?
+
+    One non-runner: treated as a Couplé gagnant on the two others, paid if they
+    finished first and second in either order (c). Two: a Simple gagnant on the third
+    horse, paid if it finished first (b), the horse itself, never one coupled with the
+    winner. A dead heat pays every set its orders allow. Three: refunded (a), never
+    asked here. Any other unit with a non-runner loses.
+    """
+    if not runners or len(runners) > 2:
+        return False
+    firsts = {tuple(sorted(order)) for order in resolutions(result.arrival, len(runners))
+              if len(order) == len(runners)}
+    return tuple(sorted(runners)) in firsts
+
+
 def _matches(kind: str, combo: Combo, key: Combo) -> bool:
     if kind == ORDRE:
         return key == combo
@@ -221,8 +243,12 @@ def _matches(kind: str, combo: Combo, key: Combo) -> bool:
     return _srt(key) == combo
 
 
-def payables(bet_type: BetType, result: OfficialResult) -> Payables:
-    """Apply the bet type's rule to every order the dead heats allow, and average."""
+def payables(bet_type: BetType, result: OfficialResult,
+             official: OfficialResult | None = None) -> Payables:
+    """Apply the bet type's rule to every order the dead heats allow, and average.
+
+    `official`: the race's result when `result` is a reallocation of it.
+    """
     depth, rule = _RULES[bet_type.code]
     if bet_type.places_by_field:
         depth = places_paid_simple_place(result.declared_runners)
@@ -248,7 +274,7 @@ def payables(bet_type: BetType, result: OfficialResult) -> Payables:
             key = (kind, tuple(ecurie_of.get(h, h) for h in combo))
             coupled[key] = coupled.get(key, 0) + share
         shares = coupled
-    return Payables(bet_type, result, shares, void, ecurie_of)
+    return Payables(bet_type, result, shares, void, ecurie_of, official)
 
 
 def reallocations(bet_type: BetType, result: OfficialResult) -> list[OfficialResult]:

@@ -135,11 +135,15 @@ def _check_stakes(bt: BetType, stakes: Mapping[Combo, int]) -> dict[Combo, int]:
 
 def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResult,
                 rates: Rates = DEFAULT_RATES, *, carried_in_cents: int = 0,
-                refunded_whole_cents: int = 0) -> PoolResult:
+                refunded_whole_cents: int = 0,
+                sources: Mapping[str, "PoolResult"] | None = None) -> PoolResult:
     """The dividends of one pool under the official result.
 
     `refunded_whole_cents`: the stakes of bets refunded whole whatever their units
     (a champ whose bases did not run, `payable.refunded_whole`), kept out of `stakes`.
+    `sources`: the pools of the same race, settled, whose dividends a bet type copies
+    (`BetType.np_rapports_of`: the Tiercé's rapports spéciaux read the Simple gagnant
+    and the Couplé gagnant); a pool missing there pays its copies the minimum.
     """
     bt = get_bet_type(bet_type)
     pool = _check_stakes(bt, stakes)
@@ -157,17 +161,19 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
     refunded = refunded_whole_cents + sum(c for k, c in pool.items() if pay.refunded(k))
     won = _winning_stakes(pay, pool)
     reallocated = None
-    for other in ([] if won else reallocations(bt, result)):
-        alternative = payables(bt, other)
+    for other in ([] if _main(bt, won) else reallocations(bt, result)):
+        alternative = payables(bt, other, result)
         won = _winning_stakes(alternative, pool)
-        if won:
+        if _main(bt, won):
             pay, reallocated = alternative, other.arrival
             break
     base["reallocated_arrival"] = reallocated
     net = total - refunded
     ded = rule.deduction(net, rates.deduction_rate(bt.code))
     masse = net - ded + carried_in_cents
-    if not won:
+    if not _main(bt, won):
+        # The Tiercé's rapports spéciaux are capped by its own rapport (art. 65 b): with
+        # no Tiercé winner there is none, and every bet is refunded (RULES.md).
         return refund_all
     # What the operator may give back of its deduction, so that winners get their
     # stake and the minimum dividend: down to the floor, never below (RULES.md).
@@ -183,12 +189,21 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
     elif bt.common_dividend:
         raw = {p: Fraction(masse, reserved) for p in won}
     elif bt.pays == PayRule.TQQ:
-        raw = tqq.ratios(bt, pay, masse, won, rates)
+        raw = tqq.ratios(bt, pay, masse, won, rates, sources or {})
     else:
         raw = _part_ratios(bt, pay, masse - reserved, won, rates)
     return _publish(bt, pay, pool, won, raw, masse, spare, rates,
                     PoolResult(**base, deduction_cents=ded, breakage_cents=0,
                                refunded_cents=refunded), refund_all)
+
+
+def _main(bt: BetType, won: dict[Payable, int]) -> dict[Payable, int]:
+    """The winning stakes that decide whether the pool has winners: all of them, but
+    for a bet type whose NP units copy other pools' dividends (Tiercé), which still
+    needs winners of its own (and reallocates on them, art. 68 a)."""
+    if not bt.np_rapports_of:
+        return won
+    return {p: c for p, c in won.items() if p[0] != NP}
 
 
 def _winning_stakes(pay: Payables, pool: Mapping[Combo, int]) -> dict[Payable, int]:
@@ -305,7 +320,7 @@ def bet_payout(pool: PoolResult, combinations: Iterable[Combo], unit_stake_cents
     if pool.void:
         return Payout(0, unit_stake_cents * len(combos), ())
     bt = get_bet_type(pool.bet_type)
-    pay = payables(bt, pool.paying_result)
+    pay = payables(bt, pool.paying_result, pool.result)
     rates = {(d.kind, d.combination): d.per_euro_cents for d in pool.dividends}
     amount = refund = 0
     kinds: set[str] = set()

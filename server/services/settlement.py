@@ -126,10 +126,22 @@ def _settled(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
     result = build_result(record, body)
     # the minimum dividend and the grid in force on the race's day (Paris time)
     rates = rates.on(record.race.post_time.astimezone(PARIS).date())
-    settled = [settle_pool(bet_type, stakes, result, rates, refunded_whole_cents=whole)
-               for bet_type, (stakes, whole) in sorted(race_stakes(uow, race_id,
-                                                                   result.non_runners).items())]
-    return result, settled
+    return result, settle_race(race_stakes(uow, race_id, result.non_runners), result, rates)
+
+
+def settle_race(stakes: dict[str, tuple[dict, int]], result: OfficialResult,
+                rates: Rates) -> list[PoolResult]:
+    """Every pool of a race, in bet type order. A pool whose units copy other pools'
+    dividends (the Tiercé's rapports spéciaux copy the Simple gagnant and the Couplé
+    gagnant, art. 65) is settled after them and handed them; a race without such a
+    pool pays those units the minimum (RULES.md)."""
+    done: dict[str, PoolResult] = {}
+    copies = lambda code: bool(get_bet_type(code).np_rapports_of)  # noqa: E731
+    for bet_type in sorted(stakes, key=lambda code: (copies(code), code)):
+        pool, whole = stakes[bet_type]
+        done[bet_type] = settle_pool(bet_type, pool, result, rates, refunded_whole_cents=whole,
+                                     sources=done if copies(bet_type) else None)
+    return [done[bet_type] for bet_type in sorted(done)]
 
 
 def preview_result(uow: UnitOfWork, race_id: str, body: dict, now: datetime,

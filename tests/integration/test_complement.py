@@ -1,6 +1,8 @@
 """The cheval de complément end to end (in-process server, one store per test, both kinds):
 sold with a Tiercé, its horse withdrawn, the result entered, the ticket paid as if the
-complément had been played; the same bet without complément is refunded."""
+complément had been played; the same bet without complément keeps its non-runner and is
+paid the Tiercé's rapport spécial (art. 62 I c: here the minimum, the card has no Couplé
+gagnant to copy)."""
 from __future__ import annotations
 
 import uuid as uuidlib
@@ -80,7 +82,7 @@ def test_a_withdrawn_horse_is_replaced_by_the_complement(world):
     ack = ask(client, "place_bets", {"bets": [
         world.bet([4, 7, 2], complement=9),  # A: completed to 4-2-9 once 7 is withdrawn
         world.bet([4, 2, 9]),  # B: plays 4-2-9 from the start
-        world.bet([4, 7, 2]),  # C: no complément, refunded
+        world.bet([4, 7, 2]),  # C: no complément, 4-2 first and second: rapport spécial
         world.bet([1, 2, 3], stake=200),  # D: loses
         world.bet([4], bet_type="SIMPLE_GAGNANT", complement=9),  # not offered on Simple
         world.bet([4, 7, 2], complement=2),  # 2 is played already
@@ -115,8 +117,10 @@ def test_a_withdrawn_horse_is_replaced_by_the_complement(world):
                               {"arrival": [[4], [2], [9], [1], [3]], "official": True})
     assert status == 200, div
     (tierce,) = [p for p in div["pools"] if p["bet_type"] == "TIERCE"]
-    # only C's stake is refunded; A's completed unit won beside B's
-    assert (tierce["total_cents"], tierce["refunded_cents"]) == (500, 100)
+    # nothing refunded; A's completed unit won beside B's, C the rapport spécial
+    assert (tierce["total_cents"], tierce["refunded_cents"]) == (500, 0)
+    (special,) = [x for x in tierce["dividends"] if x["kind"] == "NP"]
+    assert (special["combination"], special["per_euro_cents"]) == ([2, 4], 110)
     (ordre,) = [x for x in tierce["dividends"] if x["kind"] == "ORDRE"]
     assert ordre["combination"] == [4, 2, 9] and ordre["winning_stake_cents"] == 200
 
@@ -124,8 +128,8 @@ def test_a_withdrawn_horse_is_replaced_by_the_complement(world):
     won_b = ask(client, "inquire_ticket", {"ticket": b["ticket"]})
     assert won_a["status"] == won_b["status"] == "won"
     assert won_a["amount_cents"] == won_b["amount_cents"] == ordre["per_euro_cents"]
-    refund_c = ask(client, "inquire_ticket", {"ticket": c["ticket"]})
-    assert (refund_c["status"], refund_c["amount_cents"]) == ("refund", 100)
+    special_c = ask(client, "inquire_ticket", {"ticket": c["ticket"]})
+    assert (special_c["status"], special_c["amount_cents"]) == ("won", 110)
     assert ask(client, "inquire_ticket", {"ticket": d["ticket"]})["status"] == "lost"
 
     paid = ask(client, "pay_ticket", {"ticket": a["ticket"], "payment_uuid": str(uuidlib.uuid4())})
@@ -135,8 +139,10 @@ def test_a_withdrawn_horse_is_replaced_by_the_complement(world):
 def test_a_withdrawn_complement_replaces_nothing(world):
     client = world.client()
     ack = ask(client, "place_bets", {"bets": [world.bet([4, 7, 2], complement=9),
-                                              world.bet([1, 2, 3])]})
-    a, _ = ack["results"]
+                                              world.bet([1, 2, 3]),
+                                              world.bet([5, 6, 8], stake=1_000,
+                                                        total_cents=1_000)]})
+    a, _, _ = ack["results"]
     assert a["status"] == "accepted"
     world.admin("POST", f"/api/races/{world.race}/non-runners", {"non_runners": [7, 9]})
     with committed(world.store) as db:
@@ -144,8 +150,10 @@ def test_a_withdrawn_complement_replaces_nothing(world):
     status, _ = world.admin("POST", f"/api/races/{world.race}/result",
                             {"arrival": [[4], [2], [1], [3]], "official": True})
     assert status == 200
-    refund = ask(client, "inquire_ticket", {"ticket": a["ticket"]})
-    assert (refund["status"], refund["amount_cents"]) == ("refund", 100)
+    # 4-7-2 keeps its non-runner 7: 4 and 2 first and second, the rapport spécial at the
+    # minimum (art. 62 I c; no Couplé gagnant on the card)
+    kept = ask(client, "inquire_ticket", {"ticket": a["ticket"]})
+    assert (kept["status"], kept["amount_cents"]) == ("won", 110)
 
 
 def test_a_champ_whose_base_did_not_run_is_refunded_whole(world):

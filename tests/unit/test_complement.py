@@ -189,19 +189,21 @@ def test_a_champ_reduit_takes_a_horse_it_does_not_play():
 def test_a_tierce_with_its_complement_is_paid_as_if_the_complement_were_played():
     """Tiercé pool: A plays 4-7-2 with complément 9 (1 €), B plays 4-2-9 (1 €), C plays
     4-7-2 without complément (1 €), D plays 1-2-3 (2 €). 7 is withdrawn; arrival 4-2-9.
-    A's unit becomes (4, 2, 9): in the pool beside B's, both win ORDRE; C is refunded."""
+    A's unit becomes (4, 2, 9): in the pool beside B's, both win ORDRE; C keeps its
+    non-runner: 4 and 2 first and second, the rapport spécial (art. 62 I c), here the
+    minimum (no Couplé gagnant pool given)."""
     a = with_complement([(4, 7, 2)], 9, {7})
     stakes = pool_stakes("TIERCE", [(a, 100), ([(4, 2, 9)], 100), ([(4, 7, 2)], 100),
                                     ([(1, 2, 3)], 200)])
     assert stakes == {(4, 2, 9): 200, (4, 7, 2): 100, (1, 2, 3): 200}
     result = make_result([[4], [2], [9], [1], [3]], 10, {7})
     pool = settle_pool("TIERCE", stakes, result)
-    assert pool.refunded_cents == 100 and pool.total_cents == 500
+    assert pool.refunded_cents == 0 and pool.total_cents == 500
     paid_a = bet_payout(pool, a, 100)
     paid_b = bet_payout(pool, [(4, 2, 9)], 100)
-    assert paid_a == paid_b and paid_a.amount_cents > 100 and "ORDRE" in paid_a.kinds
+    assert paid_a == paid_b and paid_a.amount_cents > 110 and "ORDRE" in paid_a.kinds
     paid_c = bet_payout(pool, [(4, 7, 2)], 100)
-    assert (paid_c.amount_cents, paid_c.refund_cents) == (0, 100)
+    assert (paid_c.amount_cents, paid_c.refund_cents, paid_c.kinds) == (110, 0, ("NP",))
 
 
 # -- the terminal: outbox, wire, ticket ------------------------------------------------------

@@ -106,11 +106,15 @@ def test_tierce_with_no_winner_is_refunded():
     assert pool.void and pool.refunded_cents == 1_000
 
 
-def test_tierce_unit_naming_a_non_runner_is_refunded():
-    pool = settle_pool("TIERCE", {(1, 2, 3): 100, (1, 2, 9): 100, (4, 5, 6): 800},
-                       make_result([[1], [2], [3]], 16, non_runners=[9]), NO_DEDUCTION)
+def test_tierce_unit_whose_three_horses_did_not_run_is_refunded():
+    # art. 62 I a; one or two non-runners earn a rapport spécial or lose
+    # (tests/unit/test_tierce_np.py): 1-3-9, 3 third, loses.
+    pool = settle_pool("TIERCE", {(1, 2, 3): 100, (7, 8, 9): 100, (1, 3, 9): 100,
+                                  (4, 5, 6): 700},
+                       make_result([[1], [2], [3]], 16, non_runners=[7, 8, 9]), NO_DEDUCTION)
     assert pool.refunded_cents == 100
-    assert bet_payout(pool, [(1, 2, 9), (1, 2, 3)], 100).refund_cents == 100
+    assert bet_payout(pool, [(7, 8, 9), (1, 2, 3)], 100).refund_cents == 100
+    assert bet_payout(pool, [(1, 3, 9)], 100) == bet_payout(pool, [(4, 5, 6)], 100)
 
 
 # Quarté+ ------------------------------------------------------------------------------

@@ -120,6 +120,82 @@ def test_tierce_quarte_quinte_keep_the_reglement_ratios_in_a_normal_arrival(race
 
 
 @st.composite
+def tierce_races(draw):
+    """A Tiercé with non-runners in its units, and the race's Simple gagnant and Couplé
+    gagnant pools settled on the same result (either may be missing), whose dividends
+    the units with non-runners copy (art. 62 I, 65)."""
+    declared = draw(st.integers(8, 12))
+    horses = list(range(1, declared + 1))
+    non_runners = draw(st.lists(st.sampled_from(horses), min_size=1, max_size=3, unique=True))
+    running = [h for h in horses if h not in non_runners]
+    order = draw(st.permutations(running))
+    arrival, i = [], 0
+    while i < len(order):
+        size = draw(st.sampled_from([1] * 8 + [2, 3]))
+        arrival.append(order[i:i + size])
+        i += size
+    coupled = draw(st.lists(st.lists(st.sampled_from(horses), min_size=2, max_size=3,
+                                     unique=True), max_size=1))
+    result = make_result(arrival, declared, non_runners, coupled)
+    stake = st.integers(1, 300).map(lambda n: 10 * n)
+    near = order[:4]
+    stakes: dict[tuple[int, ...], int] = {}
+    for _ in range(draw(st.integers(1, 14))):
+        out = draw(st.integers(0, min(3, len(non_runners))))
+        picked = draw(st.permutations(near))[:3 - out] + \
+            draw(st.permutations(non_runners))[:out]
+        if draw(st.booleans()):
+            picked = draw(st.lists(st.sampled_from(horses), min_size=3, max_size=3,
+                                   unique=True))
+        key = tuple(draw(st.permutations(picked)))
+        stakes[key] = stakes.get(key, 0) + draw(stake)
+    rate = draw(st.sampled_from([Fraction(0), Fraction(27, 100), Fraction(9, 10)]))
+    rates = Rates(deductions={c: rate for c in BET_TYPES})
+    sources = {}
+    for code, size in (("SIMPLE_GAGNANT", 1), ("COUPLE_GAGNANT", 2)):
+        if draw(st.booleans()):
+            pool = {}
+            for _ in range(draw(st.integers(1, 6))):
+                key = tuple(sorted(draw(st.permutations(order[:3] + horses[-2:]))[:size]))
+                if len(set(key)) == size:
+                    pool[key] = pool.get(key, 0) + draw(stake)
+            if pool:
+                sources[code] = settle_pool(code, pool, result, rates)
+    return stakes, result, rates, sources
+
+
+@FAST
+@given(tierce_races())
+def test_tierce_special_rapports_keep_the_money_and_the_reglement_caps(race):
+    """Money conserved to the cent with the special rapports reserved out of the masse;
+    tickets paid what the pool pays; each special rapport at least the minimum, at most
+    the rapport it copies, and at most the Tiercé's base rapport (art. 65 b, d)."""
+    stakes, result, rates, sources = race
+    pool = settle_pool("TIERCE", stakes, result, rates, sources=sources)
+    assert pool.total_cents == sum(stakes.values())
+    assert pool.total_cents == (pool.payout_cents + pool.refunded_cents + pool.deduction_cents
+                                + pool.breakage_cents - pool.topup_cents
+                                + pool.carry_over_cents)
+    assert min(pool.deduction_cents, pool.breakage_cents, pool.refunded_cents) >= 0
+    payouts = [bet_payout(pool, [key], cents) for key, cents in stakes.items()]
+    assert sum(p.amount_cents for p in payouts) == pool.payout_cents
+    assert sum(p.refund_cents for p in payouts) == pool.refunded_cents
+    bases = tqq.base_rapports({(d.kind, d.combination): Fraction(d.per_euro_cents, 100)
+                               for d in pool.dividends if d.kind != "NP"},
+                              rates.minimum("TIERCE"), rates.grid("TIERCE"))
+    for d in pool.dividends:
+        if d.kind != "NP":
+            continue
+        code = "SIMPLE_GAGNANT" if len(d.combination) == 1 else "COUPLE_GAGNANT"
+        copied = [x.per_euro_cents for x in getattr(sources.get(code), "dividends", ())
+                  if x.combination == d.combination]
+        assert d.per_euro_cents >= rates.minimum("TIERCE")
+        if d.per_euro_cents > rates.minimum("TIERCE"):
+            assert copied and d.per_euro_cents <= copied[0]
+            assert d.per_euro_cents <= tqq._cap(d.combination, bases)
+
+
+@st.composite
 def bets(draw):
     bt = BET_TYPES[draw(st.sampled_from(sorted(BET_TYPES)))]
     running = sorted(draw(st.sets(st.integers(1, 14), min_size=1, max_size=12)))
