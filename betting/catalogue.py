@@ -127,15 +127,25 @@ class BetType:
     reallocate_unbacked: bool = False
     # A champ whose bases all did not run is refunded whole, not settled unit by unit
     # (Couplé art. 43 I d, Tiercé 62 I d, Trio 70, Trio ordre 74-4 d, Quarté+ 86-4 c,
-    # Quinté+ 95-4 f).
+    # Quinté+ 95-4 f; 2 sur 4: our choice, RULES.md).
     champ_refunded_without_bases: bool = False
-    # Tiercé, Quarté+, Quinté+: a unit is refunded from this many non-runners on; with
-    # fewer it earns a multiple of a bonus or loses (tqq.np_target).
+    # Tiercé, Quarté+, Quinté+, Trio, Trio ordre: a unit is refunded from this many
+    # non-runners on; with fewer it earns a multiple of a bonus (tqq.np_target), a
+    # rapport spécial (`np_rapports_of`) or loses.
     np_refund_from: int = 1
-    # Tiercé: a unit with non-runners is paid a "rapport spécial" copied from another pool
-    # of the race, keyed by its number of running horses: the Simple gagnant of the
-    # winner (two non-runners), the Couplé gagnant of the first two (one); art. 62 I, 65.
+    # Tiercé, Trio, Trio ordre: a unit with non-runners is paid a "rapport spécial" copied
+    # from another pool of the race, keyed by its number of running horses: the Simple
+    # gagnant of the winner (two non-runners), the Couplé gagnant (Trio ordre: Couplé
+    # ordre) of the first two (one); art. 62 I, 65, 70, 74-5.
     np_rapports_of: tuple[tuple[int, str], ...] = ()
+    # Trio, Trio ordre: when the pool copied for the first two did not run or paid them no
+    # rapport, the special is half the pool's own capping rapport (art. 74 c, 74-8 6);
+    # otherwise (Tiercé) the minimum.
+    np_half_base_without_source: bool = False
+    # 2 sur 4: the stakes of units with one non-runner form their own masse, shared by
+    # those whose running horse is among the first `np_places` (the "rapport spécial
+    # placé", art. 53 2, published "2sur4 1 NP").
+    np_own_masse: bool = False
     # Most a bettor may stake on one unit combination, in base stakes (Tiercé: 20,
     # règlement art. 60); a ticket is one bettor's, so its unit stake is capped.
     max_base_stakes_per_unit: int | None = None
@@ -188,14 +198,20 @@ BET_TYPES: dict[str, BetType] = {
                 max_runners=7, void_below_starters=2, reallocate_unbacked=True,
                 max_base_stakes_per_unit=200,
                 champ_refunded_without_bases=True),
-        BetType("DEUX_SUR_QUATRE", "2 sur 4", 2, False, _ALL, 300, 10, (DEUX_SUR_QUATRE,), _E,
-                void_below_starters=5, places=4, common_dividend=True),
-        BetType("TRIO", "Trio", 3, False, _ALL, 100, 8, (GAGNANT,), _S, void_below_starters=3,
-                reallocate_unbacked=True,
+        BetType("DEUX_SUR_QUATRE", "2 sur 4", 2, False, _ALL, 300, 10, (DEUX_SUR_QUATRE, NP),
+                _E, void_below_starters=5, places=4, common_dividend=True,
+                np_own_masse=True, np_places=4,
                 champ_refunded_without_bases=True),
-        BetType("TRIO_ORDRE", "Trio ordre", 3, True, _ALL, 100, 4, (ORDRE,), _O,
+        BetType("TRIO", "Trio", 3, False, _ALL, 100, 8, (GAGNANT, NP), _S,
+                void_below_starters=3, reallocate_unbacked=True, np_refund_from=3,
+                np_rapports_of=((1, "SIMPLE_GAGNANT"), (2, "COUPLE_GAGNANT")),
+                np_half_base_without_source=True,
+                champ_refunded_without_bases=True),
+        BetType("TRIO_ORDRE", "Trio ordre", 3, True, _ALL, 100, 4, (ORDRE, NP), _O,
                 max_runners=7, void_below_starters=3, reallocate_unbacked=True,
-                max_base_stakes_per_unit=20,
+                max_base_stakes_per_unit=20, np_refund_from=3,
+                np_rapports_of=((1, "SIMPLE_GAGNANT"), (2, "COUPLE_ORDRE")),
+                np_half_base_without_source=True,
                 champ_refunded_without_bases=True),
         BetType("TIERCE", "Tiercé", 3, True, _WITH_SIMPLIFIED, 100, 8, (ORDRE, DESORDRE, NP),
                 _T, void_below_starters=3, reallocate_unbacked=True,

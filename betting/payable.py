@@ -112,11 +112,12 @@ class Payables:
         out = sum(1 for h in key if h in self.result.non_runners)
         if out == 0:
             return False
-        if self.bet_type.pays == PayRule.TQQ:
+        if self.bet_type.pays == PayRule.TQQ or self.bet_type.np_rapports_of:
             return out >= self.bet_type.np_refund_from
         if self.bet_type.is_multi:
             return len(key) - out < self.bet_type.horses
-        return not (self.bet_type.np_dividend and out == 1 and len(key) > 1)
+        np_unit = self.bet_type.np_dividend or self.bet_type.np_own_masse
+        return not (np_unit and out == 1 and len(key) > 1)
 
     def classify(self, key: Combo) -> Payable | None:
         """The payable whose dividend this unit earns, or None if it loses."""
@@ -125,11 +126,12 @@ class Payables:
         if self.bet_type.is_multi:
             key = tuple(h for h in key if h not in self.result.non_runners)
         elif any(h in self.result.non_runners for h in key):
+            runners = tuple(h for h in key if h not in self.result.non_runners)
+            if self.bet_type.np_rapports_of:
+                copied = special_source(self.bet_type, runners)
+                paid = special_paid(runners, self.official or self.result, copied.ordered)
+                return (NP, canonical(copied, runners)) if paid else None
             if self.bet_type.pays == PayRule.TQQ:
-                runners = tuple(h for h in key if h not in self.result.non_runners)
-                if self.bet_type.np_rapports_of:
-                    paid = special_paid(runners, self.official or self.result)
-                    return (NP, _srt(runners)) if paid else None
                 target = np_target(self.bet_type, runners, self.result)
                 return None if target is None else (NP, _srt(runners))
             return self._classify_np(key)
@@ -215,20 +217,31 @@ def np_target(bet_type: BetType, runners: Combo, result: OfficialResult
     return None
 
 
-def special_paid(runners: Combo, result: OfficialResult) -> bool:
-    """A Tiercé unit with non-runners: does it earn a rapport spécial (art. 62 I)?
+def special_source(bet_type: BetType, runners: Combo) -> BetType:
+    """The bet type whose rapport a unit with these running horses copies
+    (`BetType.np_rapports_of`): the Simple gagnant for one, the Couplé for two."""
+    code = dict(bet_type.np_rapports_of).get(len(runners))
+    return BET_TYPES[code] if code else bet_type
+
+
+def special_paid(runners: Combo, result: OfficialResult, ordered: bool = False) -> bool:
+    """A Tiercé, Trio or Trio ordre unit with non-runners: does it earn a rapport spécial?
 
     One non-runner: treated as a Couplé gagnant on the two others, paid if they
-    finished first and second in either order (c). Two: a Simple gagnant on the third
-    horse, paid if it finished first (b), the horse itself, never one coupled with the
-    winner. A dead heat pays every set its orders allow. Three: refunded (a), never
-    asked here. Any other unit with a non-runner loses.
+    finished first and second in either order (art. 62 I c, 70); Trio ordre (`ordered`):
+    a Couplé ordre, paid if the first of the two in the unit finished first (74-5,
+    74-8 4: never with the third). Two: a Simple gagnant on the third horse, paid if
+    it finished first (62 I b), the horse itself, never one coupled with the winner. A
+    dead heat pays every set its orders allow. Three: refunded (62 I a), never asked
+    here. Any other unit with a non-runner loses.
     """
     if not runners or len(runners) > 2:
         return False
-    firsts = {tuple(sorted(order)) for order in resolutions(result.arrival, len(runners))
-              if len(order) == len(runners)}
-    return tuple(sorted(runners)) in firsts
+    firsts = [order[:len(runners)] for order in resolutions(result.arrival, len(runners))
+              if len(order) == len(runners)]
+    if ordered:
+        return tuple(runners) in firsts
+    return tuple(sorted(runners)) in {tuple(sorted(o)) for o in firsts}
 
 
 def _matches(kind: str, combo: Combo, key: Combo) -> bool:

@@ -29,6 +29,7 @@ from .catalogue import NP, BetType, PayRule, get_bet_type
 from .payable import Payable, Payables, canonical, payables, reallocations
 from .rates import DEFAULT_RATES, Rates
 from .results import OfficialResult
+from .specials import special_ratios
 
 Combo = tuple[int, ...]
 
@@ -142,8 +143,10 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
     `refunded_whole_cents`: the stakes of bets refunded whole whatever their units
     (a champ whose bases did not run, `payable.refunded_whole`), kept out of `stakes`.
     `sources`: the pools of the same race, settled, whose dividends a bet type copies
-    (`BetType.np_rapports_of`: the Tiercé's rapports spéciaux read the Simple gagnant
-    and the Couplé gagnant); a pool missing there pays its copies the minimum.
+    (`BetType.np_rapports_of`: the rapports spéciaux of the Tiercé and the Trio read the
+    Simple gagnant and the Couplé gagnant, the Trio ordre's the Couplé ordre); a pool
+    missing there pays its copies the minimum (Trio, Trio ordre: half their own rapport
+    for a Couplé, art. 74 c, 74-8 6).
     """
     bt = get_bet_type(bet_type)
     pool = _check_stakes(bt, stakes)
@@ -169,41 +172,102 @@ def settle_pool(bet_type: str, stakes: Mapping[Combo, int], result: OfficialResu
             break
     base["reallocated_arrival"] = reallocated
     net = total - refunded
-    ded = rule.deduction(net, rates.deduction_rate(bt.code))
+    # 2 sur 4 (art. 53 2): the stakes of units with a non-runner are their own masse
+    np_net = sum(c for k, c in pool.items() if _own_np(bt, pay, k))
+    parts = (net - np_net, np_net) if np_net else (net,)
+    rate = rates.deduction_rate(bt.code)
+    ded = _deduction(parts, rate)
     masse = net - ded + carried_in_cents
     if not _main(bt, won):
-        # The Tiercé's rapports spéciaux are capped by its own rapport (art. 65 b): with
-        # no Tiercé winner there is none, and every bet is refunded (RULES.md).
+        # The Tiercé's and the Trio's rapports spéciaux are capped by the pool's own
+        # rapport (art. 65 b): with no winner of the pool there is none, and every bet
+        # is refunded (RULES.md); likewise a 2 sur 4 with no winning pair.
         return refund_all
     # What the operator may give back of its deduction, so that winners get their
     # stake and the minimum dividend: down to the floor, never below (RULES.md).
-    spare = max(0, ded - rule.deduction(net, min(rates.deduction_floor,
-                                                 rates.deduction_rate(bt.code))))
-    reserved = sum(won.values())
-    relief = rule.minus_pool_relief(masse, reserved, ded)
+    spare = max(0, ded - _deduction(parts, min(rates.deduction_floor, rate)))
+    if np_net:
+        relief, raw = _own_np_ratios(parts, rate, carried_in_cents, won)
+    else:
+        relief, raw = rule.minus_pool_relief(masse, sum(won.values()), ded), None
     if relief > spare:
         return refund_all
     ded, masse, spare = ded - relief, masse + relief, spare - relief
-    if bt.is_multi:  # one common dividend per unit size
-        raw = _multi_ratios(masse, won)
-    elif bt.common_dividend:
-        raw = {p: Fraction(masse, reserved) for p in won}
-    elif bt.pays == PayRule.TQQ:
-        raw = tqq.ratios(bt, pay, masse, won, rates, sources or {})
-    else:
-        raw = _part_ratios(bt, pay, masse - reserved, won, rates)
+    if raw is None:
+        raw = _ratios(bt, pay, masse, won, rates, sources or {})
     return _publish(bt, pay, pool, won, raw, masse, spare, rates,
                     PoolResult(**base, deduction_cents=ded, breakage_cents=0,
                                refunded_cents=refunded), refund_all)
 
 
+def _ratios(bt: BetType, pay: Payables, masse: int, won: dict[Payable, int], rates: Rates,
+            sources: Mapping[str, "PoolResult"]) -> dict[Payable, Fraction]:
+    """Every winning payable's raw dividend per 1 €, by the bet type's rule."""
+    reserved = sum(won.values())
+    if bt.is_multi:  # one common dividend per unit size
+        return _multi_ratios(masse, won)
+    if bt.common_dividend:
+        return {p: Fraction(masse, reserved) for p in won}
+    if bt.pays == PayRule.TQQ:
+        return tqq.ratios(bt, pay, masse, won, rates, sources)
+    if bt.np_rapports_of and any(p[0] == NP for p in won):
+        main = _main(bt, won)
+        main_reserved = sum(main.values())
+        return special_ratios(bt, masse, won, rates, sources,
+                              lambda left: _part_ratios(bt, pay, left - main_reserved, main,
+                                                        rates))
+    return _part_ratios(bt, pay, masse - reserved, won, rates)
+
+
 def _main(bt: BetType, won: dict[Payable, int]) -> dict[Payable, int]:
     """The winning stakes that decide whether the pool has winners: all of them, but
-    for a bet type whose NP units copy other pools' dividends (Tiercé), which still
-    needs winners of its own (and reallocates on them, art. 68 a)."""
-    if not bt.np_rapports_of:
+    for a bet type whose NP units copy other pools' dividends (Tiercé, Trio, Trio
+    ordre), which still needs winners of its own (and reallocates on them, art. 68 a,
+    74 a, 74-8), and the 2 sur 4, whose NP units have their own masse."""
+    if not (bt.np_rapports_of or bt.np_own_masse):
         return won
     return {p: c for p, c in won.items() if p[0] != NP}
+
+
+def _own_np(bt: BetType, pay: Payables, key: Combo) -> bool:
+    """Is this unit's stake in the 2 sur 4's masse of units with a non-runner?"""
+    return bt.np_own_masse and not pay.refunded(key) \
+        and any(h in pay.result.non_runners for h in key)
+
+
+def _deduction(parts: Iterable[int], rate: Fraction) -> int:
+    """The deduction on each masse of the pool, each rounded down to the cent."""
+    return sum(rule.deduction(part, rate) for part in parts)
+
+
+def _own_np_ratios(parts: tuple[int, int], rate: Fraction, carried_in: int,
+                   won: dict[Payable, int]) -> tuple[int, dict[Payable, Fraction]]:
+    """2 sur 4 in a race with non-runners: two masses, two common dividends (art. 53 2).
+
+    The stakes of units with one non-runner, less their deduction, make the "masse à
+    partager transformée", shared by those whose running horse is among the first four
+    (the "rapport spécial placé"); the other stakes make the 2 sur 4 masse, shared by
+    the winning pairs. Each masse covers its winners' stakes first, its deduction
+    reduced as far as needed (the returned relief). When no unit with a non-runner
+    won, its masse joins the 2 sur 4 masse (our choice: the text is silent).
+    """
+    main_net, np_net = parts
+    main = {p: c for p, c in won.items() if p[0] != NP}
+    np_won = {p: c for p, c in won.items() if p[0] == NP}
+    masse_main = main_net - rule.deduction(main_net, rate) + carried_in
+    masse_np = np_net - rule.deduction(np_net, rate)
+    staked_main, staked_np = sum(main.values()), sum(np_won.values())
+    relief = max(0, staked_main - masse_main)
+    if staked_np:
+        relief_np = max(0, staked_np - masse_np)
+        raw = {p: Fraction(masse_np + relief_np, staked_np) for p in np_won}
+        relief += relief_np
+    else:
+        masse_main += masse_np
+        relief = max(0, staked_main - masse_main)
+        raw = {}
+    raw.update({p: Fraction(max(masse_main, staked_main), staked_main) for p in main})
+    return relief, raw
 
 
 def _winning_stakes(pay: Payables, pool: Mapping[Combo, int]) -> dict[Payable, int]:

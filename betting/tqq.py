@@ -30,7 +30,7 @@ normal arrival; two when two horses dead-heat first in a Tiercé, ...).
   the désordre, and never below the Bonus 3 (masses pooled when not).
 - Tiercé units with non-runners (art. 62 I, 65): the race's Simple or Couplé
   gagnant dividend, at most the Tiercé's base rapport, at least the minimum,
-  paid out of the Tiercé masse before its split (`specials`).
+  paid out of the Tiercé masse before its split (specials.py).
 """
 from __future__ import annotations
 
@@ -39,10 +39,11 @@ from fractions import Fraction
 from math import factorial
 from typing import TYPE_CHECKING, Mapping
 
-from .catalogue import BET_TYPES, BONUS3, BONUS4, DESORDRE, NP, ORDRE, BetType
-from .dividends import apply_minimum, cascade, payout, per_euro_cents
+from .catalogue import BONUS3, BONUS4, DESORDRE, NP, ORDRE, BetType
+from .dividends import cascade, per_euro_cents
 from .payable import Payables, np_target
 from .rates import Rates
+from .specials import special_ratios
 
 if TYPE_CHECKING:
     from .pools import PoolResult
@@ -79,102 +80,13 @@ def ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
 
     `pay` holds the pool's payables, `won` the stakes that won each. The masses
     handed out add up to `masse` exactly. `sources`: the race's other pools, settled,
-    whose dividends the Tiercé's rapports spéciaux copy (`specials`).
+    whose dividends the Tiercé's rapports spéciaux copy (specials.py).
     """
     if bt.np_rapports_of and any(p[0] == NP for p in won):
-        return specials(bt, pay, masse, won, rates, sources or {})
+        main = {p: c for p, c in won.items() if p[0] != NP}
+        return special_ratios(bt, masse, won, rates, sources or {},
+                              lambda left: _ratios(bt, pay, left, main, rates))
     return _ratios(bt, pay, masse, won, rates)
-
-
-def specials(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
-             rates: Rates, sources: Mapping[str, "PoolResult"]) -> dict[Payable, Fraction]:
-    """The Tiercé with its rapports spéciaux for units with non-runners (art. 62 I, 65).
-
-    A unit (NP, (a, b)) (one non-runner, a and b first and second) is paid the
-    Couplé gagnant dividend of a-b; (NP, (w,)) (two non-runners, w the winner) the
-    Simple gagnant dividend of w (65 a, c). Each is at most the Tiercé's base rapport
-    (`base_rapports`; in a dead heat the smallest one holding the same horses, else
-    the largest holding one of them, else the largest: 65 b, d), never below the
-    minimum, also when the copied pool refunded its bets or is missing (65 e), and on
-    the Tiercé's grid. Their payouts are reserved out of the Tiercé masse, and the rest
-    is split as usual, so the money adds up. The base rapport then depends on the
-    reserve: the special rapports are the largest found, by iteration, that do not
-    exceed it once they are reserved (more special stakes, less for the Tiercé).
-    """
-    minimum, grid = rates.minimum(bt.code), rates.grid(bt.code)
-    paid_np = {p: c for p, c in won.items() if p[0] == NP}
-    main = {p: c for p, c in won.items() if p[0] != NP}
-    copied = {p: _copied(bt, p[1], sources) for p in paid_np}
-
-    def tierce(reserved: int) -> dict[Payable, Fraction]:
-        return _ratios(bt, pay, max(0, masse - reserved), main, rates)
-
-    def capped(raw: Mapping[Payable, Fraction]) -> dict[Payable, int]:
-        bases = base_rapports(raw, minimum, grid)
-        out = {}
-        for p in paid_np:
-            # nothing to copy (the pool refunded, or missing): the minimum (65 e)
-            rapport = minimum if copied[p] is None else min(_cap(p[1], bases), copied[p])
-            out[p] = max(minimum, rapport // grid * grid)
-        return out
-
-    def cost(rapports: Mapping[Payable, int]) -> int:
-        return sum(payout(rapports[p], paid_np[p]) for p in paid_np)
-
-    # More reserved, lower caps, lower special rapports: T(s) = capped(tierce(cost(s)))
-    # is antitone, so from s = 0 its even iterates rise and never exceed the caps they
-    # leave (s <= T(s)), its odd ones fall; stop when the even ones stand still.
-    safe = capped(tierce(cost(capped(tierce(0)))))
-    for _ in range(64):
-        following = capped(tierce(cost(capped(tierce(cost(safe))))))
-        if following == safe:
-            break
-        safe = following
-    raw = tierce(cost(safe))
-    raw.update({p: Fraction(r, 100) for p, r in safe.items()})
-    return raw
-
-
-def base_rapports(raw: Mapping[Payable, Fraction], minimum: int, grid: int
-                  ) -> dict[Combo, int]:
-    """The Tiercé's net base rapport per combination of horses, as published.
-
-    Our reading of "rapport de base": the désordre of the combination (the smaller
-    rapport, art. 64); where nobody won its désordre, its ordre (the smallest, in a
-    dead heat), the only Tiercé rapport it has.
-    """
-    desordre: dict[Combo, int] = {}
-    ordre: dict[Combo, int] = {}
-    for (kind, combo), ratio in raw.items():
-        paid = apply_minimum(per_euro_cents(ratio, grid), minimum)
-        horses = tuple(sorted(combo))
-        if kind == DESORDRE:
-            desordre[horses] = paid
-        elif kind == ORDRE:
-            ordre[horses] = min(paid, ordre.get(horses, paid))
-    return {**ordre, **desordre}
-
-
-def _cap(runners: Combo, bases: Mapping[Combo, int]) -> int:
-    """Art. 65 b, d: the smallest base rapport of a combination holding every running
-    horse, else the largest of one holding any of them, else the largest."""
-    every = [r for c, r in bases.items() if set(runners) <= set(c)]
-    if every:
-        return min(every)
-    some = [r for c, r in bases.items() if set(runners) & set(c)]
-    return max(some or bases.values())
-
-
-def _copied(bt: BetType, runners: Combo, sources: Mapping[str, "PoolResult"]) -> int | None:
-    """The dividend per 1 € a unit with these running horses copies, or None when the
-    pool it copies is missing, void, or paid no such combination (then the minimum)."""
-    code = dict(bt.np_rapports_of).get(len(runners))
-    source = sources.get(code) if code else None
-    if source is None or source.void:
-        return None
-    kind = BET_TYPES[code].dividend_kinds[0]
-    return next((d.per_euro_cents for d in source.dividends
-                 if d.kind == kind and tuple(d.combination) == tuple(sorted(runners))), None)
 
 
 def _ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],

@@ -132,9 +132,10 @@ def _settled(uow: UnitOfWork, race_id: str, body: dict, now: datetime,
 def settle_race(stakes: dict[str, tuple[dict, int]], result: OfficialResult,
                 rates: Rates) -> list[PoolResult]:
     """Every pool of a race, in bet type order. A pool whose units copy other pools'
-    dividends (the Tiercé's rapports spéciaux copy the Simple gagnant and the Couplé
-    gagnant, art. 65) is settled after them and handed them; a race without such a
-    pool pays those units the minimum (RULES.md)."""
+    dividends (the rapports spéciaux of the Tiercé and the Trio copy the Simple gagnant
+    and the Couplé gagnant, art. 65, 70; the Trio ordre's the Couplé ordre, 74-5) is
+    settled after them and handed them; a race without such a pool pays those units
+    the minimum, or for a Trio or Trio ordre pair half its own rapport (RULES.md)."""
     done: dict[str, PoolResult] = {}
     copies = lambda code: bool(get_bet_type(code).np_rapports_of)  # noqa: E731
     for bet_type in sorted(stakes, key=lambda code: (copies(code), code)):

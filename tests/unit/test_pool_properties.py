@@ -7,11 +7,11 @@ from hypothesis import strategies as st
 from betting.catalogue import BET_TYPES, FORMULAS
 from betting.combinations import count_combinations, expand
 from betting.errors import BettingError
-from betting import tqq
+from betting import specials, tqq
 from betting.payable import canonical
 from betting.pools import PoolResult, bet_payout, settle_pool
 from betting.rates import Rates
-from betting.results import make_result
+from betting.results import make_result, resolutions
 
 FAST = settings(max_examples=200, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -120,10 +120,11 @@ def test_tierce_quarte_quinte_keep_the_reglement_ratios_in_a_normal_arrival(race
 
 
 @st.composite
-def tierce_races(draw):
-    """A Tiercé with non-runners in its units, and the race's Simple gagnant and Couplé
-    gagnant pools settled on the same result (either may be missing), whose dividends
-    the units with non-runners copy (art. 62 I, 65)."""
+def special_races(draw):
+    """A Tiercé, Trio or Trio ordre with non-runners in its units, and the race's pools
+    whose dividends those units copy (Simple gagnant, Couplé gagnant or ordre) settled
+    on the same result, either may be missing (art. 62 I, 65, 70, 74 c, 74-5, 74-8)."""
+    code = draw(st.sampled_from(["TIERCE", "TRIO", "TRIO_ORDRE"]))
     declared = draw(st.integers(8, 12))
     horses = list(range(1, declared + 1))
     non_runners = draw(st.lists(st.sampled_from(horses), min_size=1, max_size=3, unique=True))
@@ -152,26 +153,29 @@ def tierce_races(draw):
     rate = draw(st.sampled_from([Fraction(0), Fraction(27, 100), Fraction(9, 10)]))
     rates = Rates(deductions={c: rate for c in BET_TYPES})
     sources = {}
-    for code, size in (("SIMPLE_GAGNANT", 1), ("COUPLE_GAGNANT", 2)):
+    for size, copied in BET_TYPES[code].np_rapports_of:
         if draw(st.booleans()):
             pool = {}
             for _ in range(draw(st.integers(1, 6))):
-                key = tuple(sorted(draw(st.permutations(order[:3] + horses[-2:]))[:size]))
+                key = canonical(BET_TYPES[copied],
+                                tuple(draw(st.permutations(order[:3] + horses[-2:]))[:size]))
                 if len(set(key)) == size:
                     pool[key] = pool.get(key, 0) + draw(stake)
             if pool:
-                sources[code] = settle_pool(code, pool, result, rates)
-    return stakes, result, rates, sources
+                sources[copied] = settle_pool(copied, pool, result, rates)
+    return code, stakes, result, rates, sources
 
 
 @FAST
-@given(tierce_races())
-def test_tierce_special_rapports_keep_the_money_and_the_reglement_caps(race):
+@given(special_races())
+def test_special_rapports_keep_the_money_and_the_reglement_caps(race):
     """Money conserved to the cent with the special rapports reserved out of the masse;
     tickets paid what the pool pays; each special rapport at least the minimum, at most
-    the rapport it copies, and at most the Tiercé's base rapport (art. 65 b, d)."""
-    stakes, result, rates, sources = race
-    pool = settle_pool("TIERCE", stakes, result, rates, sources=sources)
+    the rapport it copies (Trio, Trio ordre with nothing to copy for a pair: half the
+    capping rapport), and at most the pool's own base rapport (art. 65 b, d, 74 c)."""
+    code, stakes, result, rates, sources = race
+    bt = BET_TYPES[code]
+    pool = settle_pool(code, stakes, result, rates, sources=sources)
     assert pool.total_cents == sum(stakes.values())
     assert pool.total_cents == (pool.payout_cents + pool.refunded_cents + pool.deduction_cents
                                 + pool.breakage_cents - pool.topup_cents
@@ -180,19 +184,80 @@ def test_tierce_special_rapports_keep_the_money_and_the_reglement_caps(race):
     payouts = [bet_payout(pool, [key], cents) for key, cents in stakes.items()]
     assert sum(p.amount_cents for p in payouts) == pool.payout_cents
     assert sum(p.refund_cents for p in payouts) == pool.refunded_cents
-    bases = tqq.base_rapports({(d.kind, d.combination): Fraction(d.per_euro_cents, 100)
-                               for d in pool.dividends if d.kind != "NP"},
-                              rates.minimum("TIERCE"), rates.grid("TIERCE"))
+    minimum = rates.minimum(code)
+    bases = specials.base_rapports({(d.kind, d.combination): Fraction(d.per_euro_cents, 100)
+                                    for d in pool.dividends if d.kind != "NP"},
+                                   minimum, rates.grid(code))
     for d in pool.dividends:
         if d.kind != "NP":
             continue
-        code = "SIMPLE_GAGNANT" if len(d.combination) == 1 else "COUPLE_GAGNANT"
-        copied = [x.per_euro_cents for x in getattr(sources.get(code), "dividends", ())
-                  if x.combination == d.combination]
-        assert d.per_euro_cents >= rates.minimum("TIERCE")
-        if d.per_euro_cents > rates.minimum("TIERCE"):
-            assert copied and d.per_euro_cents <= copied[0]
-            assert d.per_euro_cents <= tqq._cap(d.combination, bases)
+        copied_code = dict(bt.np_rapports_of)[len(d.combination)]
+        copied = [x.per_euro_cents for x in getattr(sources.get(copied_code), "dividends", ())
+                  if x.kind != "NP" and x.combination == d.combination]
+        assert d.per_euro_cents >= minimum
+        if d.per_euro_cents > minimum:
+            top = specials.cap(d.combination, bases)
+            assert d.per_euro_cents <= top
+            if copied:
+                assert d.per_euro_cents <= copied[0]
+            else:
+                assert bt.np_half_base_without_source and len(d.combination) == 2
+                assert d.per_euro_cents <= top // 2
+
+
+@st.composite
+def deux_sur_quatre_races(draw):
+    """A 2 sur 4 with one to three non-runners and units naming them (art. 53 2)."""
+    declared = draw(st.integers(10, 14))
+    horses = list(range(1, declared + 1))
+    non_runners = draw(st.lists(st.sampled_from(horses), min_size=1, max_size=3, unique=True))
+    order = draw(st.permutations([h for h in horses if h not in non_runners]))
+    arrival, i = [], 0
+    while i < len(order):
+        size = draw(st.sampled_from([1] * 8 + [2, 3]))
+        arrival.append(order[i:i + size])
+        i += size
+    result = make_result(arrival, declared, non_runners)
+    stakes: dict[tuple[int, ...], int] = {}
+    for _ in range(draw(st.integers(1, 14))):
+        near = draw(st.sampled_from(order[:6]))
+        other = draw(st.sampled_from(non_runners + order[:6] + horses))
+        if near != other:
+            key = tuple(sorted((near, other)))
+            stakes[key] = stakes.get(key, 0) + 300 * draw(st.integers(1, 20))
+    rate = draw(st.sampled_from([Fraction(0), Fraction(1, 4), Fraction(9, 10)]))
+    floor = draw(st.sampled_from([Fraction(0), Fraction(1, 10)]))
+    rates = Rates(deductions={c: rate for c in BET_TYPES}, deduction_floor=floor)
+    return stakes, result, rates
+
+
+@FAST
+@given(deux_sur_quatre_races())
+def test_deux_sur_quatre_special_place_is_one_rapport_for_the_placed_horses(race):
+    """Money conserved; one "rapport spécial placé" for every unit whose running horse
+    is among the first four, never for another; a unit of two non-runners refunded."""
+    stakes, result, rates = race
+    pool = settle_pool("DEUX_SUR_QUATRE", stakes, result, rates)
+    assert pool.total_cents == (pool.payout_cents + pool.refunded_cents + pool.deduction_cents
+                                + pool.breakage_cents)
+    payouts = {key: bet_payout(pool, [key], cents) for key, cents in stakes.items()}
+    assert sum(p.amount_cents for p in payouts.values()) == pool.payout_cents
+    assert sum(p.refund_cents for p in payouts.values()) == pool.refunded_cents
+    specials_paid = {d.per_euro_cents for d in pool.dividends if d.kind == "NP"}
+    assert len(specials_paid) <= 1
+    placed = {h for order in resolutions(result.arrival, 4) for h in order}
+    for d in pool.dividends:
+        if d.kind == "NP":
+            assert len(d.combination) == 1 and d.combination[0] in placed
+    if not pool.void:
+        for key, paid in payouts.items():
+            out = [h for h in key if h in result.non_runners]
+            if len(out) == 2:
+                assert paid.refund_cents == stakes[key]
+            elif len(out) == 1:
+                (runner,) = set(key) - set(out)
+                assert paid.refund_cents == 0
+                assert (paid.kinds == ("NP",)) == (runner in placed)
 
 
 @st.composite
