@@ -70,6 +70,8 @@ BONUS4 = "BONUS4"
 BONUS3 = "BONUS3"
 DEUX_SUR_QUATRE = "DEUX_SUR_QUATRE"
 NP = "NP"
+# A short arrival of a Tiercé or Quarté+ paid on two horses, in any order (art. 68 a, 86-9 e).
+DEUX_CHEVAUX = "DEUX_CHEVAUX"
 
 
 def multi_kind(horses: int) -> str:
@@ -149,6 +151,13 @@ class BetType:
     # Most a bettor may stake on one unit combination, in base stakes (Tiercé: 20,
     # règlement art. 60); a ticket is one bettor's, so its unit stake is capped.
     max_base_stakes_per_unit: int | None = None
+    # Tiercé, Quarté+, Quinté+ with fewer horses classified than a unit names (a "short
+    # arrival", payable.payables): the fewest classified it still pays (Quarté+ 2, art.
+    # 86-9 e; Quinté+ 3, 95-9 3; the Tiercé none, 68 d) and, with exactly three
+    # classified and nobody paid, the pairs of places paid in turn (Tiercé 1st-2nd, 68 a;
+    # Quarté+ 1st-2nd, 1st-3rd, 2nd-3rd, 86-9 e).
+    short_arrival_from: int | None = None
+    short_pairs: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         # A simplified unit is an ordered unitaire: only an ordered bet type has one.
@@ -217,15 +226,16 @@ BET_TYPES: dict[str, BetType] = {
                 _T, void_below_starters=3, reallocate_unbacked=True,
                 max_base_stakes_per_unit=20, np_refund_from=3,
                 np_rapports_of=((1, "SIMPLE_GAGNANT"), (2, "COUPLE_GAGNANT")),
-                champ_refunded_without_bases=True),
+                champ_refunded_without_bases=True, short_pairs=((0, 1),)),
         BetType("QUARTE_PLUS", "Quarté+", 4, True, _WITH_SIMPLIFIED, 150, 8,
                 (ORDRE, DESORDRE, BONUS3, NP), _T, void_below_starters=4,
                 reallocate_unbacked=True, np_refund_from=2,
-                champ_refunded_without_bases=True),
+                champ_refunded_without_bases=True, short_arrival_from=2,
+                short_pairs=((0, 1), (0, 2), (1, 2))),
         BetType("QUINTE_PLUS", "Quinté+", 5, True, _WITH_SIMPLIFIED, 200, 10,
                 (ORDRE, DESORDRE, BONUS4, BONUS3, NP), _T, void_below_starters=5,
                 np_refund_from=3,
-                champ_refunded_without_bases=True),
+                champ_refunded_without_bases=True, short_arrival_from=3),
         BetType("MULTI", "Multi", 4, False, _ALL, 300, 14, _multi_kinds(7), _S,
                 max_selections=7, void_below_starters=8, reallocate_unbacked=True,
                 max_base_stakes_per_unit=200),

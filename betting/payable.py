@@ -14,6 +14,9 @@ the kind:
 - DESORDRE: the same horses in any order;
 - BONUS4 / BONUS3: the unit holds one of the sets of four of the first five
   (Quinté+ "Bonus 4 sur 5") / the first three horses;
+- in a short arrival (fewer horses classified than a unit names: Quarté+ art. 86-9 e,
+  Quinté+ 95-9 3, Tiercé 68 a), BONUS4 / BONUS3 / DEUX_CHEVAUX: the unit's running
+  horses hold the four / three / two horses paid, in any order;
 - MULTI_EN_n: the unit of n horses holds the first four;
 - every other kind: the same sorted tuple.
 A unit earns only the first kind, in the catalogue's order, that it matches.
@@ -26,7 +29,8 @@ from itertools import combinations
 from typing import Callable, Iterable, Sequence
 
 from .catalogue import (
-    BET_TYPES, BONUS3, BONUS4, CHAMP_REDUIT, CHAMP_TOTAL, DESORDRE, NP, ORDRE, BetType, PayRule,
+    BET_TYPES, BONUS3, BONUS4, CHAMP_REDUIT, CHAMP_TOTAL, DESORDRE, DEUX_CHEVAUX, NP, ORDRE,
+    BetType, PayRule,
     multi_kind, shape_of,
 )
 from .results import OfficialResult, places_paid_simple_place, resolutions
@@ -98,6 +102,9 @@ class Payables:
     # The official result when `result` is a reallocation (payable.reallocations): the
     # Tiercé's rapports spéciaux are read on the race as it was run.
     official: OfficialResult | None = None
+    # A short arrival (`short_shares`): the horses paid, in any order, whatever the
+    # unit's other horses, its non-runners included.
+    short: bool = False
 
     def rep(self, horse: int) -> int:
         return self.ecurie_of.get(horse, horse)
@@ -123,6 +130,10 @@ class Payables:
         """The payable whose dividend this unit earns, or None if it loses."""
         if self.void or self.refunded(key):
             return None
+        if self.short:
+            runners = tuple(h for h in key if h not in self.result.non_runners)
+            if not (self.bet_type.np_rapports_of and len(runners) < len(key)):
+                return self._classify_short(runners)
         if self.bet_type.is_multi:
             key = tuple(h for h in key if h not in self.result.non_runners)
         elif any(h in self.result.non_runners for h in key):
@@ -141,6 +152,15 @@ class Payables:
             for (k, combo) in self.shares:
                 if k == kind and _matches(kind, combo, key):
                     return (kind, combo)
+        return None
+
+    def _classify_short(self, runners: Combo) -> Payable | None:
+        """A short arrival: the best kind whose horses the running horses hold (the
+        four classified before the first three, 95-9 3 a)."""
+        for kind in SHORT_KINDS:
+            for (k, combo) in self.shares:
+                if k == kind and set(combo) <= set(runners):
+                    return (k, combo)
         return None
 
     @property
@@ -244,6 +264,58 @@ def special_paid(runners: Combo, result: OfficialResult, ordered: bool = False) 
     return tuple(sorted(runners)) in {tuple(sorted(o)) for o in firsts}
 
 
+# The kinds of a short arrival, best first.
+SHORT_KINDS = (BONUS4, BONUS3, DEUX_CHEVAUX)
+
+
+def short_shares(result: OfficialResult) -> dict[Payable, Fraction]:
+    """The payables of a Tiercé, Quarté+ or Quinté+ short arrival, by horses classified.
+
+    Two: the pair, in any order (Quarté+ art. 86-9 e; a Tiercé or Quarté+ paid on a
+    pair of its three classified, 68 a, 86-9 e, is a result of two, `reallocations`).
+    Three: the three, in any order, one masse (86-9 e, 95-9 3 b), published BONUS3.
+    Four (Quinté+, 95-9 3 a): the four, in any order (BONUS4, the Quinté+, Bonus 4 and
+    Bonus 4 sur 5 masses together), and the first three as the Bonus 3 (its own masse;
+    equal parts per set of three in a dead heat, as its usual rule).
+    """
+    horses = _srt(tuple(h for place in result.arrival for h in place))
+    if len(horses) == 2:
+        return {(DEUX_CHEVAUX, horses): Fraction(1)}
+    if len(horses) == 3:
+        return {(BONUS3, horses): Fraction(1)}
+    shares: dict[Payable, Fraction] = {(BONUS4, horses): Fraction(1)}
+    orders = resolutions(result.arrival, 3)
+    for order in orders:
+        key = (BONUS3, _srt(order))
+        shares[key] = shares.get(key, 0) + Fraction(1, len(orders))
+    return shares
+
+
+def _short(bet_type: BetType, result: OfficialResult,
+           official: OfficialResult | None) -> bool | None:
+    """Is this a short arrival of a Tiercé, Quarté+ or Quinté+: True when it pays, None
+    when too few horses are classified even for that (every bet refunded), False when
+    the arrival is not short. A result of two horses taken from an official one of three
+    is the pair paid when nobody won (`BetType.short_pairs`)."""
+    if bet_type.pays != PayRule.TQQ or result.classified >= bet_type.horses:
+        return False
+    least = bet_type.short_arrival_from
+    if bet_type.short_pairs and official is not None and official.classified == 3:
+        least = 2
+    return True if least is not None and result.classified >= least else None
+
+
+def _decided(arrival: Sequence[Sequence[int]], places: Sequence[int]) -> Combo | None:
+    """The horses at these places (0 first), when every order a dead heat allows puts
+    the same horses there; None otherwise."""
+    depth = max(places) + 1
+    orders = resolutions(arrival, depth)
+    sets = {frozenset(o[i] for i in places) for o in orders if len(o) == depth}
+    if len(sets) != 1 or any(len(o) < depth for o in orders):
+        return None
+    return _srt(tuple(next(iter(sets))))
+
+
 def _matches(kind: str, combo: Combo, key: Combo) -> bool:
     if kind == ORDRE:
         return key == combo
@@ -266,10 +338,13 @@ def payables(bet_type: BetType, result: OfficialResult,
     if bet_type.places_by_field:
         depth = places_paid_simple_place(result.declared_runners)
     orders = resolutions(result.arrival, depth)
-    void = (result.starters < bet_type.void_below_starters
-            or len(orders[0]) < bet_type.horses)  # too few classified to pay one unit
+    short = _short(bet_type, result, official)
+    void = (result.starters < bet_type.void_below_starters or short is None
+            or (not short and len(orders[0]) < bet_type.horses))  # too few classified
     shares: dict[Payable, Fraction] = {}
-    if not void:
+    if short and not void:
+        shares = short_shares(result)
+    elif not void:
         for order in orders:
             for kind, combo, share in rule(order):
                 shares[(kind, combo)] = shares.get((kind, combo), 0) + share / len(orders)
@@ -287,7 +362,7 @@ def payables(bet_type: BetType, result: OfficialResult,
             key = (kind, tuple(ecurie_of.get(h, h) for h in combo))
             coupled[key] = coupled.get(key, 0) + share
         shares = coupled
-    return Payables(bet_type, result, shares, void, ecurie_of, official)
+    return Payables(bet_type, result, shares, void, ecurie_of, official, bool(short))
 
 
 def reallocations(bet_type: BetType, result: OfficialResult) -> list[OfficialResult]:
@@ -299,11 +374,24 @@ def reallocations(bet_type: BetType, result: OfficialResult) -> list[OfficialRes
     tries other orders of the same horses: Couplé ordre 2-1, then 1-3, 3-1, 2-3, 3-2
     (art. 40 b); Trio ordre 1-3-2, 3-2-1, 2-1-3 (art. 74-8). With a dead heat among the
     places read, the règlement has a rule per case (art. 48 2 B); only "refund" is
-    modelled there: no reallocation.
+    modelled there: no reallocation. With only three horses classified, the Tiercé and
+    the Quarté+ are paid on pairs instead (`BetType.short_pairs`, art. 68 a, 86-9 e).
     """
     if not bet_type.reallocate_unbacked:
         return []
     arrival = result.arrival
+    if bet_type.short_pairs and bet_type.pays == PayRule.TQQ and result.classified == 3:
+        # Three horses classified and nobody paid: the pairs, in turn (Tiercé art. 68 a,
+        # Quarté+ 86-9 e), each a result of its two horses; a pair a dead heat leaves
+        # undecided ends the list (refund, as above).
+        steps = []
+        for places in bet_type.short_pairs:
+            pair = _decided(arrival, places)
+            if pair is None:
+                break
+            kept = (tuple(h for h in place if h in pair) for place in arrival)
+            steps.append(replace(result, arrival=tuple(p for p in kept if p)))
+        return steps
     depth = bet_type.places or bet_type.horses
     if len(arrival) <= depth or any(len(place) > 1 for place in arrival[:depth + 1]):
         return []

@@ -28,6 +28,12 @@ normal arrival; two when two horses dead-heat first in a Tiercé, ...).
   reserved and equal parts per combination of placed horses. The Quarté+ bonus
   is at most a quarter of the désordre (86-7); the Quinté+ Bonus 4 sur 5 at most
   the désordre, and never below the Bonus 3 (masses pooled when not).
+- A bonus whose rapport is below the minimum is paid it, and what its masse lacks
+  is taken from the main masse; the bonus limits do not apply then (86-5 II.3,
+  95-5 II.3, IV.3).
+- Short arrivals, fewer horses classified than a unit names (86-9 e, 95-9 3, 68 a):
+  the units holding the horses classified (or a pair of them) share the masse in any
+  order (payable.short_shares, `_short_ratios`).
 - Tiercé units with non-runners (art. 62 I, 65): the race's Simple or Couplé
   gagnant dividend, at most the Tiercé's base rapport, at least the minimum,
   paid out of the Tiercé masse before its split (specials.py).
@@ -41,7 +47,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from .catalogue import BONUS3, BONUS4, DESORDRE, NP, ORDRE, BetType
 from .dividends import cascade, per_euro_cents
-from .payable import Payables, np_target
+from .payable import SHORT_KINDS, Payables, np_target
 from .rates import Rates
 from .specials import special_ratios
 
@@ -91,6 +97,8 @@ def ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
 
 def _ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
             rates: Rates) -> dict[Payable, Fraction]:
+    if pay.short:
+        return _short_ratios(bt, pay, masse, won, rates)
     rules = RULES[bt.code]
     kinds = bt.split_kinds
     shares = pay.shares
@@ -112,17 +120,21 @@ def _ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
     share = cascade(split, kinds, as_kinds)
     main_share = share[ORDRE] + share[DESORDRE]
     out: dict[Payable, Fraction] = {}
-    main_d: dict[Combo, tuple[Fraction, int, Fraction]] = {}  # set -> (masse, S_d, r_d)
-    if main_won:
-        ordre_part = share[ORDRE] / main_share if main_share else Fraction(1, 2)
-        main_d = _main(rules, shares, masse * main_share, weighted, ordre_part,
-                       rates.minimum(bt.code), out)
+    minimum, grid = rates.minimum(bt.code), rates.grid(bt.code)
     bonuses = [k for k in kinds if k not in MAIN and staked[k]]
     bonus_masse = {k: masse * share[k] for k in bonuses}
     for kind in bonuses:
         _bonus(kind, shares, bonus_masse[kind], weighted, out)
-    _bonus_limits(rules, bonuses, bonus_masse, staked, main_d, weighted, out)
-    grid = rates.grid(bt.code)
+    # A bonus below the minimum is paid it out of the main masse (86-5 II.3, 95-5 II.3).
+    charged = _charge_minimum(bonuses, bonus_masse, staked, weighted, out, minimum,
+                              grid) if main_won else None
+    main_d: dict[Combo, tuple[Fraction, int, Fraction]] = {}  # set -> (masse, S_d, r_d)
+    if main_won:
+        ordre_part = share[ORDRE] / main_share if main_share else Fraction(1, 2)
+        main_d = _main(rules, shares, masse * main_share - (charged or 0), weighted,
+                       ordre_part, minimum, out)
+    if charged is None:  # the bonus limits do not apply then (86-5 II.3 b, 95-5 II.3 c)
+        _bonus_limits(rules, bonuses, bonus_masse, staked, main_d, weighted, out)
     for p, (target, times) in targets.items():
         # "deux fois le rapport bonus": the multiple of the bonus as it is paid, rounded
         out[p] = times * Fraction(per_euro_cents(out[target], grid), 100)
@@ -205,6 +217,47 @@ def _bonus(kind: str, shares: Mapping[Payable, Fraction], masse: Fraction,
         out[(kind, c)] = 1 + part / cents
 
 
+def _charge_minimum(bonuses: list[str], masses: dict[str, Fraction],
+                    staked: Mapping[str, int], won: Mapping[Payable, int],
+                    out: dict[Payable, Fraction], minimum_cents: int, grid: int
+                    ) -> Fraction | None:
+    """A bonus whose rapport, rounded, is below the minimum: paid the minimum, and what
+    its own masse lacks is taken from the main masse (returned, to be deducted from it).
+
+    Quarté+ art. 86-5 II.3 a: "la masse à partager affectée au calcul des rapports
+    quarté est obtenue en défalquant de la masse à partager totale le montant des
+    paiements à 1,10 des mises bonus"; Quinté+ 95-5 II.3 a, III, IV.3 a likewise, from
+    the Quinté+ masse and that bonus's. Per payable combination, its stakes counting
+    the units with non-runners paid a multiple of it. The Quinté+ Bonus 4 below the
+    Bonus 3 is pooled with it first (95-5 II.1 b, II.3 b: then the masses and stakes
+    are the pooled ones). None when no bonus is below the minimum.
+    """
+    trial, pooled_masses = dict(out), dict(masses)
+    if all(len([p for p in won if p[0] == k]) == 1 for k in bonuses if k != BONUS4):
+        _bonus_floor(bonuses, pooled_masses, staked, trial)
+    low = [p for p, r in trial.items()
+           if p[0] in bonuses and per_euro_cents(r, grid) < minimum_cents]
+    if not low:
+        return None
+    minimum = Fraction(minimum_cents, 100)
+    out.update(trial)
+    deficit = sum(((minimum - out[p]) * won[p] for p in low), Fraction(0))
+    for p in low:
+        out[p] = minimum
+    return deficit
+
+
+def _bonus_floor(bonuses: list[str], masses: dict[str, Fraction], staked: Mapping[str, int],
+                 out: dict[Payable, Fraction]) -> None:
+    """Quinté+: the Bonus 4 (sur 5) never below the Bonus 3, their masses pooled if so."""
+    if BONUS4 in bonuses and BONUS3 in bonuses:
+        r4, r3 = _kind_ratio(BONUS4, out), _kind_ratio(BONUS3, out)
+        if r4 < r3:
+            pooled = (masses[BONUS4] + masses[BONUS3]) / (staked[BONUS4] + staked[BONUS3])
+            _set_kind(BONUS4, pooled, out)
+            _set_kind(BONUS3, pooled, out)
+
+
 def _bonus_limits(rules: Rules, bonuses: list[str], masses: dict[str, Fraction],
                   staked: Mapping[str, int], main_d: dict, won: Mapping[Payable, int],
                   out: dict[Payable, Fraction]) -> None:
@@ -227,12 +280,31 @@ def _bonus_limits(rules: Rules, bonuses: list[str], masses: dict[str, Fraction],
         _set_kind(DESORDRE, k * pooled, out)
         _set_kind(top, pooled, out)
         masses[top] = pooled * staked[top]
-    if BONUS4 in bonuses and BONUS3 in bonuses:
-        r4, r3 = _kind_ratio(BONUS4, out), _kind_ratio(BONUS3, out)
-        if r4 < r3:
-            pooled = (masses[BONUS4] + masses[BONUS3]) / (staked[BONUS4] + staked[BONUS3])
-            _set_kind(BONUS4, pooled, out)
-            _set_kind(BONUS3, pooled, out)
+    _bonus_floor(bonuses, masses, staked, out)
+
+
+def _short_ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
+                  rates: Rates) -> dict[Payable, Fraction]:
+    """A short arrival (payable.short_shares): each kind paid over its stakes, no stake
+    reserved (as a bonus, 86-5 II.1, 95-5).
+
+    One kind (two or three horses classified): the whole masse (86-9 e: "la totalité de
+    la masse à partager"; 95-9 3 b: "une masse à partager unique"). Quinté+ with four
+    classified (95-9 3 a): the Quinté+, Bonus 4 and Bonus 4 sur 5 shares go to the four
+    horses (BONUS4), the Bonus 3 keeps its own; a kind nobody won passes its share to
+    the other (95-9 3 a: nobody on the four, one masse for the three; 95-9 2 e).
+    """
+    kinds = [k for k in SHORT_KINDS if any(p[0] == k for p in pay.shares)]
+    staked = {k: sum(c for (kk, _), c in won.items() if kk == k) for k in bt.split_kinds}
+    if len(kinds) == 1:
+        share = {kinds[0]: Fraction(1)}
+    else:
+        share = cascade(rates.split(bt.code, bt.split_kinds), bt.split_kinds, staked)
+    out: dict[Payable, Fraction] = {}
+    for kind in kinds:
+        if any(p[0] == kind for p in won):
+            _bonus(kind, pay.shares, masse * share[kind], won, out)
+    return out
 
 
 def _kind_ratio(kind: str, out: Mapping[Payable, Fraction]) -> Fraction | None:

@@ -47,7 +47,7 @@ REASONS = {
 KIND_LABELS = {
     "GAGNANT": "Gagnant", "PLACE": "Placé", "ORDRE": "Ordre", "DESORDRE": "Désordre",
     "BONUS4": "Bonus 4", "BONUS3": "Bonus 3", "DEUX_SUR_QUATRE": "2 sur 4",
-    "NP": "Non-partant",
+    "NP": "Non-partant", "DEUX_CHEVAUX": "2 chevaux",
 }
 
 

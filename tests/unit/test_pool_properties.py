@@ -290,3 +290,118 @@ def test_count_combinations_equals_the_number_expanded(bet):
     assert n == len(combos) == len(set(combos))
     if not bt.ordered:
         assert all(list(c) == sorted(c) for c in combos)
+
+
+@st.composite
+def short_arrivals(draw):
+    """A Tiercé, Quarté+ or Quinté+ with at most as many horses classified as a unit
+    names (art. 68 a, d, 86-9 e, 95-9 3), units near the classified horses, some naming
+    non-runners; the Tiercé's copied pools (Simple, Couplé gagnant) there or not."""
+    code = draw(st.sampled_from(["TIERCE", "QUARTE_PLUS", "QUINTE_PLUS"]))
+    bt = BET_TYPES[code]
+    declared = draw(st.integers(bt.horses + 3, 14))
+    horses = list(range(1, declared + 1))
+    non_runners = draw(st.lists(st.sampled_from(horses), max_size=3, unique=True))
+    running = [h for h in horses if h not in non_runners]
+    size = draw(st.sampled_from([0, 1, 2, 2, 3, 3, 3, 4, 4, 5]))
+    order = draw(st.permutations(running))[:min(size, bt.horses)]
+    arrival, i = [], 0
+    while i < len(order):
+        size = draw(st.sampled_from([1] * 6 + [2, 3]))
+        arrival.append(order[i:i + size])
+        i += size
+    result = make_result(arrival, declared, non_runners)
+    stakes: dict[tuple[int, ...], int] = {}
+    shy = draw(st.booleans())  # nobody holds every horse classified: the pairs are tried
+    for _ in range(draw(st.integers(0, 14))):
+        near = draw(st.permutations(order))[:draw(st.integers(0, max(0, len(order) - shy)))]
+        out = draw(st.permutations(non_runners))[:draw(st.integers(0, len(non_runners)))]
+        rest = [h for h in draw(st.permutations(horses)) if h not in near and h not in out
+                and not (shy and h in order)]
+        key = tuple(draw(st.permutations((list(near) + list(out) + rest)[:bt.horses])))
+        stakes[key] = stakes.get(key, 0) + 10 * draw(st.integers(1, 500))
+    rate = draw(st.sampled_from([Fraction(0), Fraction(27, 100), Fraction(9, 10)]))
+    rates = Rates(deductions={c: rate for c in BET_TYPES})
+    sources = {}
+    for size, copied in bt.np_rapports_of:
+        if draw(st.booleans()) and len(order) >= size:
+            key = canonical(BET_TYPES[copied], tuple(order[:size]))
+            sources[copied] = settle_pool(copied, {key: 1_000, tuple(
+                h for h in horses if h not in key)[:size]: 9_000}, result, rates)
+    return code, stakes, result, rates, sources
+
+
+@FAST
+@given(short_arrivals())
+def test_short_arrivals_keep_the_money_and_pay_every_unit_holding_the_horses_paid(race):
+    """Money conserved to the cent, tickets paid what the pool pays, dividends on the
+    grid and at least the minimum; in a short arrival every published combination is
+    of classified horses, and every unit (not refunded) whose running horses hold one
+    is paid."""
+    code, stakes, result, rates, sources = race
+    bt = BET_TYPES[code]
+    pool = settle_pool(code, stakes, result, rates, sources=sources)
+    assert pool.total_cents == sum(stakes.values())
+    assert pool.total_cents == (pool.payout_cents + pool.refunded_cents + pool.deduction_cents
+                                + pool.breakage_cents - pool.topup_cents
+                                + pool.carry_over_cents)
+    assert min(pool.deduction_cents, pool.breakage_cents, pool.refunded_cents) >= 0
+    payouts = {key: bet_payout(pool, [key], cents) for key, cents in stakes.items()}
+    assert sum(p.amount_cents for p in payouts.values()) == pool.payout_cents
+    assert sum(p.refund_cents for p in payouts.values()) == pool.refunded_cents
+    for d in pool.dividends:
+        assert d.per_euro_cents >= rates.minimum(code) and d.per_euro_cents % 10 == 0
+    classified = {h for place in result.arrival for h in place}
+    if pool.void or result.classified >= bt.horses and pool.reallocated_arrival is None:
+        return
+    paid = [set(d.combination) for d in pool.dividends if d.kind != "NP"]
+    assert all(combo <= classified for combo in paid)
+    for key, got in payouts.items():
+        running = set(key) - result.non_runners
+        if got.refund_cents or (bt.np_rapports_of and running != set(key)):
+            continue
+        assert bool(got.amount_cents) == any(combo <= running for combo in paid)
+
+
+@st.composite
+def heavy_bonuses(draw):
+    """A Quarté+ or Quinté+ whose bonus units hold most of the stakes, so that a bonus
+    falls below the minimum and is charged to the main masse (86-5 II.3, 95-5 II.3)."""
+    code = draw(st.sampled_from(["QUARTE_PLUS", "QUINTE_PLUS"]))
+    bt = BET_TYPES[code]
+    declared = draw(st.integers(bt.horses + 4, 14))
+    horses = list(range(1, declared + 1))
+    non_runners = draw(st.lists(st.sampled_from(horses), max_size=2, unique=True))
+    order = draw(st.permutations([h for h in horses if h not in non_runners]))
+    arrival = [[h] for h in order]
+    if draw(st.booleans()):  # a dead heat somewhere in the first places
+        j = draw(st.integers(0, bt.horses))
+        arrival[j:j + 2] = [arrival[j] + arrival[j + 1]]
+    result = make_result(arrival, declared, non_runners)
+    stakes: dict[tuple[int, ...], int] = {}
+    for _ in range(draw(st.integers(1, 10))):
+        near = list(draw(st.permutations(order[:bt.horses + 1])))
+        if non_runners and draw(st.booleans()):
+            near[draw(st.integers(0, bt.horses - 1))] = non_runners[0]
+        key = tuple(near[:3] + draw(st.permutations(near[3:] + order[-3:]))[:bt.horses - 3])
+        if len(set(key)) == bt.horses:
+            stakes[key] = stakes.get(key, 0) + 10 * draw(st.integers(1, 2_000))
+    rate = draw(st.sampled_from([Fraction(0), Fraction(30, 100)]))
+    floor = draw(st.sampled_from([Fraction(0), Fraction(1, 10)]))
+    rates = Rates(deductions={c: rate for c in BET_TYPES}, deduction_floor=floor)
+    return code, stakes, result, rates
+
+
+@FAST
+@given(heavy_bonuses())
+def test_a_bonus_charged_to_the_main_masse_keeps_the_money(race):
+    code, stakes, result, rates = race
+    pool = settle_pool(code, stakes, result, rates)
+    assert pool.total_cents == (pool.payout_cents + pool.refunded_cents + pool.deduction_cents
+                                + pool.breakage_cents)
+    assert min(pool.deduction_cents, pool.breakage_cents, pool.refunded_cents) >= 0
+    payouts = [bet_payout(pool, [key], cents) for key, cents in stakes.items()]
+    assert sum(p.amount_cents for p in payouts) == pool.payout_cents
+    assert sum(p.refund_cents for p in payouts) == pool.refunded_cents
+    for d in pool.dividends:
+        assert d.per_euro_cents >= rates.minimum(code) and d.per_euro_cents % 10 == 0
