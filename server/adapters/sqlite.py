@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 from guichet.private_files import private_sqlite
 
 from ..migrations import MIGRATIONS
+from .shared_lock import shared_lock
 from .sql import SQLITE, Repositories
 
 log = logging.getLogger("guichet.server")
@@ -83,7 +83,8 @@ class SqliteStore:
                 f"cannot open database {self.path}: {exc.strerror or exc}") from None
         except sqlite3.Error as exc:
             raise SqliteStoreError(f"cannot open database {self.path}: {exc}") from None
-        self._lock = threading.RLock()
+        # shared by the event loop's greenlets and the thread that runs commits off it
+        self._lock = shared_lock()
         self._migrate()
 
     def _migrate(self) -> None:
