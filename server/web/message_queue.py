@@ -14,6 +14,14 @@ it for its own terminals). A terminal that missed a closing, a withdrawal or
 a new race while Redis was down catches up at once; one that missed nothing
 fetches an empty change list. A bet on a race a terminal still believed open
 was never at risk: the store refuses it.
+
+Publishing shares a bounded pool of Redis connections and waits for a free one.
+redis-py's default pool fails once 100 connections are in use ("Too many
+connections"); in a reconnect storm thousands of greenlets publish at once (a
+`replaced` for each terminal's former socket), and python-socketio answers a
+failed publish by connecting again, which closed the listener's subscription
+under it: the process went deaf to the others, and told all its terminals to
+refresh their programme, several times a minute.
 """
 from __future__ import annotations
 
@@ -27,6 +35,8 @@ log = logging.getLogger("guichet.server")
 
 RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 2.0
+PUBLISH_CONNECTIONS = 32  # per process; a publish waits for one at most…
+PUBLISH_WAIT_S = 10.0  # …this long, then fails (and python-socketio retries once)
 
 
 class CatchingUpRedisManager(socketio.RedisManager):
@@ -35,6 +45,16 @@ class CatchingUpRedisManager(socketio.RedisManager):
     def __init__(self, url: str, channel: str, on_back: Callable[[], None]) -> None:
         super().__init__(url, channel=channel)
         self.on_back = on_back
+
+    def _redis_connect(self):  # replaces python-socketio's: a pool that waits when all are busy
+        import redis
+
+        pool = redis.BlockingConnectionPool.from_url(
+            self.redis_url, max_connections=PUBLISH_CONNECTIONS, timeout=PUBLISH_WAIT_S,
+            **self.redis_options)
+        self.redis = redis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     def _redis_listen_with_retries(self):  # replaces python-socketio's (5.x) listener loop
         wait, lost = RETRY_FIRST_S, False
