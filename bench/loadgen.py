@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rawsocket import Link, Lost, Refused  # noqa: E402
+from rawsocket import Busy, Link, Lost, Refused  # noqa: E402
 from terminal_app.adapters.sync import BACKOFF_MAX_S, BACKOFF_MIN_S  # noqa: E402
 
 HANDSHAKES_AT_ONCE = 64  # per process: a ramp, not a SYN flood on the listen backlog
@@ -103,7 +103,9 @@ async def connect_all(links: list[Link], tally: Tally, attempts: int = 3) -> Non
     gate = asyncio.Semaphore(HANDSHAKES_AT_ONCE)
 
     async def one(link: Link) -> None:
-        for attempt in range(attempts):
+        attempt = 0
+        while attempt < attempts:
+            busy = False
             async with gate:
                 t0 = wall()
                 try:
@@ -114,9 +116,16 @@ async def connect_all(links: list[Link], tally: Tally, attempts: int = 3) -> Non
                 except Refused as exc:
                     tally.errors[f"refused:{str(exc)[:60]}"] += 1
                     return
+                except Busy:  # the server's bound on handshakes: not a failed attempt
+                    tally.errors["connect:Busy"] += 1
+                    busy = True
                 except (OSError, asyncio.TimeoutError, Lost) as exc:
                     tally.errors[f"connect:{type(exc).__name__}"] += 1
-            await asyncio.sleep(0.5 * (attempt + 1))
+            if busy:
+                await asyncio.sleep(random.uniform(0.5, 2.0))
+                continue
+            attempt += 1
+            await asyncio.sleep(0.5 * attempt)
 
     await asyncio.gather(*(one(link) for link in links))
 
@@ -191,7 +200,7 @@ async def storm_one(link: Link, race: str, seq0: int, held: int, batch: int, tal
                 await link.connect()
                 back = back or wall()
                 backoff = min(BACKOFF_MIN_S, backoff_max)
-            except (OSError, asyncio.TimeoutError, Lost, Refused) as exc:
+            except (OSError, asyncio.TimeoutError, Lost, Refused, Busy) as exc:
                 tally.errors[f"reconnect:{type(exc).__name__}"] += 1
                 await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
                 backoff = min(backoff * 2, backoff_max)
@@ -404,8 +413,24 @@ def summarise(opts: dict, parts: list[dict], connected: int, connect_time: float
             "acked": sum(r[3] for r in rows),
             "all_back_s": _r(max(r[1] for r in rows) - first_lost) if every_back else None,
             "all_acked_s": _r(max(r[2] for r in rows) - first_lost) if every_done else None,
+            # how the drain went, not only its end: seconds after the first lost socket
+            # by which half, 90 % and 99 % of the terminals had every bet acked
+            "back_by_s": drained_by(rows, connected, first_lost, column=1),
+            "acked_by_s": drained_by(rows, connected, first_lost),
             "generator_cpu_s": _r(gen_cpu_s),
         }
+    return out
+
+
+def drained_by(rows: list, connected: int, first_lost: float, column: int = 2) -> dict:
+    """Seconds after the first lost socket by which 50, 90 and 99 % of the connected
+    terminals had every held bet acked (column 1: were connected again; None: that
+    many never were)."""
+    done = sorted(r[column] for r in rows if r[column])
+    out = {}
+    for q in (0.50, 0.90, 0.99):
+        need = max(1, -(-int(q * 100) * connected // 100))  # ceil, in whole terminals
+        out[f"p{int(q * 100)}"] = _r(done[need - 1] - first_lost) if len(done) >= need else None
     return out
 
 
@@ -428,7 +453,10 @@ def describe(result: dict) -> str:
         s = result["storm"]
         lines.append(f"storm: {s['acked']}/{s['bets']} bets acked; every terminal back after "
                      f"{s['all_back_s']}s, every bet acked after {s['all_acked_s']}s "
-                     f"(from the first lost socket)")
+                     f"(from the first lost socket); terminals back by "
+                     + ", ".join(f"{k}={v}s" for k, v in s["back_by_s"].items())
+                     + "; drained by "
+                     + ", ".join(f"{k}={v}s" for k, v in s["acked_by_s"].items()))
     lines.append(f"statuses={result['statuses']} errors={result['errors']}")
     if rss["before"] is not None:
         after = f" after the run={rss['after']:,}" if rss["after"] is not None else ""

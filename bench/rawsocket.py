@@ -28,6 +28,10 @@ class Refused(Exception):
     """The server answered the namespace connect with an error (`44`)."""
 
 
+class Busy(Exception):
+    """The server answered the upgrade 503: too many handshakes at once; try again."""
+
+
 class Lost(Exception):
     """The socket closed before the ack came."""
 
@@ -42,6 +46,9 @@ class WebSocket(asyncio.Protocol):
     def __init__(self, on_text, on_close) -> None:
         self.on_text, self.on_close = on_text, on_close
         self.upgraded = asyncio.get_running_loop().create_future()
+        # a socket lost before its upgrade was awaited: its failure is counted by
+        # `Link.connect`, not printed as "Future exception was never retrieved"
+        self.upgraded.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.transport = None
         self.buf = bytearray()
         self.fragments: list[bytes] = []
@@ -64,7 +71,8 @@ class WebSocket(asyncio.Protocol):
             status = bytes(self.buf[:self.buf.find(b"\r\n")])
             del self.buf[:end + 4]
             if not status.startswith(b"HTTP/1.1 101"):
-                self.upgraded.set_exception(Refused(status.decode(errors="replace")))
+                text = status.decode(errors="replace")
+                self.upgraded.set_exception(Busy(text) if " 503 " in text + " " else Refused(text))
                 self.transport.close()
                 return
             self.upgraded.set_result(None)
