@@ -125,7 +125,8 @@ class BetType:
     np_places: int = 0
     np_places_by_field: bool = False
     # Nobody backed the winning combination: pay the next one down (1st-3rd, then 2nd-3rd
-    # for Couplé; 1-2-4, 1-3-4, 2-3-4 for Tiercé) before refunding.
+    # for Couplé; 1-2-4, 1-3-4, 2-3-4 for Tiercé; Quarté+: `unbacked_sets`) before
+    # refunding.
     reallocate_unbacked: bool = False
     # A champ whose bases all did not run is refunded whole, not settled unit by unit
     # (Couplé art. 43 I d, Tiercé 62 I d, Trio 70, Trio ordre 74-4 d, Quarté+ 86-4 c,
@@ -158,6 +159,11 @@ class BetType:
     # Quarté+ 1st-2nd, 1st-3rd, 2nd-3rd, 86-9 e).
     short_arrival_from: int | None = None
     short_pairs: tuple[tuple[int, int], ...] = ()
+    # Quarté+ with its places all classified and nobody paid (no quarté, no trio): the
+    # sets of places paid in turn, their horses in any order, each with the whole masse
+    # (art. 86-9 d: 1st-2nd-4th, 1st-3rd-4th, 2nd-3rd-4th, then 1st-2nd, 1st-3rd,
+    # 2nd-3rd); empty: the "drop a place" reallocation (`payable.reallocations`).
+    unbacked_sets: tuple[tuple[int, ...], ...] = ()
 
     def __post_init__(self) -> None:
         # A simplified unit is an ordered unitaire: only an ordered bet type has one.
@@ -231,7 +237,8 @@ BET_TYPES: dict[str, BetType] = {
                 (ORDRE, DESORDRE, BONUS3, NP), _T, void_below_starters=4,
                 reallocate_unbacked=True, np_refund_from=2,
                 champ_refunded_without_bases=True, short_arrival_from=2,
-                short_pairs=((0, 1), (0, 2), (1, 2))),
+                short_pairs=((0, 1), (0, 2), (1, 2)),
+                unbacked_sets=((0, 1, 3), (0, 2, 3), (1, 2, 3), (0, 1), (0, 2), (1, 2))),
         BetType("QUINTE_PLUS", "Quinté+", 5, True, _WITH_SIMPLIFIED, 200, 10,
                 (ORDRE, DESORDRE, BONUS4, BONUS3, NP), _T, void_below_starters=5,
                 np_refund_from=3,

@@ -15,8 +15,9 @@ the kind:
 - BONUS4 / BONUS3: the unit holds one of the sets of four of the first five
   (Quinté+ "Bonus 4 sur 5") / the first three horses;
 - in a short arrival (fewer horses classified than a unit names: Quarté+ art. 86-9 e,
-  Quinté+ 95-9 3, Tiercé 68 a), BONUS4 / BONUS3 / DEUX_CHEVAUX: the unit's running
-  horses hold the four / three / two horses paid, in any order;
+  Quinté+ 95-9 3, Tiercé 68 a; the Quarté+ sets paid when nobody won, 86-9 d),
+  BONUS4 / BONUS3 / DEUX_CHEVAUX: the unit's running horses hold the four / three /
+  two horses paid, in any order;
 - MULTI_EN_n: the unit of n horses holds the first four;
 - every other kind: the same sorted tuple.
 A unit earns only the first kind, in the catalogue's order, that it matches.
@@ -274,6 +275,8 @@ def short_shares(result: OfficialResult) -> dict[Payable, Fraction]:
     Two: the pair, in any order (Quarté+ art. 86-9 e; a Tiercé or Quarté+ paid on a
     pair of its three classified, 68 a, 86-9 e, is a result of two, `reallocations`).
     Three: the three, in any order, one masse (86-9 e, 95-9 3 b), published BONUS3.
+    A Quarté+ nobody won is paid on such results of three, then two, of its first four
+    (86-9 d, `reallocations`).
     Four (Quinté+, 95-9 3 a): the four, in any order (BONUS4, the Quinté+, Bonus 4 and
     Bonus 4 sur 5 masses together), and the first three as the Bonus 3 (its own masse;
     equal parts per set of three in a dead heat, as its usual rule).
@@ -303,6 +306,20 @@ def _short(bet_type: BetType, result: OfficialResult,
     if bet_type.short_pairs and official is not None and official.classified == 3:
         least = 2
     return True if least is not None and result.classified >= least else None
+
+
+def _set_steps(result: OfficialResult, sets: Sequence[Sequence[int]]) -> list[OfficialResult]:
+    """A result per set of places (0 first), in turn, each of the horses at those places
+    only: a short arrival, paid in any order (`short_shares`). A set a dead heat leaves
+    undecided ends the list (refund, as for the other reallocations in a dead heat)."""
+    steps = []
+    for places in sets:
+        horses = _decided(result.arrival, places)
+        if horses is None:
+            break
+        kept = (tuple(h for h in place if h in horses) for place in result.arrival)
+        steps.append(replace(result, arrival=tuple(p for p in kept if p)))
+    return steps
 
 
 def _decided(arrival: Sequence[Sequence[int]], places: Sequence[int]) -> Combo | None:
@@ -376,23 +393,21 @@ def reallocations(bet_type: BetType, result: OfficialResult) -> list[OfficialRes
     places read, the règlement has a rule per case (art. 48 2 B); only "refund" is
     modelled there: no reallocation. With only three horses classified, the Tiercé and
     the Quarté+ are paid on pairs instead (`BetType.short_pairs`, art. 68 a, 86-9 e).
+    The Quarté+ with its four places classified is paid on sets of three, then pairs, in
+    any order (`BetType.unbacked_sets`, art. 86-9 d).
     """
     if not bet_type.reallocate_unbacked:
         return []
     arrival = result.arrival
     if bet_type.short_pairs and bet_type.pays == PayRule.TQQ and result.classified == 3:
         # Three horses classified and nobody paid: the pairs, in turn (Tiercé art. 68 a,
-        # Quarté+ 86-9 e), each a result of its two horses; a pair a dead heat leaves
-        # undecided ends the list (refund, as above).
-        steps = []
-        for places in bet_type.short_pairs:
-            pair = _decided(arrival, places)
-            if pair is None:
-                break
-            kept = (tuple(h for h in place if h in pair) for place in arrival)
-            steps.append(replace(result, arrival=tuple(p for p in kept if p)))
-        return steps
+        # Quarté+ 86-9 e).
+        return _set_steps(result, bet_type.short_pairs)
     depth = bet_type.places or bet_type.horses
+    if bet_type.unbacked_sets and result.classified >= depth:
+        # Quarté+, nobody on the quarté nor the trio (86-9 d): 1-2-4, 1-3-4, 2-3-4, then
+        # 1-2, 1-3, 2-3, each paid in any order with the whole masse.
+        return _set_steps(result, bet_type.unbacked_sets)
     if len(arrival) <= depth or any(len(place) > 1 for place in arrival[:depth + 1]):
         return []
     order = tuple(place[0] for place in arrival)

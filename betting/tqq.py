@@ -26,14 +26,18 @@ normal arrival; two when two horses dead-heat first in a Tiercé, ...).
   masse, and the ratio is then not applied (63.3, 86-5 I.3, 95-5 I.3).
 - Bonuses: their share of the masse over their stakes; in a dead heat, stakes
   reserved and equal parts per combination of placed horses. The Quarté+ bonus
-  is at most a quarter of the désordre (86-7); the Quinté+ Bonus 4 sur 5 at most
-  the désordre, and never below the Bonus 3 (masses pooled when not).
+  is at most a quarter of each désordre (86-7); the Quinté+ Bonus 4 sur 5 at most
+  each désordre (95-7 d), with one set of first horses (a dead heat for the last
+  place pools every désordre combination), and never below the Bonus 3 (masses
+  pooled when not).
+- Quinté+: a Bonus 4 below the minimum and at most a Bonus 3 makes every bonus
+  equal (95-5 II.1 b, III b, IV.4).
 - A bonus whose rapport is below the minimum is paid it, and what its masse lacks
   is taken from the main masse; the bonus limits do not apply then (86-5 II.3,
   95-5 II.3, IV.3).
-- Short arrivals, fewer horses classified than a unit names (86-9 e, 95-9 3, 68 a):
-  the units holding the horses classified (or a pair of them) share the masse in any
-  order (payable.short_shares, `_short_ratios`).
+- Short arrivals, fewer horses classified than a unit names (86-9 e, 95-9 3, 68 a),
+  and the Quarté+ sets of three then pairs when nobody won (86-9 d): the units holding
+  the horses paid share the masse in any order (payable.short_shares, `_short_ratios`).
 - Tiercé units with non-runners (art. 62 I, 65): the race's Simple or Couplé
   gagnant dividend, at most the Tiercé's base rapport, at least the minimum,
   paid out of the Tiercé masse before its split (specials.py).
@@ -49,6 +53,7 @@ from .catalogue import BONUS3, BONUS4, DESORDRE, NP, ORDRE, BetType
 from .dividends import cascade, per_euro_cents
 from .payable import SHORT_KINDS, Payables, np_target
 from .rates import Rates
+from .results import resolutions
 from .specials import special_ratios
 
 if TYPE_CHECKING:
@@ -125,6 +130,9 @@ def _ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
     bonus_masse = {k: masse * share[k] for k in bonuses}
     for kind in bonuses:
         _bonus(kind, shares, bonus_masse[kind], weighted, out)
+    # Quinté+: a Bonus 4 below the minimum and not above the Bonus 3: equal bonuses
+    # (95-5 II.1 b, III b, IV.4).
+    equal = _equal_bonuses(bonuses, bonus_masse, staked, out, minimum, grid)
     # A bonus below the minimum is paid it out of the main masse (86-5 II.3, 95-5 II.3).
     charged = _charge_minimum(bonuses, bonus_masse, staked, weighted, out, minimum,
                               grid) if main_won else None
@@ -133,8 +141,10 @@ def _ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
         ordre_part = share[ORDRE] / main_share if main_share else Fraction(1, 2)
         main_d = _main(rules, shares, masse * main_share - (charged or 0), weighted,
                        ordre_part, minimum, out)
-    if charged is None:  # the bonus limits do not apply then (86-5 II.3 b, 95-5 II.3 c)
-        _bonus_limits(rules, bonuses, bonus_masse, staked, main_d, weighted, out)
+    # The bonus limits do not apply after either (86-5 II.3 b, 95-5 II.1 c, II.3 c, III c).
+    if charged is None and not equal:
+        _bonus_limits(rules, bonuses, bonus_masse, staked, main_d, weighted, out,
+                      _one_top(bt, pay))
     for p, (target, times) in targets.items():
         # "deux fois le rapport bonus": the multiple of the bonus as it is paid, rounded
         out[p] = times * Fraction(per_euro_cents(out[target], grid), 100)
@@ -228,9 +238,10 @@ def _charge_minimum(bonuses: list[str], masses: dict[str, Fraction],
     quarté est obtenue en défalquant de la masse à partager totale le montant des
     paiements à 1,10 des mises bonus"; Quinté+ 95-5 II.3 a, III, IV.3 a likewise, from
     the Quinté+ masse and that bonus's. Per payable combination, its stakes counting
-    the units with non-runners paid a multiple of it. The Quinté+ Bonus 4 below the
-    Bonus 3 is pooled with it first (95-5 II.1 b, II.3 b: then the masses and stakes
-    are the pooled ones). None when no bonus is below the minimum.
+    the units with non-runners paid a multiple of it. Quinté+ bonuses made equal
+    (`_equal_bonuses`) are charged on their pooled masses and stakes (95-5 II.3 b);
+    otherwise the Bonus 4 below the Bonus 3 is pooled with it first (our floor). None
+    when no bonus is below the minimum.
     """
     trial, pooled_masses = dict(out), dict(masses)
     if all(len([p for p in won if p[0] == k]) == 1 for k in bonuses if k != BONUS4):
@@ -247,6 +258,42 @@ def _charge_minimum(bonuses: list[str], masses: dict[str, Fraction],
     return deficit
 
 
+def _equal_bonuses(bonuses: list[str], masses: dict[str, Fraction],
+                   staked: Mapping[str, int], out: dict[Payable, Fraction],
+                   minimum_cents: int, grid: int) -> bool:
+    """Quinté+: a Bonus 4 (sur 5) whose net rapport is below the minimum and at most a
+    Bonus 3's (one of them, in a dead heat): every bonus gets one rapport, their masses
+    pooled over their stakes. True when applied.
+
+    95-5 II.1 b: "si le rapport Bonus 4 est inférieur à 1,10 EUR et, simultanément,
+    inférieur ou égal aux rapports Bonus 4 sur 5 et Bonus 3 ou à l'un des deux rapports
+    seulement, les calculs de répartition sont faits en sorte que les rapports nets Bonus
+    4, Bonus 4 sur 5 et Bonus 3 payés aux parieurs soient égaux"; III b the same for the
+    Bonus 4 sur 5 and "l'un des rapports Bonus 3 s'il y en a plusieurs"; IV.4. Here the
+    Bonus 4 and Bonus 4 sur 5 are one kind (BONUS4). Article 95-7 does not apply then
+    (II.1 c, III c); the minimum is charged on the pooled masses and stakes (II.3 b).
+    """
+    if BONUS4 not in bonuses or BONUS3 not in bonuses:
+        return False
+    r4 = per_euro_cents(_kind_ratio(BONUS4, out), grid)
+    r3 = max(per_euro_cents(r, grid) for (k, _), r in out.items() if k == BONUS3)
+    if r4 >= minimum_cents or r4 > r3:
+        return False
+    pooled = (masses[BONUS4] + masses[BONUS3]) / (staked[BONUS4] + staked[BONUS3])
+    for kind in (BONUS4, BONUS3):
+        _set_kind(kind, pooled, out)
+        masses[kind] = pooled * staked[kind]
+    return True
+
+
+def _one_top(bt: BetType, pay: Payables) -> bool:
+    """Does the arrival give one combination of the first `horses - 1` horses: the three
+    of the Quarté+'s trio (86-7), the four of the Quinté+'s Bonus 4 (95-7)?"""
+    depth = bt.horses - 1
+    orders = resolutions(pay.result.arrival, depth)
+    return len({frozenset(o) for o in orders}) == 1 and len(orders[0]) == depth
+
+
 def _bonus_floor(bonuses: list[str], masses: dict[str, Fraction], staked: Mapping[str, int],
                  out: dict[Payable, Fraction]) -> None:
     """Quinté+: the Bonus 4 (sur 5) never below the Bonus 3, their masses pooled if so."""
@@ -260,27 +307,36 @@ def _bonus_floor(bonuses: list[str], masses: dict[str, Fraction], staked: Mappin
 
 def _bonus_limits(rules: Rules, bonuses: list[str], masses: dict[str, Fraction],
                   staked: Mapping[str, int], main_d: dict, won: Mapping[Payable, int],
-                  out: dict[Payable, Fraction]) -> None:
-    """Quarté+ bonus <= désordre / 4 (86-7); Quinté+ Bonus 4 <= désordre (95-7) and
+                  out: dict[Payable, Fraction], one_top: bool) -> None:
+    """Quarté+ trio <= désordre / 4 (86-7); Quinté+ Bonus 4 <= désordre (95-7 d) and
     Bonus 4 >= Bonus 3 (our floor: the operator's 1.5 of 95-7 is not in its data).
 
-    Applied in a normal arrival (one combination, one bonus combination each); the
-    dead-heat variants of these limits are not modelled.
+    The désordre limit holds when the arrival gives one combination of the first three
+    (Quarté+) or four (Quinté+) horses (`one_top`), however many désordre combinations
+    a dead heat for the last place pays: the bonus is at most 1/k of each of them. When
+    it is not, the désordre masses and the bonus masse are pooled over the stakes of the
+    most backed désordre combination times k times the number of désordre combinations,
+    plus the bonus stakes: that is the bonus; the most backed combination is paid k times
+    it, and each other one its own masse, those stakes times k times the bonus, over its
+    stakes (86-7 al. 2-6; 95-7 d with k = 1). With a dead heat among those first horses
+    the text sets no limit, and none is applied.
     """
     top = BONUS4 if BONUS4 in bonuses else (BONUS3 if BONUS3 in bonuses else None)
-    single = len(main_d) == 1 and all(
-        len([p for p in won if p[0] == k]) == 1 for k in bonuses if k != BONUS4)
-    if top is None or not single or rules.bonus_vs_desordre is None:
+    if top is None or not main_d or rules.bonus_vs_desordre is None:
         return
-    (combo, (m_d, s_d, r_d)), = main_d.items()
+    single = all(len([p for p in won if p[0] == k]) == 1 for k in bonuses if k != BONUS4)
     k = rules.bonus_vs_desordre
     r_b = _kind_ratio(top, out)
-    if r_b is not None and k * r_b > r_d:
-        pooled = (m_d + masses[top]) / (k * s_d + staked[top])
-        _set_kind(DESORDRE, k * pooled, out)
+    if one_top and single and k * r_b > min(r_d for (_, _, r_d) in main_d.values()):
+        most = max(s_d for (_, s_d, _) in main_d.values())
+        pooled = (sum(m_d for (m_d, _, _) in main_d.values()) + masses[top]) \
+            / (k * most * len(main_d) + staked[top])
+        for combo, (_, s_d, _) in main_d.items():
+            out[(DESORDRE, combo)] = k * most * pooled / s_d
         _set_kind(top, pooled, out)
         masses[top] = pooled * staked[top]
-    _bonus_floor(bonuses, masses, staked, out)
+    if single:
+        _bonus_floor(bonuses, masses, staked, out)
 
 
 def _short_ratios(bt: BetType, pay: Payables, masse: int, won: Mapping[Payable, int],
