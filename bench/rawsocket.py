@@ -28,10 +28,6 @@ class Refused(Exception):
     """The server answered the namespace connect with an error (`44`)."""
 
 
-class Busy(Exception):
-    """The server answered the upgrade 503: too many handshakes at once; try again."""
-
-
 class Lost(Exception):
     """The socket closed before the ack came."""
 
@@ -71,8 +67,7 @@ class WebSocket(asyncio.Protocol):
             status = bytes(self.buf[:self.buf.find(b"\r\n")])
             del self.buf[:end + 4]
             if not status.startswith(b"HTTP/1.1 101"):
-                text = status.decode(errors="replace")
-                self.upgraded.set_exception(Busy(text) if " 503 " in text + " " else Refused(text))
+                self.upgraded.set_exception(Refused(status.decode(errors="replace")))
                 self.transport.close()
                 return
             self.upgraded.set_result(None)

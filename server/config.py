@@ -40,7 +40,6 @@ class ServerConfig:
     enrol_window_s: float = 600.0  # …within this many seconds
     rates: str | None = None  # JSON file overriding the deduction rates
     metrics_token: str | None = None  # bearer token of /metrics; none: no /metrics
-    max_handshakes: int = 500  # terminal handshakes one process works on at once
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> ServerConfig:
@@ -57,7 +56,6 @@ class ServerConfig:
             "ENROL_WINDOW_S": lambda name, value: _seconds(name, value, zero_ok=False),
             "RATES": _optional_text,
             "METRICS_TOKEN": _token,
-            "MAX_HANDSHAKES": lambda name, value: _whole(name, value, 1),
         }
         given = {key.lower(): check(f"{PREFIX}_{key}", values[key])
                  for key, check in checks.items() if key in values}

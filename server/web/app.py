@@ -19,7 +19,6 @@ from guichet.web_security import install as install_web_security
 
 from ..services import races
 from . import metrics
-from .admission import Admission
 from .admin import install as install_admin
 from .api import bp as api_bp
 from ..config import load as load_config
@@ -85,10 +84,6 @@ def create_app(config: dict | None = None) -> Flask:
     namespace.odds.rates = app.extensions["guichet.rates"]  # the deduction in force
     app.extensions["guichet.odds"] = namespace.odds
     socketio.on_namespace(namespace)
-    # A bounded number of terminal handshakes at once, the rest answered 503 at
-    # once: a reconnect storm must not starve every handshake (server/web/admission.py).
-    app.wsgi_app = Admission(app.wsgi_app, settings.max_handshakes,
-                             on_refused=lambda: metrics.of(socketio).handshake_refused())
     app.register_blueprint(api_bp)
     install_admin(app, store)  # the back office under /admin (server/web/admin.py)
     metrics.install(app)  # /metrics when GUICHET_METRICS_TOKEN is set (server/web/metrics.py)

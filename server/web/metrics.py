@@ -103,10 +103,6 @@ class Metrics:
         self.pushes = Counter("guichet_pushes", "Events pushed to terminals, by event (one "
                               "per emit, whatever the number of recipients).", ["event"],
                               registry=r)
-        self.handshakes_refused = Counter(
-            "guichet_handshakes_refused", "Terminal handshakes answered 503 because this "
-            "process was already working on its bound of them (server/web/admission.py).",
-            registry=r)
         self.watch = Gauge("guichet_watch_owner", "1 while this process holds the watch "
                            "lease (closes pools, pushes changes).",
                            multiprocess_mode="livesum", registry=r)
@@ -158,9 +154,6 @@ class Metrics:
 
     def push_sent(self, event: str) -> None:
         self.pushes.labels(_label(event)).inc()
-
-    def handshake_refused(self) -> None:
-        self.handshakes_refused.inc()
 
     def watch_owner(self, is_owner: bool) -> None:
         self.watch.set(1 if is_owner else 0)

@@ -38,7 +38,6 @@ from ..services.bet_writer import BetWriter
 from ..services.connections import ConnectionWriter
 from ..services.ledger import OfflineRule
 from ..services.odds import OddsBoard
-from .admission import release as release_handshake
 from .blocking import runner_for
 from ..services.throttle import FailureThrottle
 from . import metrics
@@ -176,13 +175,6 @@ class TerminalNamespace(Namespace):
         # Any failure here must refuse the connection itself: Flask-SocketIO
         # would take a TypeError for a handler without `auth` and call again.
         sid = request.sid
-        try:
-            self._connect(sid, auth)
-        finally:
-            release_handshake(request.environ)  # decided: the next handshake may start
-
-    def _connect(self, sid: str, auth) -> None:
-        terminal_id = None
         try:
             with self.store.unit_of_work(read_only=True) as uow:
                 terminal_id = check_connect_auth(

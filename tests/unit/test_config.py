@@ -38,16 +38,13 @@ def test_defaults_are_the_documented_ones(env, tmp_path):
     assert (settings.offline_margin_s, settings.offline_ceiling_cents) == (300, 20_000)
     assert (settings.enrol_failures, settings.enrol_window_s) == (10, 600.0)
     assert settings.auto_close_interval_s == 1.0 and settings.rates is None
-    assert settings.max_handshakes == 500
 
 
 def test_environment_numbers_are_read_as_numbers(env):
     env.setenv("GUICHET_OFFLINE_MARGIN_S", "5400")
     env.setenv("GUICHET_OFFLINE_CEILING_CENTS", "100000")
     env.setenv("GUICHET_MESSAGE_QUEUE_CHANNEL", "guichet-test-1")
-    env.setenv("GUICHET_MAX_HANDSHAKES", "250")
     settings = _load()
-    assert settings.max_handshakes == 250
     assert (settings.offline_margin_s, settings.offline_ceiling_cents) == (5400, 100_000)
     assert settings.message_queue_channel == "guichet-test-1"
 
@@ -73,7 +70,6 @@ def test_digits_in_a_text_setting_stay_its_text(env):
     ("GUICHET_OFFLINE_CEILING_CENTS", "-1", "GUICHET_OFFLINE_CEILING_CENTS: expected a whole number >= 0"),
     ("GUICHET_OFFLINE_CEILING_CENTS", "true", "GUICHET_OFFLINE_CEILING_CENTS: expected a whole"),
     ("GUICHET_ENROL_FAILURES", "0", "GUICHET_ENROL_FAILURES: expected a whole number >= 1"),
-    ("GUICHET_MAX_HANDSHAKES", "0", "GUICHET_MAX_HANDSHAKES: expected a whole number >= 1"),
     ("GUICHET_ENROL_WINDOW_S", "0", "GUICHET_ENROL_WINDOW_S: expected a number of seconds > 0"),
     ("GUICHET_AUTO_CLOSE_INTERVAL_S", "-2", "GUICHET_AUTO_CLOSE_INTERVAL_S: expected a number of seconds >= 0"),
     ("GUICHET_MESSAGE_QUEUE", "amqp://x", "GUICHET_MESSAGE_QUEUE: expected a redis:// or rediss:// URL"),
