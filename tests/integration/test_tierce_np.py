@@ -5,71 +5,15 @@ art. 62 I c, 65 a), settled from the Couplé gagnant pool of the same race."""
 from __future__ import annotations
 
 import uuid as uuidlib
-from datetime import timedelta
 
 import pytest
 
-from betting.protocol import NAMESPACE
-from guichet.clock import utcnow
-from server.services import fleet, races
-from server.services.programme_import import parse_programme
-from server.web.app import create_app
-from tests.server_store import committed
-
-from .socket_client import in_process_client
-
-
-def programme(day: str, post_time: str) -> dict:
-    """One race of ten runners with a Couplé gagnant and a Tiercé, 1 € base stakes."""
-    return {"format": "guichet-programme", "version": 1, "date": day, "meetings": [
-        {"number": 1, "venue": "VINCENNES", "races": [
-            {"number": 1, "name": "PRIX DU RAPPORT SPÉCIAL", "post_time": post_time,
-             "runners": [{"number": n, "name": f"CHEVAL {n}"} for n in range(1, 11)],
-             "bet_types": [{"bet_type": "COUPLE_GAGNANT", "base_stake_cents": 100},
-                           {"bet_type": "TIERCE", "base_stake_cents": 100}]}]}]}
-
-
-class World:
-    def __init__(self, db_url: str) -> None:
-        self.app = create_app({"DB": db_url, "AUTO_CLOSE_INTERVAL_S": 0})
-        self.store = self.app.extensions["guichet.store"]
-        now = utcnow()
-        post = (now + timedelta(hours=1)).replace(microsecond=0)
-        self.race = f"{now.date().isoformat()}/R1C1"
-        with committed(self.store) as db:
-            races.import_races(db, parse_programme(programme(
-                now.date().isoformat(), post.isoformat().replace("+00:00", "Z"))))
-            code = fleet.create_enrolment_code(db, "Bar A", now)["code"]
-            got = fleet.enrol(db, code, now)
-            self.terminal = (got["terminal_id"], bytes.fromhex(got["key"]))
-            self.token = fleet.create_admin_token(db, now)
-        self.http = self.app.test_client()
-        self.seq = 0
-
-    def client(self):
-        return in_process_client(self.app, *self.terminal)
-
-    def bet(self, bet_type: str, selections: list[int], stake: int) -> dict:
-        self.seq += 1
-        return {"uuid": str(uuidlib.uuid4()), "seq": self.seq,
-                "placed_at": utcnow().isoformat().replace("+00:00", "Z"),
-                "race": self.race, "bet_type": bet_type, "formula": "UNITAIRE",
-                "selections": selections, "bases": [], "unit_stake_cents": stake,
-                "total_cents": stake, "offline": False}
-
-    def admin(self, method: str, path: str, body: object = None):
-        answer = self.http.open(path, method=method, json=body,
-                                headers={"Authorization": f"Bearer {self.token}"})
-        return answer.status_code, answer.get_json()
-
-
-def ask(client, event: str, payload: object) -> dict:
-    return client.emit(event, payload, namespace=NAMESPACE, callback=True)
+from .settlement_world import World, ask
 
 
 @pytest.fixture
 def world(db_url):
-    return World(db_url)
+    return World(db_url, "PRIX DU RAPPORT SPÉCIAL", 10, {"COUPLE_GAGNANT": 100, "TIERCE": 100})
 
 
 def test_a_tierce_unit_with_a_non_runner_is_paid_the_couple_gagnant(world):
@@ -100,8 +44,7 @@ def test_a_tierce_unit_with_a_non_runner_is_paid_the_couple_gagnant(world):
 
     assert world.admin("POST", f"/api/races/{world.race}/non-runners",
                        {"non_runners": [9]})[0] == 200
-    with committed(world.store) as db:
-        races.close_race(db, world.race, utcnow())
+    world.close_race()
     status, div = world.admin("POST", f"/api/races/{world.race}/result",
                               {"arrival": [[1], [2], [3], [4]], "official": True})
     assert status == 200, div
