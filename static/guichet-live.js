@@ -2,7 +2,8 @@
  * Server-Sent Events; terminal_app/web/ui_live.py), never polled.
  *
  * - pool_state: the race button ([data-role="race"][data-race]) takes the state
- *   in data-state and a "fermée" mark; when the sale form of that race is open
+ *   in data-state and a "fermée" mark ("suspendue" for a race the central
+ *   suspended, which may open again); when the sale form of that race is open
  *   (form.race-card[data-race]) its buttons and fieldsets are disabled and the
  *   reason shows in [data-role="race-closed"].
  * - odds: the open form of that race shows each runner's probable odds in
@@ -57,14 +58,15 @@
     button.classList.toggle("race-closed", state !== "open");
     button.classList.toggle("race-open", state === "open");
     var mark = button.querySelector('[data-role="closed-mark"], .closed-mark');
-    var already = Array.prototype.some.call(button.querySelectorAll("em"), function (em) {
-      return em !== mark && em.textContent.trim() === "fermée";
-    });
-    if (state !== "open" && !mark && !already) {
+    // a suspended race may open again (the operator's choice before the off)
+    var word = state === "suspended" ? "suspendue" : "fermée";
+    if (state !== "open" && !mark) {
       mark = document.createElement("em");
       mark.dataset.role = "closed-mark";
-      mark.textContent = "fermée";
       button.appendChild(mark);
+    }
+    if (state !== "open" && mark.textContent !== word) {
+      mark.textContent = word;
     } else if (state === "open" && mark) {
       mark.remove();
     }

@@ -81,8 +81,14 @@ def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+SUSPENDED_REASON = "Paris suspendus par le central : ils reprendront s'il rouvre la course"
+
+
 def _pool_state(s, race_id: str, state: str, cause: str | None) -> str:
-    reason = closed_reason(s, race_id, cause) if state != "open" else ""
+    if state == "suspended":  # before the off, by the operator: may open again
+        reason = SUSPENDED_REASON
+    else:
+        reason = closed_reason(s, race_id, cause) if state != "open" else ""
     return _event("pool_state", {"race": race_id, "state": state, "reason": reason})
 
 

@@ -105,3 +105,31 @@ def test_official_dividends_appear_on_the_race_s_screen(page, terminal, server, 
     expect(results.locator("[data-role='dividends']").filter(has_text="Simple gagnant")
            ).to_contain_text("4,30 €")
     page.screenshot(path=str(screens / "live-results.png"))
+
+
+def test_a_suspended_race_says_so_and_sells_again_once_reopened(page, terminal, server,
+                                                                 programme):
+    race = race_of(programme, 2, 3)  # a race no other test closes
+    form = open_race(page, terminal, race)
+    button = page.locator(f"[data-role='race'][data-race='{race}']")
+    expect(button).to_have_attribute("data-state", "open")
+
+    status, _ = server.api("POST", f"/api/races/{race}/suspend", {"reason": "incident"})
+    assert status == 200
+    note = form.locator("[data-role='race-closed']")
+    expect(note).to_be_visible(timeout=1000)
+    expect(note).to_contain_text("Paris suspendus par le central")
+    expect(form.locator("[data-role='validate']")).to_be_disabled()
+    expect(button).to_have_attribute("data-state", "suspended")
+    expect(button).to_contain_text("suspendue")
+    expect(button).not_to_contain_text("fermée")
+    page.reload()  # drawn by the server: the same words
+    expect(page.locator(f"[data-role='race'][data-race='{race}']")).to_contain_text("suspendue")
+    page.locator(f"[data-role='race'][data-race='{race}']").click()
+    expect(form.locator("[data-role='race-closed']")).to_contain_text("suspendus")
+
+    status, _ = server.api("POST", f"/api/races/{race}/reopen")
+    assert status == 200
+    expect(form.locator("[data-role='validate']")).to_be_enabled(timeout=1000)
+    expect(button).to_have_attribute("data-state", "open")
+    expect(button).not_to_contain_text("suspendue")
