@@ -166,5 +166,6 @@ def test_the_sale_screen_carries_the_hooks_of_the_page_scripts(ui):
         assert hook in form, hook
     assert "(heure de Paris)" in form
     closed_form = ui.get("/ui/race?race=" + CLOSED, base_url=HERE).get_data(as_text=True)
-    assert '<fieldset class="sale-fields" disabled>' in closed_form
+    # drawn shut, and marked so that a reopening (a suspended race) opens it again
+    assert '<fieldset class="sale-fields" disabled data-live-disabled="1">' in closed_form
     assert "Paris fermés sur cette course." in closed_form
