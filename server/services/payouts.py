@@ -121,7 +121,12 @@ def inquire(uow: UnitOfWork, code: object) -> dict:
     status, amount = value(uow, bet, code)
     answer = {"ticket": code, "status": status, "amount_cents": amount,
               "race": bet.race_id, "bet_type": bet.bet_type,
-              "total_cents": bet.total_cents}
+              "total_cents": bet.total_cents,
+              # the bet as sold, so that a counter other than the one that sold it can
+              # show the customer what the ticket plays (the code is the holder's proof)
+              "formula": bet.formula, "selections": list(bet.selections),
+              "bases": list(bet.bases), "complement": bet.complement,
+              "unit_stake_cents": bet.unit_stake_cents}
     if status in MESSAGES:
         answer["message"] = MESSAGES[status]
     return answer

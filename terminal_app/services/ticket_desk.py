@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from betting.catalogue import FORMULA_LABELS
 from betting.errors import TICKET_REFUSALS, InvalidTicketCode, TicketRefusal
 from betting.money import format_euros
 from betting.states import OpResult, OutboxState, TicketValue
@@ -25,6 +26,7 @@ from ..adapters.outbox import Outbox
 from .scans import MAX_RAW
 from ..adapters.sync import ServerUnavailable
 from .clerks import Clerks
+from .wording import formula_label, horses_text
 
 REQUEST_TIMEOUT_S = 8.0
 # -- manager approval (docs/operations.md, "The till") --------------------------------
@@ -101,6 +103,27 @@ def _cents(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
+def _horses(value: object) -> list[int]:
+    """Horse numbers from the central's answer, as shown on the card: a list of at most
+    20 numbers from 1 to 99, else nothing (the card then shows race and type only)."""
+    if not isinstance(value, list) or len(value) > 20:
+        return []
+    ok = all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 99 for n in value)
+    return list(value) if ok else []
+
+
+def _played(ack: dict) -> dict:
+    """What the ticket plays, as the central holds it (any terminal's ticket)."""
+    formula = ack.get("formula") if ack.get("formula") in FORMULA_LABELS else None
+    selections, bases = _horses(ack.get("selections")), _horses(ack.get("bases"))
+    complement = ack.get("complement")
+    return {"formula": formula, "formula_label": formula_label(formula) if formula else "",
+            "selections": selections, "horses_text": horses_text(selections),
+            "bases": bases, "bases_text": horses_text(bases),
+            "complement": complement if _horses([complement]) else None,
+            "unit_stake_cents": _cents(ack.get("unit_stake_cents")) or None}
+
+
 class TicketDesk:
     """Inquire, pay and cancel tickets through the server, each asked once and journalled."""
 
@@ -148,6 +171,7 @@ class TicketDesk:
                 "can_cancel": status == TicketValue.PENDING,
                 "race": ack.get("race"), "bet_type": ack.get("bet_type"),
                 "total_cents": ack.get("total_cents"),
+                **_played(ack),
                 "local_bet": self._outbox.uuid_for_ticket(code)}
 
     def pay(self, text: object, approval: Approval | None = None) -> dict:

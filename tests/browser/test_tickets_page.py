@@ -154,3 +154,26 @@ def test_recent_list_refreshes_when_a_ticket_is_cancelled_from_the_counter(page,
     card.locator("[data-role='confirm-cancel']").click()
     expect(card.locator(".message.ok")).to_contain_text("Pari annulé", timeout=10000)
     expect(recent.locator(".state")).to_have_text("annulé")          # without a reload
+
+
+def test_a_ticket_sold_at_another_counter_shows_what_it_plays(page, term, workdir, server,
+                                                               race):
+    other = start_device_terminal(workdir, server, "ticketsother", printer="sim:")
+    try:
+        status, sold = other.api("POST", "/api/bets", {
+            "race": race, "bet_type": "COUPLE_ORDRE", "formula": "UNITAIRE",
+            "selections": [8, 5], "bases": [], "unit_stake_cents": 200})
+        assert status == 201 and sold["status"] == "accepted", sold
+    finally:
+        other.proc.stop()
+    page.goto(term.url + "/")
+    entry = page.locator("form.ticket-entry")
+    entry.locator("input[name='code']").fill(sold["ticket"])
+    entry.get_by_role("button", name="Vérifier").click()
+    card = page.locator("#ticket-panel .ticket-box")
+    expect(card).to_have_attribute("data-ticket", sold["ticket"], timeout=10000)
+    played = card.locator("[data-role='ticket-bet-central']")
+    expect(played.locator("[data-role='horses']")).to_have_text("8 - 5")  # in the order sold
+    expect(played).to_contain_text("Couplé ordre unitaire")
+    expect(played).to_contain_text("2,00 €")
+    expect(card.locator("[data-role='ticket-bet']")).to_have_count(0)  # not sold here
