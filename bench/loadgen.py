@@ -50,6 +50,9 @@ from terminal_app.adapters.sync import BACKOFF_MAX_S, BACKOFF_MIN_S  # noqa: E40
 
 HANDSHAKES_AT_ONCE = 64  # per process: a ramp, not a SYN flood on the listen backlog
 ACK_TIMEOUT_S = 30.0
+# storm: a reconnect gives up as the terminal does (terminal_app/adapters/sync.py connects
+# with wait_timeout=5, and python-engineio's request timeout is 5 s)
+RECONNECT_TIMEOUT_S = 5.0
 DRAIN_S = 10.0  # open mode: how long answers to bets scheduled in the window are awaited
 DURABLE = {"accepted", "duplicate"}  # a resent bet is answered `duplicate`, same ticket
 
@@ -188,7 +191,7 @@ async def storm_one(link: Link, race: str, seq0: int, held: int, batch: int, tal
     while acked < held and wall() < deadline:
         if link.ws is None:
             try:
-                await link.connect()
+                await link.connect(timeout=RECONNECT_TIMEOUT_S)
                 back = back or wall()
                 backoff = min(BACKOFF_MIN_S, backoff_max)
             except (OSError, asyncio.TimeoutError, Lost, Refused) as exc:
