@@ -107,7 +107,10 @@
     raceButtons(race).forEach(function (b) { markButton(b, known.state); });
     raceForms(race).forEach(function (form) {
       if (known.state === "open") {
-        if (form.dataset.liveClosed === "1") { reopenForm(form); }
+        // closed here, or drawn shut (suspended) before this page heard it reopen
+        if (form.dataset.liveClosed === "1" || (form.dataset.state || "open") !== "open") {
+          reopenForm(form);
+        }
       } else {
         closeForm(form, known.reason);
       }

@@ -92,6 +92,14 @@ class Live:
         with self._changed:
             return self._states.get(race)
 
+    def state_of(self, race: str, stored: str) -> str:
+        """The race's pool state as last pushed, else `stored` (the cached
+        programme's, which the sync thread writes after this): the screen draws
+        and streams one same state."""
+        with self._changed:
+            pushed = self._states.get(race)
+        return pushed[0] if pushed else stored
+
     def results(self, race: str) -> dict | None:
         with self._changed:
             return self._results.get(race)

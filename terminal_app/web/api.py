@@ -62,8 +62,10 @@ def status():
 @bp.get("/races")
 @local_auth
 def races():
-    return jsonify(ok=True, races=[{**race.to_dict(), "state": state}
-                                   for race, state in services().store.programme.races()])
+    s = services()
+    return jsonify(ok=True, races=[{**race.to_dict(),
+                                    "state": s.link.live.state_of(race.race_id, state)}
+                                   for race, state in s.store.programme.races()])
 
 
 @bp.post("/bets")

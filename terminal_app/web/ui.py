@@ -76,7 +76,8 @@ def index():
     if not s.store.settings.enrolled:
         return redirect(url_for("ui.setup"))
     return render_template("terminal/index.html", status=s.status(),
-                           races=_picker(s.store.programme.races()),
+                           races=_picker([(race, s.link.live.state_of(race.race_id, state))
+                                          for race, state in s.store.programme.races()]),
                            recent=s.store.outbox.recent(8), held=s.printer.held())
 
 
@@ -105,6 +106,7 @@ def race_fragment():
         return render_template("terminal/_message.html", kind="error",
                                message="Course inconnue : actualisez la liste des courses."), 404
     race, state = cached
+    state = services().link.live.state_of(race_id, state)
     return render_template("terminal/_race.html", race=race, state=state, bet_types=BET_TYPES,
                            formulas=FORMULAS, formula_labels=FORMULA_LABELS,
                            quick_keys=QUICK_KEYS, shape_of=shape_of)

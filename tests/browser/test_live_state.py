@@ -133,3 +133,36 @@ def test_a_suspended_race_says_so_and_sells_again_once_reopened(page, terminal, 
     expect(form.locator("[data-role='validate']")).to_be_enabled(timeout=1000)
     expect(button).to_have_attribute("data-state", "open")
     expect(button).not_to_contain_text("suspendue")
+
+
+def _terminal_says(terminal, race, state):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        races = terminal.api("GET", "/api/races")[1]["races"]
+        if any(r["race"] == race and r["state"] == state for r in races):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the terminal never said {race} is {state}")
+
+
+def test_a_form_drawn_suspended_opens_even_if_the_page_hears_of_it_only_once_reopened(
+        page, terminal, server, programme):
+    """The page's event stream may connect after the race opened again (a busy
+    machine): it then never hears 'suspended', only 'open', and the form the terminal
+    drew shut must still open."""
+    race = race_of(programme, 2, 4)  # a race no other test closes
+    status, _ = server.api("POST", f"/api/races/{race}/suspend", {"reason": "incident"})
+    assert status == 200
+    _terminal_says(terminal, race, "suspended")
+    page.route("**/ui/events", lambda route: route.abort())  # the stream is late
+    form = open_race(page, terminal, race)
+    validate = form.locator("[data-role='validate']")
+    expect(validate).to_be_disabled()
+    expect(form.locator("[data-role='race-closed']")).to_contain_text("suspendus")
+
+    status, _ = server.api("POST", f"/api/races/{race}/reopen")
+    assert status == 200
+    _terminal_says(terminal, race, "open")
+    page.unroute("**/ui/events")  # the stream connects: its first word is 'open'
+    expect(validate).to_be_enabled(timeout=10000)
+    expect(form.locator("[data-role='race-closed']")).to_be_hidden()

@@ -169,3 +169,19 @@ def test_the_sale_screen_carries_the_hooks_of_the_page_scripts(ui):
     # drawn shut, and marked so that a reopening (a suspended race) opens it again
     assert '<fieldset class="sale-fields" disabled data-live-disabled="1">' in closed_form
     assert "Paris fermés sur cette course." in closed_form
+
+
+def test_the_screen_draws_a_race_as_last_pushed_before_the_cache_has_it(ui, app):
+    """The push reaches the screen's stream at once and the cached programme a
+    moment later: the race list, the form and the local API already say what the
+    stream says, so a page never holds two states of one race."""
+    live = app.extensions["guichet.terminal"].link.live
+    live.set_pool_state(RACE, "suspended", None)
+    form = ui.get("/ui/race?race=" + RACE, base_url=HERE).get_data(as_text=True)
+    assert f'data-race="{RACE}" data-state="suspended"' in form
+    assert '<fieldset class="sale-fields" disabled data-live-disabled="1">' in form
+    index = ui.get("/", base_url=HERE).get_data(as_text=True)
+    button = re.search(r'<button[^>]*data-race="' + re.escape(RACE) + r'"[^>]*>', index).group(0)
+    assert 'data-state="suspended"' in button
+    listed = ui.get("/api/races", base_url=HERE).get_json()["races"]
+    assert [r["state"] for r in listed if r["race"] == RACE] == ["suspended"]
