@@ -49,6 +49,9 @@ class BetRequest:
     # replaces a horse of the bet withdrawn after the sale. Free: it changes
     # neither the units nor the price.
     complement: int | None = None
+    # A Report+ (betting/reports.py): its legs, the first one being `race` and
+    # `selections`. Empty for every other bet type.
+    legs: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,19 @@ def make_request(data: dict) -> BetRequest:
         bases=_int_list(data.get("bases"), "bases"),
         unit_stake_cents=stake,
         complement=_complement(data.get("complement")),
+        legs=_legs(data["bet_type"], data.get("legs")),
     )
+
+
+def _legs(bet_type: str, value: object) -> tuple:
+    """A Report+'s legs (betting/reports.py); none on any other bet type."""
+    from .reports import REPORT_PLUS, parse_legs
+
+    if bet_type == REPORT_PLUS:
+        return parse_legs(value)
+    if value not in (None, [], ()):
+        raise ProtocolError("Champ legs réservé au Report+.")
+    return ()
 
 
 def _complement(value: object) -> int | None:

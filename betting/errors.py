@@ -107,6 +107,13 @@ class InvalidTicketCode(BettingError):
     default_message = "Code de ticket invalide : vérifiez la saisie."
 
 
+class BadChain(BettingError):
+    """A Report+ whose legs do not make a chain (betting/reports.py)."""
+
+    code = "bad_chain"
+    default_message = "Report+ invalide."
+
+
 class ProtocolError(BettingError):
     """A message that does not follow the schema (never a user's mistake)."""
 
