@@ -22,8 +22,15 @@ CHAMP_REDUIT = "CHAMP_REDUIT"
 COMBINE_SIMPLIFIE = "COMBINE_SIMPLIFIE"
 CHAMP_TOTAL_SIMPLIFIE = "CHAMP_TOTAL_SIMPLIFIE"
 CHAMP_REDUIT_SIMPLIFIE = "CHAMP_REDUIT_SIMPLIFIE"
+# Multi and Mini Multi "combiné en n": every set of n of the horses named, each set one
+# Multi en n unit (a combiné of 7 horses en 5 is C(7, 5) = 21 units en 5).
+COMBINE_EN_5 = "COMBINE_EN_5"
+COMBINE_EN_6 = "COMBINE_EN_6"
+COMBINE_EN_7 = "COMBINE_EN_7"
+_COMBINE_EN = {COMBINE_EN_5: 5, COMBINE_EN_6: 6, COMBINE_EN_7: 7}
 FORMULAS = (UNITAIRE, COMBINE, CHAMP_TOTAL, CHAMP_REDUIT,
-            COMBINE_SIMPLIFIE, CHAMP_TOTAL_SIMPLIFIE, CHAMP_REDUIT_SIMPLIFIE)
+            COMBINE_SIMPLIFIE, CHAMP_TOTAL_SIMPLIFIE, CHAMP_REDUIT_SIMPLIFIE,
+            COMBINE_EN_5, COMBINE_EN_6, COMBINE_EN_7)
 
 # Each simplified formula and the formula of the same shape played in every order.
 _EVERY_ORDER_OF = {COMBINE_SIMPLIFIE: COMBINE, CHAMP_TOTAL_SIMPLIFIE: CHAMP_TOTAL,
@@ -37,12 +44,14 @@ FORMULA_LABELS = {
     COMBINE_SIMPLIFIE: "combiné simplifié",
     CHAMP_TOTAL_SIMPLIFIE: "champ total simplifié",
     CHAMP_REDUIT_SIMPLIFIE: "champ réduit simplifié",
+    COMBINE_EN_5: "combiné en 5", COMBINE_EN_6: "combiné en 6", COMBINE_EN_7: "combiné en 7",
 }
 
-_ALL = frozenset(FORMULAS) - SIMPLIFIED_FORMULAS  # every formula played in every order
+# every formula played in every order
+_ALL = frozenset(FORMULAS) - SIMPLIFIED_FORMULAS - frozenset(_COMBINE_EN)
 # Couplé ordre (art. 45), Tiercé (66), Quarté+ (86-8), Quinté+ (95-8): every formula,
 # simplified ones too
-_WITH_SIMPLIFIED = frozenset(FORMULAS)
+_WITH_SIMPLIFIED = frozenset(FORMULAS) - frozenset(_COMBINE_EN)
 _UNIT_ONLY = frozenset({UNITAIRE})
 
 
@@ -53,7 +62,14 @@ def is_simplified(formula: str) -> bool:
 
 def shape_of(formula: str) -> str:
     """The formula's shape, simplified or not: UNITAIRE, COMBINE, CHAMP_TOTAL or CHAMP_REDUIT."""
+    if formula in _COMBINE_EN:
+        return COMBINE
     return _EVERY_ORDER_OF.get(formula, formula)
+
+
+def combined_size(formula: str) -> int | None:
+    """The n of a Multi "combiné en n", else None (a combiné of `horses`)."""
+    return _COMBINE_EN.get(formula)
 
 
 def is_champ_total(formula: str) -> bool:
@@ -243,10 +259,12 @@ BET_TYPES: dict[str, BetType] = {
                 (ORDRE, DESORDRE, BONUS4, BONUS3, NP), _T, void_below_starters=5,
                 np_refund_from=3,
                 champ_refunded_without_bases=True, short_arrival_from=3),
-        BetType("MULTI", "Multi", 4, False, _ALL, 300, 14, _multi_kinds(7), _S,
+        BetType("MULTI", "Multi", 4, False, _ALL | {COMBINE_EN_5, COMBINE_EN_6, COMBINE_EN_7},
+                300, 14, _multi_kinds(7), _S,
                 max_selections=7, void_below_starters=8, reallocate_unbacked=True,
                 max_base_stakes_per_unit=200),
-        BetType("MINI_MULTI", "Mini Multi", 4, False, _ALL, 300, 10, _multi_kinds(6), _S,
+        BetType("MINI_MULTI", "Mini Multi", 4, False, _ALL | {COMBINE_EN_5, COMBINE_EN_6},
+                300, 10, _multi_kinds(6), _S,
                 max_selections=6, max_runners=13, void_below_starters=4),
         BetType("SUPER_QUATRE", "Super 4", 4, True, _ALL, 100, 7, (ORDRE,), _O,
                 max_runners=9, void_below_starters=4, reallocate_unbacked=True),

@@ -13,7 +13,9 @@ Conventions for the fields of a bet:
   horses) and is paid the MULTI_EN_5 dividend.
 - COMBINE: `selections` holds more horses than one combination needs; every
   subset (every arrangement when order counts) is played. For Multi and Mini
-  Multi the subsets are of 4 horses ("en 4").
+  Multi the subsets are of 4 horses ("en 4"); COMBINE_EN_5, _6, _7 (Multi, and
+  Mini Multi up to 6) play every subset of 5, 6 or 7 horses, each one Multi en n
+  unit: 7 horses en 5 are C(7, 5) = 21 units, each paid the MULTI_EN_5 dividend.
 - CHAMP_TOTAL: `bases` holds the base horses, completed by every other
   running horse of the race; `selections` is empty.
 - CHAMP_REDUIT: `bases` holds the base horses, completed by the horses in
@@ -52,7 +54,8 @@ from math import comb, factorial, perm
 from typing import Iterator, Sequence
 
 from .catalogue import (
-    CHAMP_TOTAL, COMBINE, UNITAIRE, BetType, check_formula, is_simplified, shape_of,
+    CHAMP_TOTAL, COMBINE, UNITAIRE, BetType, check_formula, combined_size, is_simplified,
+    shape_of,
 )
 from .errors import DuplicateRunner, MissingBase, WrongSelectionCount
 
@@ -77,9 +80,13 @@ def check_shape(
                 f"Le {bet_type.label} unitaire se joue avec {want} {horses}."
             )
     elif shape == COMBINE:
+        size = combined_size(formula)
+        if size is not None:  # Multi combiné en n: more than n horses
+            k = size
         if bases or len(selections) <= k:
+            en = f" en {size}" if size else ""
             raise WrongSelectionCount(
-                f"Le {bet_type.label} combiné demande plus de {k} chevaux."
+                f"Le {bet_type.label} combiné{en} demande plus de {k} chevaux."
             )
     else:
         if not bases:
@@ -115,6 +122,7 @@ def count_combinations(
         return 1
     if shape == COMBINE:
         n = len(selections)
+        k = combined_size(formula) or k
         return perm(n, k) if bet_type.ordered and not simplified else comb(n, k)
     m = len(_partners(formula, selections, bases, running))
     if simplified:  # bases in their places, the partners in every order after them
@@ -135,6 +143,7 @@ def expand(
         yield tuple(selections) if bet_type.ordered else tuple(sorted(selections))
         return
     if shape == COMBINE:
+        k = combined_size(formula) or k
         if simplified:  # combinations() keeps the stated order within each set
             yield from combinations(selections, k)
         elif bet_type.ordered:

@@ -89,3 +89,35 @@ def test_multi_nobody_on_the_first_four_pays_one_two_three_five():
     pool = settle_pool("MULTI", {(1, 2, 4, 5): 300, (6, 7, 8, 9): 2_700}, arrival, NO_DEDUCTION)
     assert divs(pool) == {("MULTI_EN_4", (1, 2, 4, 5)): 1_000}
     assert pool.reallocated_arrival == ((1,), (2,), (4,), (5,), (6,))
+
+
+def test_multi_combine_en_5_is_every_set_of_five_each_an_en_5_unit():
+    # 6 horses "en 5": C(6, 5) = 6 units en 5 at 3 € = 18 €; two of them hold the first
+    # four (1,2,3,4 with 8, and with 9). Other stakes: 42 € en 4 on (5,6,7,8).
+    # Pool 60 €, no deduction. In en-4 units the winners weigh 2 × 3 € / 5 = 1,20 €:
+    # en 4 = 60 / 1,20 = 50,00 for 1 €, en 5 = 50 / 5 = 10,00 for 1 €.
+    # Each winning unit: 3 € × 10 = 30 €, the ticket 60 €: the whole pool.
+    bt = get_bet_type("MULTI")
+    units = list(expand(bt, "COMBINE_EN_5", [1, 2, 3, 4, 8, 9], [], range(1, 17)))
+    assert len(units) == 6 and all(len(u) == 5 for u in units)
+    pool = settle_pool("MULTI", {u: 300 for u in units} | {(5, 6, 7, 8): 4_200},
+                       ARRIVAL, NO_DEDUCTION)
+    assert divs(pool) == {("MULTI_EN_5", (1, 2, 3, 4)): 1_000}
+    assert bet_payout(pool, units, 300).amount_cents == 6_000
+
+
+def test_combine_en_n_is_sold_only_where_the_unit_size_exists():
+    from betting.combinations import count_combinations
+    from betting.errors import FormulaNotAllowed, WrongSelectionCount
+    import pytest
+
+    multi, mini = get_bet_type("MULTI"), get_bet_type("MINI_MULTI")
+    # 8 horses en 7: C(8, 7) = 8 units; en 6: C(8, 6) = 28
+    assert count_combinations(multi, "COMBINE_EN_7", list(range(1, 9)), [], []) == 8
+    assert count_combinations(mini, "COMBINE_EN_6", list(range(1, 9)), [], []) == 28
+    with pytest.raises(WrongSelectionCount, match="combiné en 6 demande plus de 6"):
+        count_combinations(multi, "COMBINE_EN_6", list(range(1, 7)), [], [])
+    with pytest.raises(FormulaNotAllowed):
+        count_combinations(mini, "COMBINE_EN_7", list(range(1, 9)), [], [])
+    with pytest.raises(FormulaNotAllowed):
+        count_combinations(get_bet_type("TRIO"), "COMBINE_EN_5", list(range(1, 7)), [], [])

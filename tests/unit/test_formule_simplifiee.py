@@ -36,10 +36,13 @@ def units(code, formula, selections=(), bases=(), running=RUNNING):
 
 def test_new_formulas_are_appended_and_named_by_their_shape():
     assert FORMULAS[:4] == ("UNITAIRE", COMBINE, CHAMP_TOTAL, CHAMP_REDUIT)
-    assert FORMULAS[4:] == SIMPLIFIED
+    assert FORMULAS[4:7] == SIMPLIFIED
+    # then the Multi's "combiné en n", combinés of their own unit size
+    assert FORMULAS[7:] == ("COMBINE_EN_5", "COMBINE_EN_6", "COMBINE_EN_7")
     assert SIMPLIFIED_FORMULAS == set(SIMPLIFIED)
     assert [shape_of(f) for f in SIMPLIFIED] == [COMBINE, CHAMP_TOTAL, CHAMP_REDUIT]
-    assert [is_simplified(f) for f in FORMULAS] == [False] * 4 + [True] * 3
+    assert [shape_of(f) for f in FORMULAS[7:]] == [COMBINE] * 3
+    assert [is_simplified(f) for f in FORMULAS] == [False] * 4 + [True] * 3 + [False] * 3
     assert [f for f in FORMULAS if is_champ_total(f)] == [CHAMP_TOTAL, CHAMP_TOTAL_SIMPLIFIE]
 
 
