@@ -1,15 +1,15 @@
 """Report+: the "pari par reports", Simple bets over several races of one meeting,
 the return of each leg carried into the next (arrêté du 13 septembre 1985, titre II,
-chapitre II, art. 30 to 33; betting/RULES.md, "Report+").
+chapitre II, art. 30 to 33, art. 30 as rewritten in 2016; betting/RULES.md,
+"Report+").
 
 A chain is sold once: its ticket costs the stake of the first leg. Each leg is a
 Simple gagnant or placé unitaire on one horse of one race, priced in that race's
 Simple pool like any other stake of it. When a leg's race is official its return
 (the Simple's dividend for that stake, the stake itself for a non-runner or a race
-not run) is split by the bettor's choice for that leg: carried into the next leg
-(all of it, half of it rounded up to the minimum stake, or up to a maximum), the
-rest kept, owed to the bettor whatever the next legs do (art. 30). A leg whose
-horse is not paid ends the chain.
+not run) is split by the bettor's choice for that leg: all of it, three quarters,
+half or a quarter carried into the next leg, the rest kept, owed to the bettor
+whatever the next legs do. A leg whose horse is not paid ends the chain.
 
 Pure: the server (server/services/chains.py) stores the legs and their outcomes,
 funds the next leg and values the ticket; the terminal prices a sale with the same
@@ -43,8 +43,12 @@ MAX_STAKE_BASES = 1000
 
 KINDS = {"GAGNANT": "SIMPLE_GAGNANT", "PLACE": "SIMPLE_PLACE"}
 KIND_LABELS = {"GAGNANT": "gagnant", "PLACE": "placé"}
-ALL, HALF = "ALL", "HALF"
-MAX_CARRY_CENTS = 10**10
+# The share of a leg's return carried into the next leg (art. 30, 2016 wording:
+# "la totalité, les trois quarts, la moitié ou le quart").
+ALL, THREE_QUARTERS, HALF, QUARTER = "ALL", "THREE_QUARTERS", "HALF", "QUARTER"
+CARRY_SHARES = {ALL: (1, 1), THREE_QUARTERS: (3, 4), HALF: (1, 2), QUARTER: (1, 4)}
+CARRY_LABELS = {ALL: "tout", THREE_QUARTERS: "les trois quarts", HALF: "la moitié",
+                QUARTER: "le quart"}
 MAX_RACE_ID = 40
 
 
@@ -64,7 +68,7 @@ class Leg:
     race: str
     horse: int
     kind: str  # "GAGNANT" or "PLACE"
-    carry: str | int = ALL  # ALL, HALF, or the most carried, in cents
+    carry: str = ALL  # a key of CARRY_SHARES
 
     @property
     def simple_bet_type(self) -> str:
@@ -79,11 +83,7 @@ class Leg:
 
     def carry_text(self) -> str:
         """The bettor's choice in French, as the ticket says it."""
-        if self.carry == ALL:
-            return "tout"
-        if self.carry == HALF:
-            return "la moitié"
-        return f"au plus {format_euros(int(self.carry))}"
+        return CARRY_LABELS[self.carry]
 
 
 def _leg(item: object, index: int) -> Leg:
@@ -101,9 +101,9 @@ def _leg(item: object, index: int) -> Leg:
         raise ProtocolError(f"{where} : gagnant ou placé attendu.")
     if carry is None:
         carry = ALL
-    if isinstance(carry, bool) or not (carry in (ALL, HALF) or (
-            isinstance(carry, int) and 1 <= carry <= MAX_CARRY_CENTS)):
-        raise ProtocolError(f"{where} : report invalide (tout, la moitié ou un montant).")
+    if not isinstance(carry, str) or carry not in CARRY_SHARES:
+        raise ProtocolError(f"{where} : report invalide (tout, les trois quarts, la moitié "
+                            "ou le quart).")
     return Leg(race, horse, kind, carry)
 
 
@@ -166,10 +166,6 @@ def price_chain(req, legs: tuple[Leg, ...], races: Mapping[str, Race]):
         raise StakeTooHigh(f"Au Report+, la mise est au plus {MAX_STAKE_BASES} fois la mise "
                            f"minimum, soit {format_euros(MAX_STAKE_BASES * base)} "
                            "(règlement, art. 30).")
-    for leg in legs[:-1]:
-        if isinstance(leg.carry, int) and leg.carry < base:
-            raise BadChain(f"Un report se fait d'au moins {format_euros(base)}, "
-                           "la mise minimum.")
     return PricedBet(req, base, 1, stake)
 
 
@@ -177,30 +173,35 @@ def price_chain(req, legs: tuple[Leg, ...], races: Mapping[str, Race]):
 class LegOutcome:
     stake_cents: int
     return_cents: int  # what the leg's Simple gave for the stake: 0 when not paid
-    carried_cents: int  # the next leg's stake
+    carried_cents: int  # the next leg's stake: 0 ends the chain
     kept_cents: int  # owed to the bettor whatever comes next
     void: bool  # a non-runner, a race not run: the stake came back as it was
+    breakage_cents: int = 0  # the fraction of a cent the split leaves: the operator's
 
     def to_dict(self) -> dict:
         return {"stake_cents": self.stake_cents, "return_cents": self.return_cents,
                 "carried_cents": self.carried_cents, "kept_cents": self.kept_cents,
-                "void": self.void}
+                "void": self.void, "breakage_cents": self.breakage_cents}
 
 
-def carried(return_cents: int, carry: str | int, base_cents: int) -> int:
-    """What the bettor's choice carries of a leg's return (art. 30): all of it; half,
-    rounded up to a multiple of the minimum stake (never more than the return); or
-    at most a stated sum. Never more than 1,000 minimum stakes."""
+def split(return_cents: int, carry: str, base_cents: int) -> tuple[int, int]:
+    """(carried, kept) of a leg's return (art. 30, 2016 wording). The share not
+    carried is rounded to the nearest cent (half a cent up) and kept; the share
+    carried is rounded down to the cent, and what the two roundings leave (a cent at
+    most) goes to the operator ("les millièmes … sont affectés au produit brut"). A
+    carried share below the minimum stake is not carried: it is kept. Never more
+    than 1,000 minimum stakes carried: the rest is kept."""
     if return_cents <= 0:
-        return 0
-    if carry == ALL:
-        amount = return_cents
-    elif carry == HALF:
-        half = -(-return_cents // 2)  # a half cent is carried
-        amount = min(return_cents, -(-half // base_cents) * base_cents)
-    else:
-        amount = min(return_cents, int(carry))
-    return min(amount, MAX_STAKE_BASES * base_cents)
+        return 0, 0
+    num, den = CARRY_SHARES[carry]
+    carried = return_cents * num // den
+    kept = (2 * return_cents * (den - num) + den) // (2 * den)
+    if carried < base_cents:
+        return 0, return_cents
+    cap = MAX_STAKE_BASES * base_cents
+    if carried > cap:
+        kept, carried = kept + carried - cap, cap
+    return carried, kept
 
 
 def run_leg(stake_cents: int, leg: Leg, return_cents: int, void: bool, base_cents: int,
@@ -208,16 +209,18 @@ def run_leg(stake_cents: int, leg: Leg, return_cents: int, void: bool, base_cent
     """One leg settled: its return split between the next leg and the bettor."""
     if return_cents < 0 or stake_cents <= 0:
         raise ValueError("a leg has a positive stake and a return of at least nothing")
-    amount = 0 if last else carried(return_cents, leg.carry, base_cents)
-    return LegOutcome(stake_cents, return_cents, amount, return_cents - amount, void)
+    carried, kept = (0, return_cents) if last else split(return_cents, leg.carry, base_cents)
+    return LegOutcome(stake_cents, return_cents, carried, kept, void,
+                      return_cents - carried - kept)
 
 
 def chain_state(legs: tuple[Leg, ...], outcomes: list[LegOutcome]) -> ChainState:
-    """Lost at the first leg that returned nothing; alive while a leg is to run;
-    refunded when every leg came back void; else won."""
+    """Lost at the first leg that returned nothing; alive while a leg is to run with
+    a stake; refunded when every leg run came back void; else won (a chain also ends
+    won when a leg carries nothing: its share was below the minimum stake)."""
     if any(o.return_cents == 0 for o in outcomes):
         return ChainState.LOST
-    if len(outcomes) < len(legs):
+    if len(outcomes) < len(legs) and (not outcomes or outcomes[-1].carried_cents > 0):
         return ChainState.ALIVE
     if all(o.void for o in outcomes):
         return ChainState.REFUNDED

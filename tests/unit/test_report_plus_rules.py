@@ -1,5 +1,6 @@
-"""Report+ (pari par reports, art. 30 to 33): what a sale must be, and how one leg's
-return is split between the next leg and the bettor. Amounts worked by hand."""
+"""Report+ (pari par reports, art. 30 to 33, art. 30 in its 2016 wording): what a sale
+must be, and how one leg's return is split between the next leg and the bettor.
+Amounts worked by hand."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -21,14 +22,16 @@ from betting.programme import Offer, Race, Runner
 from betting.reports import (
     ALL,
     HALF,
+    QUARTER,
+    THREE_QUARTERS,
     ChainState,
     Leg,
-    carried,
     chain_state,
     chain_value,
     parse_legs,
     price_chain,
     run_leg,
+    split,
 )
 
 POST = datetime(2026, 11, 30, 13, 0, tzinfo=timezone.utc)
@@ -70,7 +73,6 @@ def test_a_chain_costs_its_first_stake_once():
     ([leg(1), leg(4)], BetTypeNotOffered, r"Report\+ n'est pas proposé"),
     ([leg(1), leg(5, horse=6)], RunnerNotDeclared, "non-partant"),
     ([leg(1), leg(2, horse=11)], RunnerNotDeclared, "ne court pas"),
-    ([leg(1, carry=50), leg(2)], BadChain, "au moins 1,00 €"),
 ])
 def test_what_is_not_a_chain_is_said_in_french(legs, error, words):
     with pytest.raises(error, match=words):
@@ -91,7 +93,8 @@ def test_the_first_stake_is_bounded_by_article_30(stake, error):
     None, [], [leg(1)], [leg(n) for n in range(1, 8)],                 # 2 to 6 legs
     [leg(1), {"race": "2026-11-30/R1C2", "horse": True, "kind": "GAGNANT"}],
     [leg(1), leg(2, kind="COUPLE")], [leg(1, carry="TIERS"), leg(2)],
-    [leg(1, carry=0), leg(2)], [leg(1), {"race": "x" * 41, "horse": 1, "kind": "PLACE"}],
+    [leg(1, carry=500), leg(2)],  # the 1985 "au plus N €" is gone from the 2016 text
+    [leg(1), {"race": "x" * 41, "horse": 1, "kind": "PLACE"}],
 ])
 def test_malformed_legs_are_refused_before_any_price(legs):
     with pytest.raises(ProtocolError):
@@ -120,23 +123,23 @@ def test_all_is_carried_by_default():
     assert (out.carried_cents, out.kept_cents) == (860, 0)
 
 
-def test_half_is_rounded_up_to_the_minimum_stake():
-    # 8,60 € back: half is 4,30 €, rounded up to 5,00 €, the bettor keeps 3,60 €
-    out = run_leg(200, Leg("r", 7, "GAGNANT", HALF), 860, False, 100, last=False)
-    assert (out.carried_cents, out.kept_cents) == (500, 360)
-    # 1,50 € back (a placé at 1,50 for 1 €): half 0,75 → 1,00 € carried, 0,50 € kept
-    assert carried(150, HALF, 100) == 100
-    # 1,05 € back: half 0,53 → 1,00 €, never more than what came back
-    assert carried(105, HALF, 100) == 100
-    assert carried(80, HALF, 100) == 80
+def test_a_share_is_carried_rounded_down_and_the_rest_kept_rounded_to_the_nearest_cent():
+    # 8,61 € back. Half: 4,305 carried → 4,30 €; 4,305 kept → 4,31 € (nearest, half up).
+    assert split(861, HALF, 100) == (430, 431)
+    # Three quarters: 6,4575 → 6,45 € carried; 2,1525 → 2,15 € kept; 0,01 € to the
+    # operator (the "millièmes" of art. 30).
+    out = run_leg(200, Leg("r", 7, "GAGNANT", THREE_QUARTERS), 861, False, 100, last=False)
+    assert (out.carried_cents, out.kept_cents, out.breakage_cents) == (645, 215, 1)
+    # A quarter: 2,1525 → 2,15 € carried; 6,4575 → 6,46 € kept
+    assert split(861, QUARTER, 100) == (215, 646)
 
 
-def test_a_stated_maximum_is_carried_at_most():
-    # 25,00 € back, at most 10,00 € carried: 15,00 € kept
-    out = run_leg(500, Leg("r", 7, "GAGNANT", 1000), 2500, False, 100, last=False)
-    assert (out.carried_cents, out.kept_cents) == (1000, 1500)
-    # less back than the maximum: all of it goes on
-    assert carried(700, 1000, 100) == 700
+def test_a_share_below_the_minimum_stake_is_kept_not_carried():
+    # 3,00 € back, a quarter is 0,75 €: below the 1 € minimum stake, all 3,00 € kept
+    assert split(300, QUARTER, 100) == (0, 300)
+    legs = (Leg("a", 7, "GAGNANT", QUARTER), Leg("b", 2, "PLACE"))
+    out = run_leg(200, legs[0], 300, False, 100, last=False)
+    assert chain_state(legs, [out]) == ChainState.WON and chain_value([out]) == 300
 
 
 def test_no_carry_above_a_thousand_minimum_stakes():
@@ -156,21 +159,24 @@ LEGS = (Leg("a", 7, "GAGNANT", HALF), Leg("b", 2, "PLACE"), Leg("c", 4, "GAGNANT
 
 
 def test_a_chain_won_pays_what_was_kept_and_the_last_return():
-    # 2 € → 8,60 € (4,30): 5,00 € on, 3,60 € kept; 5,00 € placé at 1,80 → 9,00 € all on;
-    # 9,00 € at 3,10 → 27,90 €. Owed: 3,60 + 27,90 = 31,50 €.
+    # 2 € at 4,30 → 8,60 €: half on (4,30 €), half kept (4,30 €); 4,30 € placé at
+    # 2,10 → 9,03 €, all on; 9,03 € at 3,10 → 27,993 → 27,99 € (the pool rounds it down).
+    # Owed: 4,30 + 27,99 = 32,29 €.
     first = run_leg(200, LEGS[0], 860, False, 100, last=False)
-    second = run_leg(first.carried_cents, LEGS[1], 900, False, 100, last=False)
-    third = run_leg(second.carried_cents, LEGS[2], 2790, False, 100, last=True)
+    second = run_leg(first.carried_cents, LEGS[1], 903, False, 100, last=False)
+    third = run_leg(second.carried_cents, LEGS[2], 2799, False, 100, last=True)
     assert chain_state(LEGS, [first]) == ChainState.ALIVE
     assert chain_state(LEGS, [first, second, third]) == ChainState.WON
-    assert chain_value([first, second, third]) == 3150
+    assert (first.carried_cents, first.kept_cents) == (430, 430)
+    assert (second.carried_cents, third.kept_cents) == (903, 2799)
+    assert chain_value([first, second, third]) == 3229
 
 
 def test_a_chain_lost_later_still_owes_what_was_kept():
-    first = run_leg(200, LEGS[0], 860, False, 100, last=False)  # 3,60 € kept
-    second = run_leg(500, LEGS[1], 0, False, 100, last=False)   # the placé lost
+    first = run_leg(200, LEGS[0], 860, False, 100, last=False)  # 4,30 € kept
+    second = run_leg(430, LEGS[1], 0, False, 100, last=False)   # the placé lost
     assert chain_state(LEGS, [first, second]) == ChainState.LOST
-    assert chain_value([first, second]) == 360
+    assert chain_value([first, second]) == 430
 
 
 def test_a_non_runner_leg_goes_on_at_the_same_stake_and_all_void_is_a_refund():
@@ -179,7 +185,7 @@ def test_a_non_runner_leg_goes_on_at_the_same_stake_and_all_void_is_a_refund():
     for i, item in enumerate(LEGS):
         outcomes.append(run_leg(stake, item, stake, True, 100, last=i == 2))
         stake = outcomes[-1].carried_cents
-    # HALF of 2 € is 1 €: 1 € kept at the first leg, 1 € goes on and comes back
+    # half of 2 € is 1 €: 1 € kept at the first leg, 1 € goes on and comes back
     assert [o.carried_cents for o in outcomes] == [100, 100, 0]
     assert chain_value(outcomes) == 200
     assert chain_state(LEGS, outcomes) == ChainState.REFUNDED
