@@ -99,9 +99,23 @@ def create_app(config: dict | None = None) -> Flask:
         return redirect(url_for("admin.home"))
 
     if settings.auto_close_interval_s:
+        # what is already published when the process starts: the first pass pushes
+        # whatever comes after, even in the moment before it runs
         socketio.start_background_task(_watch, socketio, store, namespace,
-                                       settings.auto_close_interval_s, _process_name())
+                                       settings.auto_close_interval_s, _process_name(),
+                                       _known_changes(store))
     return app
+
+
+def _known_changes(store: Store) -> tuple:
+    """(programme version, result marks) in the store now, or (None, None) when it
+    does not answer (the first pass that reaches it reads them instead)."""
+    try:
+        with store.unit_of_work(read_only=True) as uow:
+            return races.current_version(uow), uow.results.marks()
+    except Exception as exc:
+        log.warning("watch: the store did not answer at start: %s", exc)
+        return None, None
 
 
 def _refresh_own_terminals(socketio: SocketIO, store: Store) -> None:
@@ -135,7 +149,7 @@ def _owns_watch(store: Store, holder: str, interval: float) -> bool:
 
 
 def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
-           interval: float, holder: str) -> None:
+           interval: float, holder: str, known: tuple = (None, None)) -> None:
     """Close pools at the off by the server's clock, tell every terminal of
     changes made by any process sharing the store (`guichet admin …` included),
     and write the heartbeats received since the last pass.
@@ -148,8 +162,12 @@ def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
 
     Each step, and each race within a step, fails on its own: a race that
     cannot be read or pushed is logged and skipped, never stopping the others.
+
+    `known` is what was published when the process started: a result made
+    official between the start and the first pass is pushed by that pass (it
+    was taken for already pushed, and never pushed at all).
     """
-    version = seen = None
+    version, seen = known
     odds_due = 0.0
     while True:
         socketio.sleep(interval)
