@@ -9,10 +9,14 @@ pushes fill it again (the server sends the last odds to a terminal that
 connects); results received before a restart are not kept.
 
 Bounded: the last `KEEP_EVENTS` events, the results of `KEEP_RESULTS` races,
-at most `MAX_LISTENERS` event streams at once.
+at most `MAX_LISTENERS` event streams at once. A new stream past that takes the
+place of the oldest, which ends: a page reloaded leaves its old stream behind
+until a write to it fails, and the page the shopkeeper looks at now is the
+newest (an ended page that is still open reconnects and gets the state again).
 """
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
@@ -44,7 +48,9 @@ class Live:
         self._odds: dict[str, RaceOdds] = {}
         self._states: dict[str, tuple[str, str | None]] = {}  # race -> (state, cause)
         self._results: OrderedDict[str, dict] = OrderedDict()
-        self._listeners = threading.BoundedSemaphore(max_listeners)
+        self._max_listeners = max_listeners
+        self._listeners: OrderedDict[int, bool] = OrderedDict()  # token -> ended early
+        self._tokens = itertools.count(1)
         self.closed = False
 
     # -- written by the sync client ----------------------------------------
@@ -108,11 +114,14 @@ class Live:
         with self._changed:
             return list(self._results)
 
-    def wait(self, after: int, timeout: float) -> list[LiveEvent]:
-        """The events after `after`, waiting up to `timeout` seconds for one. Events
-        that fell out of the window are lost: the caller sends the state again."""
+    def wait(self, after: int, timeout: float, token: int | None = None) -> list[LiveEvent]:
+        """The events after `after`, waiting up to `timeout` seconds for one, or for
+        the stream `token` to be told to end. Events that fell out of the window are
+        lost: the caller sends the state again."""
         with self._changed:
-            self._changed.wait_for(lambda: self.closed or self._seq > after, timeout)
+            self._changed.wait_for(
+                lambda: self.closed or self._seq > after or self._listeners.get(token, False),
+                timeout)
             return [e for e in self._events if e.seq > after]
 
     def close(self) -> None:
@@ -122,9 +131,29 @@ class Live:
             self._changed.notify_all()
 
     # -- event streams --------------------------------------------------------
-    def try_listen(self) -> bool:
-        """Take one of the stream slots; False when all are taken."""
-        return self._listeners.acquire(blocking=False)
+    def listen(self) -> int:
+        """A stream's place: its token. With every place taken, the oldest stream
+        is told to end (`replaced`) and its place goes to this one."""
+        with self._changed:
+            live = [t for t, ended in self._listeners.items() if not ended]
+            if len(live) >= self._max_listeners:
+                self._listeners[live[0]] = True
+                self._changed.notify_all()
+            token = next(self._tokens)
+            self._listeners[token] = False
+            return token
 
-    def stop_listening(self) -> None:
-        self._listeners.release()
+    def replaced(self, token: int) -> bool:
+        """Was this stream told to end for a newer one?"""
+        with self._changed:
+            return self._listeners.get(token, True)
+
+    def stop_listening(self, token: int) -> None:
+        with self._changed:
+            self._listeners.pop(token, None)
+
+    @property
+    def listeners(self) -> int:
+        """Streams holding a place now."""
+        with self._changed:
+            return sum(1 for ended in self._listeners.values() if not ended)

@@ -3,7 +3,7 @@
 The UI listens on 127.0.0.1, but that does not keep other web pages out: a page
 served on 127.0.0.1 at another port is *same-site*, so the browser sends the
 SameSite=Strict session cookie with its form posts and fetches, and a DNS-rebinding
-page reaches the port under a name of its own. Three checks, before any view runs:
+page reaches the port under a name of its own. Four checks, before any view runs:
 
 1. `Host` (every request) must name this terminal: 127.0.0.1, localhost, [::1] or
    the configured `--host`, at the port it listens on; otherwise 400.
@@ -14,6 +14,11 @@ page reaches the port under a name of its own. Three checks, before any view run
    (`hx-headers` on <body>), plain forms in the `csrf_token` field, the page's own
    scripts from `<meta name="csrf-token">`. A request with `Authorization: Bearer
    <local token>` (`guichet terminal token`) needs none: no web page has that token.
+4. Any other page's fetch, event stream, image or frame (the browser says so in
+   `Sec-Fetch-Site`: `same-site` or `cross-site`) is refused, reads included: such a
+   page cannot read the answer anyway, but it could hold the terminal's threads and
+   its few live-stream places (`/ui/events`) and leave the sale screen deaf to a
+   race closing. A top-level navigation (a link, a bookmark) is let through.
 
 Every refusal changes nothing and tells the shopkeeper, in French, what to do.
 """
@@ -148,8 +153,25 @@ def check_csrf():
     return None
 
 
+FOREIGN_SITES = frozenset({"same-site", "cross-site"})
+
+
+def check_fetch_site():
+    """Another page's subresource request, even a read, is refused (point 4)."""
+    site = request.headers.get("Sec-Fetch-Site", "").strip().lower()
+    if site not in FOREIGN_SITES:
+        return None  # our own pages, a typed address, or no browser at all
+    if request.headers.get("Sec-Fetch-Mode") == "navigate" \
+            and request.headers.get("Sec-Fetch-Dest", "document") == "document" \
+            and request.method not in STATE_CHANGING:
+        return None  # a link followed to the terminal: it opens as if typed
+    return _refuse(403, "foreign_origin",
+                   "Requête refusée : elle ne vient pas d'une page de ce terminal.",
+                   f"Sec-Fetch-Site {site!r} ({request.headers.get('Sec-Fetch-Dest', '?')})")
+
+
 def install(app: Flask, host: str, port: int) -> None:
-    """Register the three checks first among the app's hooks, so they run before any
+    """Register the four checks first among the app's hooks, so they run before any
     view, blueprint guard or body parsing."""
     app.config.update(
         WTF_CSRF_CHECK_DEFAULT=False,  # checked by check_csrf, which lets bearer calls by
@@ -158,4 +180,5 @@ def install(app: Flask, host: str, port: int) -> None:
     csrf.init_app(app)
     app.extensions["guichet.listen"] = (host, port)
     app.extensions["guichet.own_addresses"] = own_addresses(host, port)
-    app.before_request_funcs.setdefault(None, [])[:0] = [check_host, check_origin, check_csrf]
+    app.before_request_funcs.setdefault(None, [])[:0] = [check_host, check_fetch_site,
+                                                          check_origin, check_csrf]

@@ -13,10 +13,12 @@ keep-alive comment every 15 s. Events:
   connect and with each keep-alive), for the countdowns to the off.
 
 Each stream holds one of the server's threads: at most `MAX_LISTENERS`
-(adapters/live.py) at once; one more is answered at once with a `retry`
-and closed, and its browser tries again later. A stream ends when writing to
-a closed browser fails, after `STREAM_S` (the browser reconnects and gets the
-state again), or when the terminal stops.
+(adapters/live.py) at once; one more takes the place of the oldest, which
+ends (a reloaded page's old stream lingers until a write to it fails). A
+stream ends when writing to a closed browser fails, after `STREAM_S` (the
+browser reconnects and gets the state again), when a newer stream takes its
+place, or when the terminal stops. Only this terminal's own pages may open
+one (web/guard.py refuses other pages' requests).
 """
 from __future__ import annotations
 
@@ -38,7 +40,6 @@ bp.before_request(guard_ui_session)
 
 KEEPALIVE_S = 15.0
 STREAM_S = 300.0
-BUSY_RETRY_MS = 5000
 
 REASONS = {
     "off": "Départ donné : paris fermés",
@@ -137,15 +138,12 @@ def _news(s, event, live) -> str | None:
 def events():
     s = services()  # the stream runs after the view returns: no app context then
     live = s.link.live
-    if not live.try_listen():
-        # every slot taken (other tabs): the browser's EventSource tries again later
-        return Response(f"retry: {BUSY_RETRY_MS}\n: busy\n\n", mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache"})
+    token = live.listen()
     try:
         after = live.last_seq
         first = _snapshot(s, live)
     except Exception:
-        live.stop_listening()
+        live.stop_listening(token)
         raise
 
     def stream():
@@ -154,7 +152,10 @@ def events():
         yield from first
         deadline = time.monotonic() + STREAM_S
         while not live.closed and time.monotonic() < deadline:
-            news = live.wait(after, min(KEEPALIVE_S, max(0.0, deadline - time.monotonic())))
+            news = live.wait(after, min(KEEPALIVE_S, max(0.0, deadline - time.monotonic())),
+                             token)
+            if live.replaced(token):
+                return  # a newer page took this place
             if not news:
                 yield ": keep-alive\n\n"  # a closed browser fails this write
                 yield _clock(s)
@@ -173,7 +174,7 @@ def events():
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     # The server closes the response however the stream ends (browser gone, time
     # up, terminal stopping), even before its first write: the slot is given back.
-    response.call_on_close(live.stop_listening)
+    response.call_on_close(lambda: live.stop_listening(token))
     return response
 
 

@@ -286,23 +286,49 @@ def test_the_screen_gets_pushes_in_french(terminal_app):
     assert live.odds("2026-07-07/R1C2") is None  # a closed race is no longer priced
 
 
-def test_event_streams_are_bounded_and_a_closed_one_frees_its_place(terminal_app):
+def test_event_streams_are_bounded_and_the_newest_takes_the_oldest_s_place(terminal_app):
+    """A reloaded page leaves its old stream behind until a write to it fails: a new
+    page past the bound must not be left deaf, so it takes the oldest place."""
     from terminal_app.adapters.live import MAX_LISTENERS
 
+    live = live_of(terminal_app)
     client = terminal_app.test_client()
     streams = [open_stream(client) for _ in range(MAX_LISTENERS)]
     for stream in streams:
         stream.next_event()  # each started
-    # one more: told to come back later, at once, holding no thread
-    busy = client.get("/ui/events", base_url=TERMINAL_BASE)
-    assert busy.status_code == 200 and busy.text.startswith("retry: 5000")
-    assert "event:" not in busy.text
-    streams.pop().close()  # a browser went away
-    again = open_stream(client)
-    assert again.next_event()[0] == "clock"
-    again.close()
-    for stream in streams:
+    assert live.listeners == MAX_LISTENERS
+    newest = open_stream(client)
+    assert newest.next_event()[0] == "clock"  # served at once, with the whole state
+    assert live.listeners == MAX_LISTENERS
+    with pytest.raises(StopIteration):  # the oldest ends: its page, if open, reconnects
+        while True:
+            streams[0].next_event()
+    streams[0].close()
+    live.set_pool_state("2026-07-07/R1C2", "closed", "off")  # the others still hear
+    assert streams[1].until("pool_state", "2026-07-07/R1C2")["state"] == "closed"
+    assert newest.until("pool_state", "2026-07-07/R1C2")["state"] == "closed"
+    for stream in streams[1:] + [newest]:
         stream.close()
+    assert live.listeners == 0
+
+
+def test_another_page_cannot_hold_a_stream(terminal_app):
+    """A page of another site (another port of 127.0.0.1 is the same *site*) could
+    take every place and leave the sale screen deaf: the browser names it in
+    Sec-Fetch-Site, and the terminal refuses it before any place is taken."""
+    live = live_of(terminal_app)
+    client = terminal_app.test_client()
+    for site in ("same-site", "cross-site"):
+        answer = client.get("/ui/events", base_url=TERMINAL_BASE,
+                            headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "cors",
+                                     "Sec-Fetch-Dest": "empty"})
+        assert answer.status_code == 403, site
+        assert "une page de ce terminal" in answer.get_data(as_text=True)
+    assert live.listeners == 0
+    own = client.get("/ui/events", base_url=TERMINAL_BASE, buffered=False,
+                     headers={"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"})
+    assert own.status_code == 200 and live.listeners == 1
+    own.close()
 
 
 def test_stopping_the_terminal_ends_the_streams(terminal_app):
