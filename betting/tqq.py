@@ -201,6 +201,10 @@ def _ratio(rules: Rules, exact: int, whole: Fraction, s_o: int, s_d: int,
     floor = rules.floors.get(exact)
     if floor and r_o < floor * r_d:
         r_d = whole / (floor * s_o + s_d)
+        if r_d < minimum:
+            # the ratio would take the désordre below the minimum: 63.3 again, the
+            # minimum out of the ordre's masse
+            return (whole - minimum * s_d) / s_o, minimum
         return floor * r_d, r_d
     if rules.ceiling and exact == 1 and r_o > rules.ceiling * r_d:
         r_d = whole / (rules.ceiling * s_o + s_d)

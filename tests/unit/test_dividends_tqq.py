@@ -235,3 +235,21 @@ def test_quinte_units_with_non_runners_are_paid_multiples_of_the_bonuses():
                           ("NP", (1, 2, 3, 7)): 520}
     assert bet_payout(pool, [(1, 2, 7, 8, 9)], 100).amount_cents == 0  # lost, not refunded
     assert pool.payout_cents + pool.breakage_cents == 10_000
+
+
+def test_a_ratio_that_would_take_the_desordre_below_the_minimum_pays_it_the_minimum():
+    # Quarté+, masse 1,10 €, no deduction: ordre 25 %, désordre 35 %, trio 40 %, one
+    # 0,10 € stake on each winner (1-3-5-2 arrival). Trio 0,44 € / 0,10 € = 4,40.
+    # Ordre 0,66 € x 25/60 / 0,10 € = 2,75 and désordre 3,85: below 8 x (86-6), so
+    # 0,66 € / (8 x 0,10 € + 0,10 €) = 0,73 désordre, below 1,10: paid 1,10 out of the
+    # ordre's masse (63.3 as in 86-5 I.3), ordre (0,66 € - 0,11 €) / 0,10 € = 5,50.
+    # Then the trio, 4,40 > désordre / 4 (86-7): its masse pooled with the désordre's,
+    # (0,11 € + 0,44 €) / (4 x 0,10 € + 0,10 €) = 1,10 trio and 4 x 1,10 = 4,40 désordre.
+    # Paid 0,55 + 0,44 + 0,11 = 1,10 €: the whole masse. (It once paid the désordre
+    # 0,73 before the trio's pooling: 4,10, the ordre 5,80.)
+    stakes = {(1, 2, 3, 4): 80, (1, 3, 4, 5): 10, (1, 3, 5, 2): 10, (1, 3, 2, 5): 10}
+    pool = settle_pool("QUARTE_PLUS", stakes, make_result([[1], [3], [5], [2]], 9),
+                       NO_DEDUCTION)
+    assert divs(pool) == {("ORDRE", (1, 3, 5, 2)): 550, ("DESORDRE", (1, 2, 3, 5)): 440,
+                          ("BONUS3", (1, 3, 5)): 110}
+    assert pool.payout_cents == 110
