@@ -491,3 +491,47 @@ POSTGRES_MIGRATIONS.append((
     "index the terminals re-keyed: every watch pass of every process looks for recent ones",
     _REKEY_INDEX,
 ))
+
+# Report+ (betting/reports.py, server/services/chains.py): the legs of a chain, one row
+# each, beside its bet (the bet's row holds leg 1's race and horse, and the first
+# stake). A leg is funded (`stake_cents`) at the sale for the first, when the previous
+# leg's race is official for the others; `in_pool` says whether its stake joined its
+# race's Simple pool (0: funded after the pools closed, executed on the published
+# rapport). A leg run has its `return_cents`, what it carried on, what was kept and
+# the cent the split's roundings may leave (the operator's). `base_cents` is the
+# chain's minimum stake (art. 30: a share below it is not carried, at most 1,000 of
+# them are). The index serves settlement (a race's funded legs) and the advance
+# of the chains whose current leg is a race made official.
+_CHAIN_LEGS = """
+    CREATE TABLE chain_legs (
+        uuid TEXT NOT NULL,
+        leg {int} NOT NULL,
+        race_id TEXT NOT NULL,
+        horse {int} NOT NULL,
+        kind TEXT NOT NULL,
+        carry TEXT NOT NULL,
+        base_cents {int} NOT NULL,
+        stake_cents {int},
+        in_pool {int},
+        return_cents {int},
+        carried_cents {int},
+        kept_cents {int},
+        breakage_cents {int},
+        void {int} NOT NULL DEFAULT 0,
+        funded_at TEXT,
+        run_at TEXT,
+        PRIMARY KEY (uuid, leg)
+    );
+    CREATE INDEX chain_legs_race ON chain_legs (race_id, stake_cents)
+    """
+MIGRATIONS.append((
+    15,
+    "Report+: the legs of each chain, their stakes, returns and what each carried or kept",
+    _CHAIN_LEGS.format(int="INTEGER"),
+))
+
+POSTGRES_MIGRATIONS.append((
+    15,
+    "Report+: the legs of each chain, their stakes, returns and what each carried or kept",
+    _CHAIN_LEGS.format(int="BIGINT"),
+))

@@ -73,6 +73,29 @@ class StakeGroup:
 
 
 @dataclass(frozen=True)
+class StoredLeg:
+    """One leg of a Report+ chain as stored (server/services/chains.py): its choice,
+    then its funding (`stake_cents`, `in_pool`) and its outcome once its race is official."""
+
+    uuid: str  # the chain's bet
+    leg: int  # 0 for the first
+    race_id: str
+    horse: int
+    kind: str  # GAGNANT or PLACE
+    carry: str  # a key of betting.reports.CARRY_SHARES
+    base_cents: int  # the chain's minimum stake
+    stake_cents: int | None = None  # None until funded
+    in_pool: bool | None = None  # None until funded
+    return_cents: int | None = None  # None until run
+    carried_cents: int | None = None
+    kept_cents: int | None = None
+    breakage_cents: int | None = None  # the cent the split's roundings may leave
+    void: bool = False
+    funded_at: str | None = None
+    run_at: str | None = None
+
+
+@dataclass(frozen=True)
 class Payment:
     ticket: str
     payment_uuid: str

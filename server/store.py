@@ -9,7 +9,7 @@ cannot half-write; the ack to a terminal is sent only after the commit. The
 repositories hanging off a unit of work (`uow.bets`, `uow.payments`,
 `uow.races`, `uow.pools`, `uow.results`, `uow.terminals`, `uow.enrolment`,
 `uow.admin_tokens`, `uow.meta`, `uow.leases`, `uow.audit`, `uow.accounts`,
-`uow.secrets`, `uow.till_ledger`, `uow.reports`) speak the services' terms and
+`uow.secrets`, `uow.till_ledger`, `uow.reports`, `uow.chains`) speak the services' terms and
 return `server.records` values. The SQL is written once
 (server/adapters/sql.py); each kind of store brings its connection and
 transactions: SQLite (a file, the default) or PostgreSQL (a URL, for several

@@ -39,6 +39,7 @@ from ..records import (
     Payment,
     StakeGroup,
     StoredBet,
+    StoredLeg,
     StoredRace,
     StoredResult,
     StoredTerminal,
@@ -60,11 +61,14 @@ class Dialect:
     # a statement that makes appenders to the audit log wait their turn (SQLite's
     # BEGIN IMMEDIATE already lets one writer at a time)
     audit_lock: str = ""
+    # the same for the units of work that move Report+ chains on (ChainRepository.lock)
+    chain_lock: str = ""
 
 
 SQLITE = Dialect("sqlite", shape_index="INDEXED BY bets_shape")
 POSTGRESQL = Dialect("postgresql", lock_row="FOR UPDATE",
-                     audit_lock="SELECT pg_advisory_xact_lock(7270601)")
+                     audit_lock="SELECT pg_advisory_xact_lock(7270601)",
+                     chain_lock="SELECT pg_advisory_xact_lock(7270602)")
 
 Row = Any  # sqlite3.Row, or the PostgreSQL adapter's row: both by name and by index
 
@@ -217,9 +221,13 @@ class BetRepository(_Repository):
             (terminal_id, iso_utc(since))).fetchone()[0]
 
     def count_taken(self, race_id: str) -> int:
-        """Bets on the race that were not refused."""
-        return self.db.execute("SELECT COUNT(*) FROM bets WHERE race_id = ? AND status != ?",
-                               (race_id, BetStatus.REJECTED)).fetchone()[0]
+        """Bets on the race that were not refused, a Report+ counted on every race of
+        its chain (its ticket needs each of them)."""
+        return self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM bets WHERE race_id = ? AND status != ?) + "
+            "(SELECT COUNT(*) FROM chain_legs l JOIN bets b ON b.uuid = l.uuid "
+            " WHERE l.race_id = ? AND l.leg > 0 AND b.status != ?)",
+            (race_id, BetStatus.REJECTED, race_id, BetStatus.REJECTED)).fetchone()[0]
 
     def cancel(self, uuid: str, at: datetime) -> bool:
         """Cancel an accepted bet, once (a conditional update)."""
@@ -366,8 +374,19 @@ class PoolRepository(_Repository):
                 FROM races r JOIN bets AS b {self.dialect.shape_index}
                   ON b.race_id = r.race_id AND b.status = ? AND b.bet_type = ?
                 WHERE r.state = ? AND r.post_time > ?
-                GROUP BY b.race_id, b.bet_type, b.selections""",
-            (RaceState.OPEN, at, BetStatus.ACCEPTED, runner_bet_type, RaceState.OPEN, at))
+                GROUP BY b.race_id, b.bet_type, b.selections
+                UNION ALL
+                SELECT l.race_id, CAST(? AS TEXT) AS bet_type,
+                       '[' || CAST(l.horse AS TEXT) || ']' AS selections,
+                       CAST(SUM(l.stake_cents) AS BIGINT) AS cents
+                FROM races r JOIN chain_legs l ON l.race_id = r.race_id
+                  AND l.in_pool = 1 AND l.kind = ?
+                  JOIN bets b ON b.uuid = l.uuid AND b.status = ?
+                WHERE r.state = ? AND r.post_time > ?
+                GROUP BY l.race_id, l.horse""",
+            (RaceState.OPEN, at, BetStatus.ACCEPTED, runner_bet_type, RaceState.OPEN, at,
+             runner_bet_type, _leg_kind(runner_bet_type), BetStatus.ACCEPTED,
+             RaceState.OPEN, at))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -777,6 +796,100 @@ class ReportRepository(_Repository):
         return [(r[0], r[1], r[2]) for r in rows]
 
 
+# -- Report+ chains: their legs (server/services/chains.py) ------------------------------
+def _leg_kind(bet_type: str) -> str:
+    """The leg kind whose stakes belong to a Simple pool (`SIMPLE_GAGNANT` -> `GAGNANT`);
+    a code of another pool names no kind ('')."""
+    return bet_type.removeprefix("SIMPLE_") if bet_type.startswith("SIMPLE_") else ""
+
+
+def _stored_leg(row: Row) -> StoredLeg:
+    return StoredLeg(
+        uuid=row["uuid"], leg=row["leg"], race_id=row["race_id"], horse=row["horse"],
+        kind=row["kind"], carry=row["carry"], base_cents=row["base_cents"],
+        stake_cents=row["stake_cents"],
+        in_pool=None if row["in_pool"] is None else bool(row["in_pool"]),
+        return_cents=row["return_cents"], carried_cents=row["carried_cents"],
+        kept_cents=row["kept_cents"], breakage_cents=row["breakage_cents"],
+        void=bool(row["void"]), funded_at=row["funded_at"],
+        run_at=row["run_at"])
+
+
+class ChainRepository(_Repository):
+    """The legs of Report+ chains. Every change happens once: a leg is funded only
+    while unfunded, run only while not run (conditional updates), so two processes
+    making two races official at once never fund or run a leg twice."""
+
+    _COLUMNS = ("uuid, leg, race_id, horse, kind, carry, base_cents, stake_cents, in_pool, "
+                "return_cents, carried_cents, kept_cents, breakage_cents, void, funded_at, run_at")
+
+    def add(self, uuid: str, legs: list[tuple[str, int, str, str]], base_cents: int,
+            first_stake_cents: int, at: datetime) -> None:
+        """A chain sold: its legs (race, horse, kind, carry) in order, the first funded
+        with the sale's stake into its race's pool. A leg already stored stays as it is."""
+        self.db.executemany(
+            "INSERT INTO chain_legs (uuid, leg, race_id, horse, kind, carry, base_cents, "
+            "stake_cents, in_pool, funded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (uuid, leg) DO NOTHING",
+            [(uuid, i, race_id, horse, kind, carry, base_cents,
+              first_stake_cents if i == 0 else None, 1 if i == 0 else None,
+              iso_utc(at) if i == 0 else None)
+             for i, (race_id, horse, kind, carry) in enumerate(legs)])
+
+    def lock(self) -> None:
+        """Make units of work that move chains on take turns, until the end of the
+        transaction. Two races made official at once by two processes (PostgreSQL at
+        READ COMMITTED): the first funds a leg on the second's race, which it does not
+        yet see official; the second, let in after the first commits, then sees that
+        leg (each statement reads what is committed) and runs it. SQLite serialises
+        writers already."""
+        if self.dialect.chain_lock:
+            self.db.execute(self.dialect.chain_lock).fetchone()
+
+    def legs(self, uuid: str) -> list[StoredLeg]:
+        return [_stored_leg(r) for r in self.db.execute(
+            f"SELECT {self._COLUMNS} FROM chain_legs WHERE uuid = ? ORDER BY leg", (uuid,))]
+
+    def stake_groups(self, race_id: str) -> list[StakeGroup]:
+        """The stakes of the race's legs that joined its Simple pools, of chains still
+        accepted, summed per kind and horse as Simple unitaire bets."""
+        rows = self.db.execute(
+            """SELECT l.kind, l.horse, CAST(SUM(l.stake_cents) AS BIGINT) AS stake
+               FROM chain_legs l JOIN bets b ON b.uuid = l.uuid
+               WHERE l.race_id = ? AND l.stake_cents IS NOT NULL AND l.in_pool = 1
+                 AND b.status = ?
+               GROUP BY l.kind, l.horse ORDER BY l.kind, l.horse""",
+            (race_id, BetStatus.ACCEPTED))
+        return [StakeGroup(f"SIMPLE_{r['kind']}", "UNITAIRE", [r["horse"]], [], None,
+                           r["stake"]) for r in rows]
+
+    def current(self, race_id: str) -> list[StoredLeg]:
+        """The legs of accepted chains on this race, funded and not yet run."""
+        return [_stored_leg(r) for r in self.db.execute(
+            f"""SELECT {', '.join('l.' + c for c in self._COLUMNS.split(', '))}
+                FROM chain_legs l JOIN bets b ON b.uuid = l.uuid
+                WHERE l.race_id = ? AND l.stake_cents IS NOT NULL
+                  AND l.return_cents IS NULL AND b.status = ?
+                ORDER BY l.uuid, l.leg""", (race_id, BetStatus.ACCEPTED))]
+
+    def fund(self, uuid: str, leg: int, stake_cents: int, in_pool: bool, at: datetime) -> bool:
+        """Give a leg its stake, once."""
+        return self.db.execute(
+            "UPDATE chain_legs SET stake_cents = ?, in_pool = ?, funded_at = ? "
+            "WHERE uuid = ? AND leg = ? AND stake_cents IS NULL",
+            (stake_cents, int(in_pool), iso_utc(at), uuid, leg)).rowcount == 1
+
+    def record_run(self, uuid: str, leg: int, return_cents: int, carried_cents: int,
+                   kept_cents: int, breakage_cents: int, void: bool, at: datetime) -> bool:
+        """A funded leg's outcome, once."""
+        return self.db.execute(
+            "UPDATE chain_legs SET return_cents = ?, carried_cents = ?, kept_cents = ?, "
+            "breakage_cents = ?, void = ?, run_at = ? WHERE uuid = ? AND leg = ? "
+            "AND stake_cents IS NOT NULL AND return_cents IS NULL",
+            (return_cents, carried_cents, kept_cents, breakage_cents, int(void), iso_utc(at),
+             uuid, leg)).rowcount == 1
+
+
 class Repositories:
     """Every repository over one connection in one transaction (a unit of work's)."""
 
@@ -797,6 +910,7 @@ class Repositories:
         self.secrets = SecretRepository(db, dialect)
         self.till_ledger = TillLedgerRepository(db, dialect)
         self.reports = ReportRepository(db, dialect)
+        self.chains = ChainRepository(db, dialect)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -23,9 +23,17 @@ from datetime import datetime, timedelta
 
 from betting.bets import price_bet, running_numbers
 from betting.catalogue import is_champ_total
-from betting.errors import BettingError, ClosedPool, ProtocolError, UnknownRace, WrongTotal
+from betting.errors import (
+    BadChain,
+    BettingError,
+    ClosedPool,
+    ProtocolError,
+    UnknownRace,
+    WrongTotal,
+)
 from betting.programme import Race, iso_utc
 from betting.protocol import WireBet, parse_wire_bet
+from betting.reports import REPORT_PLUS, price_chain
 from betting.states import Answer, BetStatus, RaceState, ReviewState
 from betting.tickets import make_ticket_code
 
@@ -67,6 +75,38 @@ def _validate(bet: WireBet, record: RaceRecord | None, now: datetime) -> int:
         raise WrongTotal(
             f"Total annoncé {bet.total_cents} c, calculé {priced.total_cents} c."
         )
+    return priced.combinations
+
+
+# A Report+ is sold online only: its legs are funded by the server's own results.
+CHAIN_OFFLINE = ("Report+ refusé : il se vend uniquement en ligne, jamais en mode "
+                 "hors connexion.")
+
+
+def _validate_chain(bet: WireBet, races: dict[str, RaceRecord | None], now: datetime) -> int:
+    """A Report+ (betting/reports.py): online only, its first race open, none of its
+    races closed, every check of `price_chain` against the stored programme, and the
+    claimed total equal to the first stake. Returns its one combination."""
+    if bet.offline:
+        raise BadChain(CHAIN_OFFLINE)
+    legs = bet.request.legs
+    first = races.get(bet.request.race)
+    if first is None:
+        raise UnknownRace(f"Course inconnue : {bet.request.race[:40]}.")
+    if first.state_at(now) != RaceState.OPEN:
+        raise ClosedPool(f"Les paris sont fermés pour {first.race.race_id}.")
+    cards = {}
+    for leg in legs:
+        record = races.get(leg.race)
+        if record is None:
+            raise UnknownRace(f"Course inconnue : {leg.race[:40]}.")
+        if record.state_at(now) == RaceState.CLOSED:
+            raise ClosedPool(f"Les paris sont fermés pour {record.race.race_id} : "
+                             "elle ne peut plus entrer dans un Report+.")
+        cards[leg.race] = record.race
+    priced = price_chain(bet.request, legs, cards)
+    if priced.total_cents != bet.total_cents:
+        raise WrongTotal(f"Total annoncé {bet.total_cents} c, calculé {priced.total_cents} c.")
     return priced.combinations
 
 
@@ -189,12 +229,15 @@ def _place(uow: UnitOfWork, terminal_id: str, key: bytes, raw: object,
         return _rejection(raw.get("uuid") if isinstance(raw, dict) else None, exc)
 
     race_id = bet.request.race
-    if race_id not in races:
-        races[race_id] = get_race(uow, race_id)
+    chain = bet.request.bet_type == REPORT_PLUS
+    for wanted in [race_id] + [leg.race for leg in bet.request.legs]:
+        if wanted not in races:
+            races[wanted] = get_race(uow, wanted)
     partners = None
     refund = review = review_max = None
     try:
-        combinations = _validate(bet, races[race_id], now)
+        combinations = (_validate_chain(bet, races, now) if chain
+                        else _validate(bet, races[race_id], now))
         status, reason, message = BetStatus.ACCEPTED, None, None
         ticket = make_ticket_code(terminal_id, bet.seq, key)
         if is_champ_total(bet.request.formula):
@@ -235,7 +278,14 @@ def _place(uow: UnitOfWork, terminal_id: str, key: bytes, raw: object,
         if stored.terminal_id != terminal_id or stored.seq != bet.seq:
             return _rejection(bet.uuid, ProtocolError("uuid already used by another bet"))
         return _answer(stored, first_time=False)
-    if status == BetStatus.ACCEPTED:
+    if status == BetStatus.ACCEPTED and chain:
+        # Its legs beside it, the first funded with the stake, which joins the first
+        # race's Simple pool (a Report+ has no pool of its own).
+        base = races[race_id].race.offer(REPORT_PLUS).base_stake_cents
+        uow.chains.add(bet.uuid, [(leg.race, leg.horse, leg.kind, leg.carry)
+                                  for leg in r.legs], base, bet.total_cents, now)
+        uow.pools.add(r.race, r.legs[0].simple_bet_type, bet.total_cents)
+    elif status == BetStatus.ACCEPTED:
         uow.pools.add(r.race, r.bet_type, bet.total_cents)
     return {"uuid": bet.uuid, "status": Answer(status), "ticket": ticket, "reason": reason,
             "message": message, "seq": bet.seq}

@@ -34,6 +34,7 @@ from betting.programme import iso_utc, parse_utc
 from betting.states import BetStatus, RaceState, ReviewState, TicketValue
 from betting.tickets import parse_ticket_code, verify_ticket_code
 
+from . import chains
 from .races import get_race
 from ..records import Payment, StoredBet
 from .settlement import bet_combinations, pool_result
@@ -52,6 +53,8 @@ MESSAGES = {
 UUID_REUSED = ("Identifiant de paiement déjà utilisé pour un autre ticket : "
                "paiement refusé, rien n'a été payé.")
 NOT_OFFICIAL = "Résultat pas encore officiel : paiement impossible."
+CHAIN_ALIVE = ("Report+ en cours : le ticket se paie une seule fois, quand sa dernière "
+               "course est officielle ou la chaîne perdue.")
 ALREADY_CANCELLED = "Ce ticket est déjà annulé."
 
 
@@ -93,6 +96,9 @@ def value(uow: UnitOfWork, bet: StoredBet, code: str) -> tuple[TicketValue, int]
             return TicketValue.VOID, 0
         owed = bet.refund_cents or 0
         return (TicketValue.REFUND, owed) if owed > 0 else (TicketValue.VOID, 0)
+    if bet.bet_type == chains.REPORT_PLUS:
+        # A chain follows its legs, not its first race's result (server/services/chains.py).
+        return chains.ticket_value(chains.load(uow, bet.uuid))
     stored = uow.results.get(bet.race_id)
     if stored is None or not stored.official:
         return TicketValue.PENDING, 0
@@ -129,6 +135,9 @@ def inquire(uow: UnitOfWork, code: object) -> dict:
               "unit_stake_cents": bet.unit_stake_cents}
     if status in MESSAGES:
         answer["message"] = MESSAGES[status]
+    chain = chains.load(uow, bet.uuid) if bet.bet_type == chains.REPORT_PLUS else None
+    if chain is not None:
+        answer["chain"] = chain.to_dict()
     return answer
 
 
@@ -155,7 +164,7 @@ def pay(uow: UnitOfWork, code: object, payment_uuid: object, terminal_id: str,
         raise PaymentUuidReused(UUID_REUSED)
     status, amount = value(uow, bet, code)
     if status == TicketValue.PENDING:
-        raise NotOfficial(NOT_OFFICIAL)
+        raise NotOfficial(CHAIN_ALIVE if bet.bet_type == chains.REPORT_PLUS else NOT_OFFICIAL)
     if status == TicketValue.REVIEW:
         raise UnderReview(MESSAGES[TicketValue.REVIEW])
     if status == TicketValue.VOID:
@@ -188,5 +197,9 @@ def cancel(uow: UnitOfWork, code: object, terminal_id: str, now: datetime) -> di
             f"Annulation possible seulement dans les {minutes} minutes après la vente.")
     if not uow.bets.cancel(bet.uuid, now):
         raise AlreadyCancelled(ALREADY_CANCELLED)
-    uow.pools.remove(bet.race_id, bet.bet_type, bet.total_cents)
+    # A Report+'s stake was counted in its first leg's Simple pool; a cancelled chain's
+    # legs are no longer any pool's stakes (settlement reads accepted chains only).
+    pool = chains.first_pool(uow, bet.uuid) if bet.bet_type == chains.REPORT_PLUS else None
+    race_id, bet_type = pool or (bet.race_id, bet.bet_type)
+    uow.pools.remove(race_id, bet_type, bet.total_cents)
     return {"refund_cents": bet.total_cents}

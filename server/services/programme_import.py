@@ -10,7 +10,10 @@ Own format (documented in docs/programme-format.md):
 
 Operator format: the public programme JSON (`programme.reunions[].courses[]`),
 e.g. shared/data/pmu_programme_2021-01-01.json. Bet types the catalogue does
-not know (Report+, Tic Trois…) are skipped, not refused.
+not know (Tic Trois…) are skipped, not refused. The Report+ (`REPORT_PLUS`,
+betting/reports.py) is kept as an offer of its own though it is no pool: its
+base stake is the chain's minimum stake; in the own format it is written like
+any bet type (base 1 € when not given), never with a complément.
 """
 from __future__ import annotations
 
@@ -40,6 +43,15 @@ MAX_RACE_NAME, MAX_VENUE, MAX_RUNNER_NAME, MAX_MARK, MAX_TIME_TEXT = 200, 100, 1
 POST_TIME_BEFORE, POST_TIME_AFTER = timedelta(days=1), timedelta(days=2)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Offers kept beside the catalogue's bet types, with their default base stake: a
+# Report+ is a chain of Simple bets, priced in their pools (betting/reports.py).
+REPORT_PLUS = "REPORT_PLUS"
+CHAIN_OFFERS = {REPORT_PLUS: 100}
+
+
+def _known(code: object) -> bool:
+    return isinstance(code, str) and (code in BET_TYPES or code in CHAIN_OFFERS)
 
 
 def parse_programme(doc: object) -> list[Race]:
@@ -195,13 +207,17 @@ def _offers(entries: object, where: str) -> tuple[Offer, ...]:
             complement = entry.get("complement")
         else:
             raise ProgrammeError(f"{where}: a bet type is a code or an object, got {_show(entry)}")
-        if not isinstance(code, str) or code not in BET_TYPES:
+        if not _known(code):
             raise ProgrammeError(f"{where}: unknown bet type {_show(code)}")
         if any(o.bet_type == code for o in offers):
             raise ProgrammeError(f"{where}: bet type {code} appears twice")
-        base = BET_TYPES[code].default_base_stake_cents if base is None else base
-        offers.append(Offer(code, _base_stake(base, where, code),
-                            _bool(complement, where, f"complement of {code}")))
+        if base is None:
+            base = CHAIN_OFFERS[code] if code in CHAIN_OFFERS \
+                else BET_TYPES[code].default_base_stake_cents
+        complement = _bool(complement, where, f"complement of {code}")
+        if complement and code in CHAIN_OFFERS:
+            raise ProgrammeError(f"{where}: {code} takes no complément")
+        offers.append(Offer(code, _base_stake(base, where, code), complement))
     return tuple(offers)
 
 
@@ -309,9 +325,11 @@ def _parse_operator(prog: dict) -> list[Race]:
             for pari in _list([] if paris is None else paris, where, "paris", MAX_BET_ENTRIES):
                 pari = _object(pari, f"{where}, a pari")
                 code = _text(pari.get("codePari"), where, "codePari", 40).removeprefix("E_")
-                if code in BET_TYPES and code not in {o["bet_type"] for o in offers}:
+                if _known(code) and code not in {o["bet_type"] for o in offers}:
                     offers.append({"bet_type": code, "base_stake_cents": pari.get("miseBase"),
-                                   "complement": pari.get("complement")})
+                                   # the operator's flag means nothing on a Report+
+                                   "complement": pari.get("complement")
+                                   if code in BET_TYPES else None})
             start = _int(_required(course, "heureDepart", where), where,
                          "heureDepart (epoch ms)", _FIRST_MS, _LAST_MS)
             races.append(Race(
@@ -369,6 +387,7 @@ def sample_programme(day: date, first_post: datetime, meetings: int = 2,
             if n == 1:
                 offered += [("TIERCE", 100), ("QUARTE_PLUS", 150), ("QUINTE_PLUS", 200),
                             ("MULTI", 300)]
+            offered.append((REPORT_PLUS, 100))  # every race of every meeting, as the operator
             # A complément where the operator's 2025 programme offers one.
             bet_types = [{"bet_type": code, "base_stake_cents": base,
                           "complement": code in _COMPLEMENT_IN_SAMPLE}

@@ -26,7 +26,7 @@ from betting.rates import DEFAULT_RATES, Rates
 from betting.results import OfficialResult, make_result
 from betting.states import RaceState
 
-from . import audit
+from . import audit, chains
 from .races import RaceRecord, close_race, get_race, import_races
 from ..store import UnitOfWork
 
@@ -85,11 +85,17 @@ def race_stakes(uow: UnitOfWork, race_id: str, non_runners: Iterable[int] = ()
     Aggregated in the store. `non_runners` are the result's: a bet's cheval de
     complément takes their place in its units before they join the pool
     (betting/complement.py), and a champ whose bases all did not run is refunded
-    whole instead of joining it (betting/payable.refunded_whole)."""
+    whole instead of joining it (betting/payable.refunded_whole).
+
+    The legs of Report+ chains funded into the race's pools are Simple unitaire
+    stakes of their kind (server/services/chains.py); a Report+ bet itself is no
+    pool's stake (its first stake is its first leg's)."""
     non_runners = frozenset(non_runners)
     pools: dict[str, list] = {}
     whole: dict[str, int] = {}
-    for group in uow.bets.stake_groups(race_id):
+    for group in uow.bets.stake_groups(race_id) + uow.chains.stake_groups(race_id):
+        if group.bet_type == chains.REPORT_PLUS:
+            continue
         combos = bet_combinations(group.bet_type, group.formula, group.selections,
                                   group.bases, group.partners, group.complement, non_runners)
         if refunded_whole(get_bet_type(group.bet_type), group.formula, group.bases,
@@ -229,10 +235,13 @@ def _save(uow: UnitOfWork, race_id: str, result: dict, now: datetime) -> None:
 
 
 def declare_official(uow: UnitOfWork, race_id: str, now: datetime) -> dict:
+    """Freeze the race's result; in the same unit of work, every Report+ chain whose
+    current leg is on this race runs it and funds its next leg (chains.advance)."""
     if uow.results.get(race_id) is None:
         raise SettlementError("no_result", f"no result entered for {race_id}")
     uow.results.mark_official(race_id, now)
     audit.record(uow, "race.official", race_id, now=now)
+    chains.advance(uow, race_id, now)
     return dividends(uow, race_id)
 
 

@@ -26,6 +26,7 @@ from betting.catalogue import BET_TYPES
 from betting.errors import BettingError
 from betting.money import format_euros
 from betting.programme import parse_race_id
+from betting.reports import LABEL as REPORT_PLUS_LABEL, REPORT_PLUS
 from betting.states import RaceState
 from guichet.clock import utcnow
 from guichet.web_security import PROGRAMME_BODY_LIMIT
@@ -139,6 +140,8 @@ def _euros(cents) -> str:
 @bp.app_template_filter("bet_label")
 def _bet_label(code: str) -> str:
     bet_type = BET_TYPES.get(code)
+    if bet_type is None and code == REPORT_PLUS:
+        return REPORT_PLUS_LABEL
     return bet_type.label if bet_type else code
 
 

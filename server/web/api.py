@@ -318,8 +318,10 @@ def ticket(code: str):
             state = inquire(uow, ref.code)
         except UnknownTicket as exc:
             raise ApiError(exc.code, "no such ticket") from None
-    return jsonify(ok=True, bet=bet_to_dict(bet), value={
-        "status": state["status"], "amount_cents": state["amount_cents"]})
+    value = {"status": state["status"], "amount_cents": state["amount_cents"]}
+    if "chain" in state:  # a Report+: its legs, their stakes and outcomes
+        value["chain"] = state["chain"]
+    return jsonify(ok=True, bet=bet_to_dict(bet), value=value)
 
 
 @bp.get("/api/review")
