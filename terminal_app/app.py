@@ -20,6 +20,7 @@ from .web.ui import bp as ui_bp
 from .web.ui_basket import bp as ui_basket_bp
 from .web.ui_diagnostics import bp as ui_diagnostics_bp
 from .web.ui_live import bp as ui_live_bp
+from .web.ui_report import bp as ui_report_bp
 from .web.ui_tickets import bp as ui_tickets_bp
 from .web.api_till import bp as api_till_bp
 from .web.ui_till import bp as ui_till_bp
@@ -55,7 +56,7 @@ def create_app(data_dir: str, config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(ui_live_bp)  # live state pushed to the sale screen
     for blueprint in (ui_tickets_bp, ui_diagnostics_bp, api_tickets_bp, api_diagnostics_bp,
-                      ui_basket_bp):
+                      ui_basket_bp, ui_report_bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

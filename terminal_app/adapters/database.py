@@ -167,6 +167,11 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX outbox_ticket ON outbox (ticket);
         CREATE INDEX ticket_ops_answered ON ticket_ops (answered_at)
     """),
+    # A Report+'s legs (betting/reports.py), as JSON in the order played; NULL for
+    # every other bet.
+    (7, """
+        ALTER TABLE outbox ADD COLUMN legs TEXT;
+    """),
 ]
 
 log = logging.getLogger("guichet.terminal")

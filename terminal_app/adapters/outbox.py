@@ -92,6 +92,8 @@ class Outbox:
                         "unit_stake_cents": r.unit_stake_cents, "total_cents": one.total_cents,
                         "combinations": one.combinations, "offline": int(offline),
                         "complement": r.complement, "payment": payment, "basket": basket,
+                        "legs": json.dumps([leg.to_dict() for leg in r.legs])
+                        if r.legs else None,
                         "clerk": clerk,
                         "status": OutboxState.PENDING,
                         "ticket": ticket_code(seq) if ticket_code else None,
@@ -265,7 +267,7 @@ def printable(bet: dict) -> bool:
 
 def wire_bet(entry: dict) -> dict:
     """An outbox entry as the `place_bets` message carries it (`complement` only
-    when the bet names one)."""
+    when the bet names one, `legs` only for a Report+)."""
     wire = {
         "uuid": entry["uuid"], "seq": entry["seq"], "placed_at": entry["created_at"],
         "race": entry["race"], "bet_type": entry["bet_type"], "formula": entry["formula"],
@@ -275,6 +277,8 @@ def wire_bet(entry: dict) -> dict:
     }
     if entry.get("complement") is not None:
         wire["complement"] = entry["complement"]
+    if entry.get("legs") is not None:
+        wire["legs"] = entry["legs"]
     return wire
 
 
@@ -292,5 +296,8 @@ def _decode(row: dict) -> dict:
     out = dict(row)
     out["selections"] = _json_list(row["selections"])
     out["bases"] = _json_list(row["bases"])
+    # a Report+'s legs ([] when its column cannot be read: the entry is then set
+    # aside as unreadable by `pending`, and the lists still show it)
+    out["legs"] = None if row.get("legs") is None else (_json_list(row["legs"]) or [])
     out["offline"] = bool(row["offline"])
     return out

@@ -18,6 +18,7 @@ import uuid as uuidlib
 
 from betting.bets import BetRequest, PricedBet, make_request, price_bet
 from betting.errors import BettingError, ClosedPool, ProtocolError, TerminalDisabled, UnknownRace
+from betting.reports import REPORT_PLUS, price_chain
 from betting.money import format_euros
 from betting.programme import Race
 from betting.states import UNANSWERED, OutboxState, RaceState, SaleStatus
@@ -33,6 +34,8 @@ from ..adapters.settings import Settings
 from .ticket_desk import TicketDesk
 
 ANSWER_WAIT_S = 8.0
+# A later race of a Report+ in one of these states cannot take its leg any more.
+CHAIN_SHUT = (RaceState.CLOSED, RaceState.REMOVED)
 MAX_BASKET_LINES = 20
 
 
@@ -65,6 +68,19 @@ class BasketTooLarge(BettingError):
                        "et commencez-en un autre.")
 
 
+class ReportPlusOffline(BettingError):
+    """A Report+ is sold online only: no provisional chain (docs/terminal-ui.md)."""
+
+    code = "report_plus_offline"
+    default_message = ("Le Report+ ne se vend qu'en ligne : le serveur central est injoignable. "
+                       "Rien n'est enregistré ; réessayez dès le retour de la connexion.")
+
+
+class ReportPlusInBasket(BettingError):
+    code = "report_plus_in_basket"
+    default_message = "Le Report+ se vend seul, pas dans un panier : validez-le à part."
+
+
 class Sales:
     def __init__(self, settings: Settings, programme: Programme, outbox: Outbox, link: Link,
                  printer: TicketPrinter, devices: Devices,
@@ -79,6 +95,7 @@ class Sales:
         self._check_may_sell()
         request = make_request(data)
         _payment(data)
+        self._check_chain_online(request)
         priced, _ = self._price(request)
         return {"combinations": priced.combinations, "total_cents": priced.total_cents,
                 "unit_stake_cents": request.unit_stake_cents}
@@ -88,15 +105,21 @@ class Sales:
         self._check_may_sell()
         request = make_request(data)
         payment = _payment(data)
+        self._check_chain_online(request)
         priced, race = self._price(request)
         if not self._link.online:
             bet = self._record_offline(priced, race, payment, clerk)
         else:
             bet = self._outbox.add(priced, payment=payment, clerk=clerk)
-            bet = self._link.send(bet["uuid"], ANSWER_WAIT_S)
-            if bet["status"] in UNANSWERED:
+            bet = self._link.send(bet["uuid"], ANSWER_WAIT_S) or bet
+            # a Report+ left unanswered waits in the outbox: never a provisional chain
+            if bet["status"] in UNANSWERED and request.bet_type != REPORT_PLUS:
                 bet = self._provisional_if_allowed(bet, race)
         return self._hand_over(bet, payment)
+
+    def _check_chain_online(self, request: BetRequest) -> None:
+        if request.bet_type == REPORT_PLUS and not self._link.online:
+            raise ReportPlusOffline()
 
     def sell_basket(self, requests: object, payment: object = "cash",
                     clerk: str | None = None) -> dict:
@@ -133,7 +156,10 @@ class Sales:
         lines = []
         for line, data in enumerate(requests, start=1):
             try:
-                lines.append(self._price(make_request(data)))
+                request = make_request(data)
+                if request.bet_type == REPORT_PLUS:
+                    raise ReportPlusInBasket()
+                lines.append(self._price(request))
             except BettingError as exc:
                 raise BasketLineRefused(line, exc) from None
         return lines
@@ -239,6 +265,8 @@ class Sales:
 
     def _price(self, request: BetRequest) -> tuple[PricedBet, Race]:
         """The bet priced on the cached card of its race, which must be open."""
+        if request.bet_type == REPORT_PLUS:
+            return self._price_chain(request)
         cached = self._programme.race(request.race)
         if cached is None:
             raise UnknownRace(f"Course inconnue : {request.race[:40]}.")
@@ -246,6 +274,21 @@ class Sales:
         if state != RaceState.OPEN:
             raise ClosedPool(f"Les paris sont fermés pour {race.race_id}.")
         return price_bet(request, race), race
+
+    def _price_chain(self, request: BetRequest) -> tuple[PricedBet, Race]:
+        """A Report+ priced on the cached programme (every race of the meeting): its
+        first race open (its stake joins that race's pool now), no later race closed."""
+        cards = {race.race_id: (race, state) for race, state in self._programme.races()}
+        for number, leg in enumerate(request.legs, start=1):
+            race, state = cards.get(leg.race, (None, None))
+            if race is None:
+                continue  # price_chain names the unknown race
+            if (number == 1 and state != RaceState.OPEN) or state in CHAIN_SHUT:
+                raise ClosedPool(f"Les paris sont fermés pour {race.race_id} "
+                                 f"(course {number} du Report+).")
+        priced = price_chain(request, request.legs,
+                             {race_id: race for race_id, (race, _) in cards.items()})
+        return priced, cards[request.race][0]
 
     def _record_offline(self, priced: PricedBet, race: Race, payment: str = "cash",
                         clerk: str | None = None) -> dict:
@@ -324,6 +367,7 @@ def bet_view(bet: dict) -> dict:
         "ticket": bet["ticket"], "race": bet["race"], "bet_type": bet["bet_type"],
         "formula": bet["formula"], "selections": bet["selections"], "bases": bet["bases"],
         "complement": bet.get("complement"), "payment": bet.get("payment", "cash"),
+        "legs": bet.get("legs"),
         "unit_stake_cents": bet["unit_stake_cents"], "total_cents": bet["total_cents"],
         "combinations": bet["combinations"], "offline": bet["offline"],
         "reason": bet["reason"], "message": message, "refund_due": refund_due,

@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from betting.catalogue import FORMULA_LABELS
-from betting.errors import TICKET_REFUSALS, InvalidTicketCode, TicketRefusal
+from betting.errors import TICKET_REFUSALS, BettingError, InvalidTicketCode, TicketRefusal
 from betting.money import format_euros
 from betting.states import OpResult, OutboxState, TicketValue
 from betting.tickets import parse_ticket_code
+from betting import reports
 
 from ..adapters.shop_devices import Devices
 from ..adapters.journals import TicketOps
@@ -26,7 +27,7 @@ from ..adapters.outbox import Outbox
 from .scans import MAX_RAW
 from ..adapters.sync import ServerUnavailable
 from .clerks import Clerks
-from .wording import formula_label, horses_text
+from .wording import formula_label, horses_text, race_short
 
 REQUEST_TIMEOUT_S = 8.0
 # -- manager approval (docs/operations.md, "The till") --------------------------------
@@ -124,6 +125,64 @@ def _played(ack: dict) -> dict:
             "unit_stake_cents": _cents(ack.get("unit_stake_cents")) or None}
 
 
+def _amount(value: object) -> int | None:
+    """An amount of the central's chain answer: cents from 0, or None (not known yet)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10**12:
+        return value
+    return None
+
+
+def _chain_leg(item: object, finished: bool, last: bool,
+               carried: int | None) -> dict | None:
+    """One leg of the central's answer, worded; `carried` is the next leg's stake
+    (what this one carried into it), None while not known."""
+    if not isinstance(item, dict):
+        return None
+    try:
+        leg = reports.Leg.from_dict({k: item.get(k) for k in ("race", "horse", "kind", "carry")})
+    except BettingError:
+        return None
+    stake, back, kept = (_amount(item.get(k)) for k in ("stake_cents", "return_cents",
+                                                         "kept_cents"))
+    void = item.get("void") is True
+    if back is None:
+        state, label = ("skipped", "non joué") if finished and stake is None else \
+            ("to_run", "à courir")
+    elif void:
+        state, label = "void", "non-partant, remboursé"
+    elif back == 0:
+        state, label = "lost", "perdu"
+    else:
+        state, label = "won", f"gagné {format_euros(back)}"
+    return {"race": leg.race, "race_short": race_short(leg.race), "horse": leg.horse,
+            "kind": leg.kind, "kind_label": reports.KIND_LABELS[leg.kind],
+            "carry_text": None if last else leg.carry_text(),
+            "stake_cents": stake, "return_cents": back, "kept_cents": kept,
+            "carried_cents": None if last or back is None else carried,
+            "void": void, "state": state, "state_label": label}
+
+
+def _chain(value: object) -> dict | None:
+    """A Report+'s chain as the central answers it (`chain`), worded for the card;
+    None when absent or malformed (the card then shows the ticket's status only)."""
+    if not isinstance(value, dict) or value.get("state") not in tuple(reports.ChainState):
+        return None
+    raw = value.get("legs")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= reports.MAX_LEGS:
+        return None
+    state = reports.ChainState(value["state"])
+    finished = state != reports.ChainState.ALIVE
+    stakes = [_amount(item.get("stake_cents")) if isinstance(item, dict) else None
+              for item in raw]
+    legs = [_chain_leg(item, finished, i == len(raw) - 1, (stakes + [None])[i + 1])
+            for i, item in enumerate(raw)]
+    if any(leg is None for leg in legs):
+        return None
+    return {"state": str(state), "state_label": reports.STATE_LABELS[state],
+            "finished": finished, "legs": legs,
+            "value_cents": _amount(value.get("value_cents")) or 0}
+
+
 class TicketDesk:
     """Inquire, pay and cancel tickets through the server, each asked once and journalled."""
 
@@ -165,10 +224,20 @@ class TicketDesk:
         answered = ack.get("status")
         status = TicketValue(answered) if answered in STATUS_LABELS else TicketValue.PENDING
         amount = _cents(ack.get("amount_cents"))
+        message = STATUS_LABELS[status].format(amount=format_euros(amount))
+        can_pay = status in (TicketValue.WON, TicketValue.REFUND) and amount > 0
+        can_cancel = status == TicketValue.PENDING
+        chain = _chain(ack.get("chain")) if ack.get("bet_type") == reports.REPORT_PLUS else None
+        if chain is not None and not chain["finished"]:
+            # paid once, when the chain is over: the central says when
+            can_pay = False
+            # the first leg run, the stake is in play: no cancelling any more
+            can_cancel = can_cancel and chain["legs"][0]["return_cents"] is None
+            if status == TicketValue.PENDING:
+                message = "Report+ en cours : rien à payer avant la fin de la chaîne."
         return {"ok": True, "ticket": code, "status": status, "amount_cents": amount,
-                "message": STATUS_LABELS[status].format(amount=format_euros(amount)),
-                "can_pay": status in (TicketValue.WON, TicketValue.REFUND) and amount > 0,
-                "can_cancel": status == TicketValue.PENDING,
+                "message": message, "can_pay": can_pay, "can_cancel": can_cancel,
+                "chain": chain,
                 "race": ack.get("race"), "bet_type": ack.get("bet_type"),
                 "total_cents": ack.get("total_cents"),
                 **_played(ack),

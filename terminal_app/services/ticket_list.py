@@ -21,8 +21,10 @@ from betting.tickets import group_code
 from ..adapters.journals import TicketOps
 from ..adapters.outbox import Outbox, printable
 from .sales import bet_view
+from betting.reports import REPORT_PLUS
+
 from .wording import (PARIS, STATE_LABELS, bet_type_label, describe_bet, formula_label,
-                      horses_text, local_datetime, local_time)
+                      horses_text, legs_text, local_datetime, local_time)
 
 TIME_ZONE = "Europe/Paris" if PARIS is not None else "UTC"
 MAX_LIMIT = 500
@@ -146,14 +148,17 @@ class TicketList:
         state = _state(view, paid_cents)
         sold = parse_utc(bet["created_at"])
         readable = bet["selections"] is not None and bet["bases"] is not None
+        chain = bet["bet_type"] == REPORT_PLUS
         return {
             **view,
             "state": state, "state_label": STATE_LABELS[state], "paid_cents": paid_cents,
             "ticket_text": group_code(bet["ticket"]) if bet["ticket"] else None,
             "race_short": bet["race"].rpartition("/")[2] or bet["race"],
             "bet_type_label": bet_type_label(bet["bet_type"]),
-            "formula_label": formula_label(bet["formula"]),
-            "horses_text": horses_text(bet["selections"]),
+            # a Report+ is unitaire by nature: its legs say what it plays
+            "formula_label": "" if chain else formula_label(bet["formula"]),
+            "horses_text": legs_text(bet.get("legs")) if chain else horses_text(bet["selections"]),
+            "is_chain": chain,
             "bases_text": horses_text(bet["bases"]),
             "lines": describe_bet(bet) if readable else [],
             "sold_time": local_time(sold), "sold_at": local_datetime(sold),

@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from betting.catalogue import BET_TYPES, FORMULA_LABELS, is_simplified
+from betting.errors import BettingError
 from betting.money import format_euros
-from betting.programme import Race, parse_utc
+from betting.programme import Race, parse_race_id, parse_utc
+from betting import reports
 from betting.states import UNANSWERED
 from device_drivers.ticket import TicketLayout
 
@@ -53,9 +55,54 @@ STATE_LABELS = {
 
 
 def bet_type_label(code: str) -> str:
-    """"Simple gagnant" for SIMPLE_GAGNANT; an unknown code stays as it is."""
+    """"Simple gagnant" for SIMPLE_GAGNANT, "Report+" for a chain; an unknown code
+    stays as it is."""
+    if code == reports.REPORT_PLUS:
+        return reports.LABEL
     bet_type = BET_TYPES.get(code)
     return bet_type.label if bet_type else code
+
+
+def read_legs(value: object) -> list[reports.Leg]:
+    """A Report+'s legs as stored or answered; [] when they cannot be read (a list
+    must still show the ticket)."""
+    if not isinstance(value, list):
+        return []
+    try:
+        return [reports.Leg.from_dict(item) for item in value[:reports.MAX_LEGS]]
+    except BettingError:
+        return []
+
+
+def race_short(race_id: str) -> str:
+    """"C4" for the 4th race of a meeting ("R1C4" when the id cannot be read)."""
+    try:
+        _, _, number = parse_race_id(race_id)
+    except BettingError:
+        return race_id.rpartition("/")[2] or race_id
+    return f"C{number}"
+
+
+def leg_text(leg: reports.Leg, last: bool) -> str:
+    """One leg as the ticket prints it: "C1 n°7 gagnant — report : tout"."""
+    text = f"{race_short(leg.race)} n°{leg.horse} {reports.KIND_LABELS[leg.kind]}"
+    return text if last else f"{text} — report : {leg.carry_text()}"
+
+
+def legs_text(value: object) -> str:
+    """The legs in one short line for the lists: "C1 7g → C3 2p → C4 5g"."""
+    legs = read_legs(value)
+    return " → ".join(f"{race_short(leg.race)} {leg.horse}{'g' if leg.kind == 'GAGNANT' else 'p'}"
+                      for leg in legs)
+
+
+def describe_chain(bet: dict) -> list[str]:
+    """A Report+ on paper and screen: every leg in order, then the first stake."""
+    legs = read_legs(bet.get("legs"))
+    lines = [f"{reports.LABEL} (pari par reports) : {len(legs)} courses"]
+    lines += [leg_text(leg, last=i == len(legs) - 1) for i, leg in enumerate(legs)]
+    lines.append(f"Mise initiale : {format_euros(bet['unit_stake_cents'])}")
+    return lines
 
 
 def formula_label(code: str) -> str:
@@ -68,6 +115,8 @@ def horses_text(numbers: list[int] | None) -> str:
 
 
 def describe_bet(bet: dict) -> list[str]:
+    if bet["bet_type"] == reports.REPORT_PLUS:
+        return describe_chain(bet)
     bet_type = BET_TYPES.get(bet["bet_type"])
     label = bet_type.label if bet_type else bet["bet_type"]
     lines = [f"{label} {FORMULA_LABELS.get(bet['formula'], bet['formula'])}"]
@@ -91,7 +140,15 @@ def describe_bet(bet: dict) -> list[str]:
 def ticket_layout(bet: dict, race: Race | None, terminal_id: str, outlet: str,
                   job_id: str, reprint: bool = False) -> TicketLayout:
     race_lines = [bet["race"]]
-    if race is not None:
+    if bet["bet_type"] == reports.REPORT_PLUS:
+        # a chain plays a meeting: its day and venue, and when its first race starts
+        meeting = bet["race"].rpartition("C")[0]
+        race_lines = [meeting]
+        if race is not None:
+            race_lines = [f"{meeting} {race.venue}".strip(),
+                          f"1re course {race_short(bet['race'])} : départ "
+                          f"{local_time(race.post_time)}"]
+    elif race is not None:
         race_lines = [f"{bet['race']} {race.venue}".strip(), race.name,
                       f"Départ {local_time(race.post_time)}"]
     # Provisional while the server has not answered an offline sale; once
