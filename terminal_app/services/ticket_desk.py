@@ -149,7 +149,8 @@ def _chain_leg(item: object, finished: bool, last: bool,
         state, label = ("skipped", "non joué") if finished and stake is None else \
             ("to_run", "à courir")
     elif void:
-        state, label = "void", "non-partant, remboursé"
+        # a non-runner, a race not run, or a pool refunded: the stake came back as it was
+        state, label = "void", f"mise rendue {format_euros(back)}"
     elif back == 0:
         state, label = "lost", "perdu"
     else:

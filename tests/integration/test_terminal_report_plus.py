@@ -546,7 +546,7 @@ def test_a_refunded_chain_is_refunded(app, ui):
         leg(1, 7, stake=200, back=200, kept=0, void=True),
         leg(3, 2, stake=200, back=200, kept=200, void=True)], value=200))
     assert re.search(r'data-role="chain-state">remboursé<', html)
-    assert leg_states(html) == ["non-partant, remboursé", "non-partant, remboursé"]
+    assert leg_states(html) == ["mise rendue 2,00 €", "mise rendue 2,00 €"]
     assert re.search(r'data-role="pay"[^>]*>Rembourser 2,00 €', html)
 
 
