@@ -46,13 +46,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rawsocket import Link, Lost, Refused  # noqa: E402
-from terminal_app.adapters.sync import BACKOFF_MAX_S, BACKOFF_MIN_S  # noqa: E402
+from terminal_app.adapters.sync import (  # noqa: E402
+    BACKOFF_MAX_S, BACKOFF_MIN_S, CONNECT_TIMEOUT_S, retry_delay,
+)
 
 HANDSHAKES_AT_ONCE = 64  # per process: a ramp, not a SYN flood on the listen backlog
 ACK_TIMEOUT_S = 30.0
 # storm: a reconnect gives up as the terminal does (terminal_app/adapters/sync.py connects
 # with wait_timeout=5, and python-engineio's request timeout is 5 s)
-RECONNECT_TIMEOUT_S = 5.0
+RECONNECT_TIMEOUT_S = float(CONNECT_TIMEOUT_S)
 DRAIN_S = 10.0  # open mode: how long answers to bets scheduled in the window are awaited
 DURABLE = {"accepted", "duplicate"}  # a resent bet is answered `duplicate`, same ticket
 
@@ -190,13 +192,15 @@ async def storm_one(link: Link, race: str, seq0: int, held: int, batch: int, tal
     backoff = min(BACKOFF_MIN_S, backoff_max)
     while acked < held and wall() < deadline:
         if link.ws is None:
+            started = wall()
             try:
                 await link.connect(timeout=RECONNECT_TIMEOUT_S)
                 back = back or wall()
                 backoff = min(BACKOFF_MIN_S, backoff_max)
             except (OSError, asyncio.TimeoutError, Lost, Refused) as exc:
                 tally.errors[f"reconnect:{type(exc).__name__}"] += 1
-                await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
+                # the terminal's own choice of the next try (terminal_app/adapters/sync.py)
+                await asyncio.sleep(retry_delay(backoff, wall() - started))
                 backoff = min(backoff * 2, backoff_max)
                 continue
         chunk = bets[acked:acked + batch]

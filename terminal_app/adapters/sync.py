@@ -40,9 +40,26 @@ CALL_TIMEOUT_S = 5
 HEARTBEAT_S = 4
 HEARTBEAT_TIMEOUT_S = 3
 BACKOFF_MIN_S, BACKOFF_MAX_S = 0.5, 10.0
+CONNECT_TIMEOUT_S = 5
+# A connect that ran out its time met a central that is up but swamped (every shop
+# reconnecting after a restart): the next try comes at a random moment of the next
+# `OVERLOAD_SPREAD_S` seconds, so that 20,000 terminals arrive at the pace the
+# central takes them instead of all timing out again together (bench/RESULTS.md,
+# "Reconnect storm"). A refused or unreachable central is tried again on the short
+# backoff above: it answers as soon as it is back.
+OVERLOAD_SPREAD_S = 30.0
 # Replaced by another connection with this terminal's identity: wait before
 # taking the line back, so two holders of one key do not fight in a tight loop.
 REPLACED_BACKOFF_S = 5.0
+
+
+def retry_delay(backoff: float, attempt_s: float) -> float:
+    """How long to wait before the next connect: a random moment of the next
+    OVERLOAD_SPREAD_S seconds after a connect that timed out (the central is up
+    but swamped), else the backoff with ±50 % jitter (refused or unreachable)."""
+    if attempt_s >= 0.8 * CONNECT_TIMEOUT_S:
+        return random.uniform(0.0, OVERLOAD_SPREAD_S)
+    return backoff * random.uniform(0.5, 1.5)
 
 
 class ServerUnavailable(BettingError):
@@ -191,7 +208,7 @@ class SyncClient:
         self._refusal = None
         try:
             self.sio.connect(self.server_url, auth=self._auth, transports=["websocket"],
-                             namespaces=[NAMESPACE], wait_timeout=5)
+                             namespaces=[NAMESPACE], wait_timeout=CONNECT_TIMEOUT_S)
         except Exception:
             if self._refusal == "terminal_disabled":
                 self.disabled = True
@@ -215,6 +232,7 @@ class SyncClient:
                     self._replaced = False
                     self._stop.wait(REPLACED_BACKOFF_S)
                     continue
+                started = time.monotonic()
                 try:
                     self._connect()
                     backoff = BACKOFF_MIN_S
@@ -224,10 +242,11 @@ class SyncClient:
                     if self.disabled:  # asks now and then whether it is enabled again
                         self.last_error = "terminal_disabled"
                         backoff = BACKOFF_MAX_S
+                    wait = retry_delay(backoff, time.monotonic() - started)
                     log.info("cannot reach the server (%s); retrying in %.1fs",
-                             self.last_error, backoff)
+                             self.last_error, wait)
                     self._keep_disabled_state()
-                    self._stop.wait(backoff * random.uniform(0.5, 1.5))
+                    self._stop.wait(wait)
                     backoff = min(backoff * 2, BACKOFF_MAX_S)
                     continue
                 self._keep_disabled_state()
