@@ -155,6 +155,26 @@ def test_the_cost_of_a_combine_shows_while_it_is_built(page, terminal, race):
     expect(page.locator("[data-role='multiplier']")).to_have_value("")
 
 
+def test_a_multi_combine_en_5_is_offered_for_the_multi_only_and_sells(page, terminal, server,
+                                                                      race):
+    open_race(page, terminal, race)
+    en_5 = page.locator("label[data-formula='COMBINE_EN_5']")
+    bet_type(page, "TIERCE")
+    expect(en_5).to_be_hidden()  # a Tiercé has no "en 5"
+    bet_type(page, "MULTI")
+    expect(en_5).to_be_visible()
+    formula(page, "COMBINE_EN_5")
+    for number in (1, 2, 3, 4, 5, 6):
+        runner(page, number).click()
+    # every set of five of six horses: C(6, 5) = 6 Multi en 5 units at 3 €
+    expect(page.locator("[data-role='cost']")).to_have_text("6 combinaisons · 18,00 €")
+    page.locator("[data-role='validate']").click()
+    result = sold(page)
+    expect(result.locator(".ticket-preview")).to_contain_text("Multi combiné en 5")
+    status, found = server.api("GET", f"/api/tickets/{ticket_of(result)}")
+    assert (found["bet"]["formula"], found["bet"]["total_cents"]) == ("COMBINE_EN_5", 1800)
+
+
 def test_a_champ_with_a_base_horse_sells(page, terminal, server, race):
     open_race(page, terminal, race)
     bet_type(page, "TIERCE")
