@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from betting.catalogue import BET_TYPES
 from betting.programme import Offer, Race, Runner, iso_utc, make_race_id, parse_utc
+from betting.reports import REPORT_PLUS
 
 
 class ProgrammeError(ValueError):
@@ -46,7 +47,6 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Offers kept beside the catalogue's bet types, with their default base stake: a
 # Report+ is a chain of Simple bets, priced in their pools (betting/reports.py).
-REPORT_PLUS = "REPORT_PLUS"
 CHAIN_OFFERS = {REPORT_PLUS: 100}
 
 

@@ -107,12 +107,18 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _published(store: Store) -> tuple:
+    """(programme version, result marks) in the store now: what the watch loop
+    compares each pass with."""
+    with store.unit_of_work(read_only=True) as uow:
+        return races.current_version(uow), uow.results.marks()
+
+
 def _known_changes(store: Store) -> tuple:
-    """(programme version, result marks) in the store now, or (None, None) when it
-    does not answer (the first pass that reaches it reads them instead)."""
+    """`_published`, or (None, None) when the store does not answer at start (the
+    first pass that reaches it reads them instead)."""
     try:
-        with store.unit_of_work(read_only=True) as uow:
-            return races.current_version(uow), uow.results.marks()
+        return _published(store)
     except Exception as exc:
         log.warning("watch: the store did not answer at start: %s", exc)
         return None, None
@@ -177,9 +183,8 @@ def _watch(socketio: SocketIO, store: Store, namespace: TerminalNamespace,
             odds_due = time.monotonic() + ODDS_INTERVAL_S
             push_odds_pass(socketio, store, namespace.odds, owner)
         try:
-            if seen is None:  # first pass, or the store did not answer before
-                with store.unit_of_work(read_only=True) as uow:
-                    version, seen = races.current_version(uow), uow.results.marks()
+            if seen is None:  # the store did not answer at start, nor since
+                version, seen = _published(store)
             now = utcnow()
             closed = []
             if owner:

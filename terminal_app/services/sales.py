@@ -36,6 +36,12 @@ from .ticket_desk import TicketDesk
 ANSWER_WAIT_S = 8.0
 # A later race of a Report+ in one of these states cannot take its leg any more.
 CHAIN_SHUT = (RaceState.CLOSED, RaceState.REMOVED)
+
+
+def takes_a_leg(state: str, first: bool) -> bool:
+    """May a race in `state` be a Report+ leg: the first leg's race open (its stake
+    joins that pool at the sale), a later one not shut (suspended may reopen)."""
+    return state == RaceState.OPEN if first else state not in CHAIN_SHUT
 MAX_BASKET_LINES = 20
 
 
@@ -283,7 +289,7 @@ class Sales:
             race, state = cards.get(leg.race, (None, None))
             if race is None:
                 continue  # price_chain names the unknown race
-            if (number == 1 and state != RaceState.OPEN) or state in CHAIN_SHUT:
+            if not takes_a_leg(state, number == 1):
                 raise ClosedPool(f"Les paris sont fermés pour {race.race_id} "
                                  f"(course {number} du Report+).")
         priced = price_chain(request, request.legs,

@@ -131,6 +131,12 @@ def _cost(quote: dict | None = None, reason: str | None = None):
                            large=bool(quote) and quote["total_cents"] > LARGE_SALE_CENTS)
 
 
+def unconfirmed(total_cents: int, form) -> bool:
+    """A total above LARGE_SALE_CENTS not yet confirmed: the confirmation step's
+    button sends that very total back (`confirm_cents`)."""
+    return total_cents > LARGE_SALE_CENTS and form.get("confirm_cents", "") != str(total_cents)
+
+
 @bp.post("/ui/sell")
 def sell_fragment():
     """Sell the form's bet. A total above LARGE_SALE_CENTS is first answered with a
@@ -140,7 +146,7 @@ def sell_fragment():
         data = {**read_sale_form(form), "payment": form.get("payment", "cash")}
         sales = services().sales
         total = sales.quote(data)["total_cents"]
-        if total > LARGE_SALE_CENTS and form.get("confirm_cents", "") != str(total):
+        if unconfirmed(total, form):
             return render_template("terminal/_confirm.html", total_cents=total), 200, \
                 {"HX-Trigger": json.dumps({"sale-confirm": {
                     "total_cents": total, "label": format_euros(total)}})}

@@ -22,17 +22,15 @@ from betting.errors import BettingError
 from betting.money import format_euros
 from betting.programme import Race
 from betting.reports import CARRY_LABELS, CARRY_SHARES, KINDS, MAX_LEGS, MIN_LEGS, REPORT_PLUS
-from betting.states import RaceState
 
+from ..services.sales import takes_a_leg
 from .api import services
 from .sale_form import leg_count, read_report_form
-from .ui import LARGE_SALE_CENTS, _bet_result, _error, guard_ui_session
+from .ui import LARGE_SALE_CENTS, _bet_result, _error, guard_ui_session, unconfirmed
 
 bp = Blueprint("ui_report", __name__)
 bp.before_request(guard_ui_session)
 
-# A later leg's race in one of these states can no longer take a leg.
-SHUT = (RaceState.CLOSED, RaceState.REMOVED)
 MAX_TEXT = 12  # euros as typed: "1000,00"
 
 
@@ -88,7 +86,7 @@ def _options(races: list[tuple[Race, str]], after: int, first: bool) -> list[Rac
     """The races a leg may take: later than the leg before; the first leg's open
     (its stake joins that race's pool at the sale), a later one not shut."""
     return [race for race, state in races if race.number > after
-            and (state == RaceState.OPEN if first else state not in SHUT)]
+            and takes_a_leg(state, first)]
 
 
 def _stake_text(cents: int) -> str:
@@ -200,7 +198,7 @@ def report_sell():
         data = {**read_report_form(form), "payment": form.get("payment", "cash")}
         sales = services().sales
         total = sales.quote(data)["total_cents"]
-        if total > LARGE_SALE_CENTS and form.get("confirm_cents", "") != str(total):
+        if unconfirmed(total, form):
             return render_template("terminal/_report_confirm.html", total_cents=total,
                                    label=format_euros(total))
         bet = sales.sell(data, clerk=session.get("clerk"))
