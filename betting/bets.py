@@ -27,6 +27,7 @@ from .errors import (
 )
 from .money import format_euros
 from .programme import Race
+from .reports import REPORT_PLUS, parse_legs
 
 # The most one ticket may cost; larger bets are split by the shopkeeper.
 MAX_TICKET_CENTS = 1_000_000
@@ -109,8 +110,6 @@ def make_request(data: dict) -> BetRequest:
 
 def _legs(bet_type: str, value: object) -> tuple:
     """A Report+'s legs (betting/reports.py); none on any other bet type."""
-    from .reports import REPORT_PLUS, parse_legs
-
     if bet_type == REPORT_PLUS:
         return parse_legs(value)
     if value not in (None, [], ()):

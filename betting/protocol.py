@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,6 +81,10 @@ class OfflinePolicy:
         return cls(margin, ceiling)
 
 
+# A uuid in its canonical form, which `str(uuid.UUID(...))` gives back unchanged.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 @dataclass(frozen=True)
 class WireBet:
     uuid: str
@@ -94,10 +99,13 @@ def parse_wire_bet(data: object) -> WireBet:
     if not isinstance(data, dict):
         raise ProtocolError("a bet must be an object")
     raw_uuid = data.get("uuid")
-    try:
-        canonical = str(uuidlib.UUID(raw_uuid)) if isinstance(raw_uuid, str) else None
-    except ValueError:
-        canonical = None
+    if isinstance(raw_uuid, str) and _CANONICAL_UUID.fullmatch(raw_uuid):
+        canonical = raw_uuid  # as terminals write it: no need to parse it again
+    else:
+        try:
+            canonical = str(uuidlib.UUID(raw_uuid)) if isinstance(raw_uuid, str) else None
+        except ValueError:
+            canonical = None
     if canonical is None or len(raw_uuid) > 40:
         raise ProtocolError("bad uuid")
     seq, total = data.get("seq"), data.get("total_cents")

@@ -24,8 +24,9 @@ import logging
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from betting.programme import iso_utc
@@ -177,11 +178,23 @@ class RaceRepository(_Repository):
                         (state, closed_at, version, race_id))
 
 
+def _numbers_json(numbers) -> str:
+    """A list of horse numbers as `json.dumps` writes it ("[3, 7]"), without its
+    general encoder: every bet stores two or three of them."""
+    if all(type(n) is int for n in numbers):
+        return "[" + ", ".join(map(str, numbers)) + "]"
+    return json.dumps(numbers)
+
+
+# A new bet's columns are NewBet's fields, in order (a StoredBet begins with them).
+_BET_COLUMNS = tuple(f.name for f in fields(NewBet))
+_bet_columns = attrgetter(*_BET_COLUMNS)
+_SELECTIONS, _BASES, _PARTNERS, _OFFLINE = (
+    _BET_COLUMNS.index(name) for name in ("selections", "bases", "partners", "offline"))
+
+
 class BetRepository(_Repository):
-    _COLUMNS = ("uuid", "terminal_id", "seq", "race_id", "bet_type", "formula", "selections",
-                "bases", "partners", "unit_stake_cents", "total_cents", "combinations",
-                "placed_at", "received_at", "offline", "status", "reason", "message", "ticket",
-                "refund_cents", "review", "review_max_cents", "complement")
+    _COLUMNS = _BET_COLUMNS
     _INSERT = (f"INSERT INTO bets ({', '.join(_COLUMNS)}) "
                f"VALUES ({', '.join('?' * len(_COLUMNS))}) ON CONFLICT DO NOTHING")
 
@@ -191,15 +204,15 @@ class BetRepository(_Repository):
         Returns (the stored bet, True if this call stored it). On a conflict the
         stored bet is the one holding the uuid, else the one holding the seq.
         """
-        values = [getattr(bet, c) for c in self._COLUMNS]
-        for i in (self._COLUMNS.index("selections"), self._COLUMNS.index("bases")):
-            values[i] = json.dumps(values[i])
-        partners = self._COLUMNS.index("partners")
-        values[partners] = json.dumps(values[partners]) if values[partners] is not None else None
-        values[self._COLUMNS.index("offline")] = int(bet.offline)
+        given = _bet_columns(bet)
+        values = list(given)
+        values[_SELECTIONS], values[_BASES] = _numbers_json(bet.selections), _numbers_json(bet.bases)
+        if bet.partners is not None:
+            values[_PARTNERS] = _numbers_json(bet.partners)
+        values[_OFFLINE] = int(bet.offline)
         if self.db.execute(self._INSERT, values).rowcount == 1:
             # Stored as given: no need to read it back (the hot path of a burst).
-            return StoredBet(**{name: getattr(bet, name) for name in self._COLUMNS}), True
+            return StoredBet(*given), True
         stored = self.by_uuid(bet.uuid) or self.by_seq(bet.terminal_id, bet.seq)
         return stored, False
 

@@ -211,13 +211,16 @@ def _log_answer(terminal_id: str, answer: dict) -> None:
     refused), DEBUG for the others: at the peak, 2,000 accepted bets a second
     would drown the log. Written when the bet is decided, before its batch
     commits."""
+    rejected = answer["status"] == Answer.REJECTED
+    if not log.isEnabledFor(logging.INFO if rejected else logging.DEBUG):
+        return
     uuid = answer["uuid"]
     fields = {"terminal_id": terminal_id, "bet_uuid": uuid[:64] if isinstance(uuid, str) else None,
               "status": str(answer["status"]), "seq": answer.get("seq")}
-    if answer["status"] == Answer.REJECTED:
+    if rejected:
         log.info("bet from %s rejected: %s", terminal_id, answer["reason"],
                  extra={**fields, "reason": answer["reason"]})
-    elif log.isEnabledFor(logging.DEBUG):
+    else:
         log.debug("bet from %s %s", terminal_id, answer["status"], extra=fields)
 
 

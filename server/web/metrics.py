@@ -115,13 +115,19 @@ class Metrics:
         # terminal id -> last reported depth, for the summed gauge (this process's sockets)
         self._depths: dict[str, int] = {}
         self._waiting = 0
+        self._by_status: dict[object, tuple] = {}  # status -> (its `bets` child, rejected?)
 
     # -- calls from the bet path ---------------------------------------------
 
     def bet_decided(self, status: object, reason: object = None) -> None:
         """One bet answered (`Answer` value); a rejection also counts its reason code."""
-        self.bets.labels(_label(status)).inc()
-        if _label(status) == "rejected":
+        known = self._by_status.get(status)
+        if known is None:  # the few statuses the server answers, each looked up once
+            label = _label(status)
+            known = self._by_status[status] = (self.bets.labels(label), label == "rejected")
+        counter, rejected = known
+        counter.inc()
+        if rejected:
             self.rejections.labels(_label(reason)).inc()
 
     def ack_latency(self, seconds: float) -> None:
