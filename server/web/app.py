@@ -77,6 +77,12 @@ def create_app(config: dict | None = None) -> Flask:
         # before, they were 4,000 frames a second for 20,000 terminals.
         ping_interval=25,
         ping_timeout=20,
+        # A terminal's events are handled in order on its socket's own greenlet, not
+        # in a new greenlet each: its sync loop waits for each answer anyway, a
+        # call from its counter (a ticket to pay) waits at most for the one call
+        # before it, and a greenlet per bet cost ~7 % of the rush's throughput
+        # (bench/RESULTS.md). The server never `call`s a terminal, which this forbids.
+        async_handlers=False,
     )
     policy = {"offline_margin_s": settings.offline_margin_s,
               "offline_ceiling_cents": settings.offline_ceiling_cents}
