@@ -1,9 +1,10 @@
 """A lock taken both by the event loop's greenlets and by native threads.
 
 The SQLite store has one connection, used by one unit of work at a time. Under
-gunicorn's gevent worker its users are the greenlets of the event loop's thread
-and the native thread that runs the bet writer's commits off that loop
-(server/web/blocking.py). `threading.RLock` is then gevent's, made for the
+gunicorn's gevent worker its users are the greenlets of the event loop's thread,
+and any native thread that opens a unit of work (the store's blocking calls run
+in a native thread, server/web/blocking.py, but for a greenlet that holds this
+lock). `threading.RLock` is then gevent's, made for the
 greenlets of one thread: shared with a native thread it broke inside gevent's
 semaphore (an AssertionError) and a worker died of SIGSEGV during a reconnect
 storm.

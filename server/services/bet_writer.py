@@ -30,9 +30,9 @@ class BetWriter(GroupCommit):
 
     name = "place_bets requests"
 
-    def __init__(self, store, rule: OfflineRule, run_blocking=None, on_turn=None,
+    def __init__(self, store, rule: OfflineRule, on_turn=None,
                  max_bets: int = MAX_ITEMS_PER_COMMIT) -> None:
-        super().__init__(run_blocking, on_turn, max_bets)
+        super().__init__(on_turn, max_bets)
         self.store = store
         self.rule = rule
 

@@ -43,8 +43,8 @@ class ConnectionWriter(GroupCommit):
 
     name = "connection changes"
 
-    def __init__(self, store, run_blocking=None, on_turn=None) -> None:
-        super().__init__(run_blocking, on_turn)
+    def __init__(self, store, on_turn=None) -> None:
+        super().__init__(on_turn)
         self.store = store
 
     def claim(self, terminal_id: str, ts: int, sid: str, at: datetime) -> tuple[bool, str | None]:

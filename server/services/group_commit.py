@@ -76,17 +76,15 @@ class GroupCommit:
 
     A subclass decides a turn in `decide_turn(payloads)`: it opens and commits
     its unit of work and returns one result per payload, or an exception
-    instance for a payload refused alone. `run_blocking(fn)` runs a turn where
-    its blocking calls do not stop the server's other work (server/web/
-    blocking.py); `on_turn(Turn)` is told of each turn.
+    instance for a payload refused alone. The store keeps its own blocking calls
+    (SQLite's fsync) off the event loop (server/web/blocking.py); `on_turn(Turn)`
+    is told of each turn.
     """
 
     name = "requests"
 
-    def __init__(self, run_blocking: Callable[[Callable[[], None]], None] | None = None,
-                 on_turn: Callable[[Turn], None] | None = None,
+    def __init__(self, on_turn: Callable[[Turn], None] | None = None,
                  max_items: int = MAX_ITEMS_PER_COMMIT) -> None:
-        self.run_blocking = run_blocking or (lambda fn: fn())
         self.on_turn = on_turn
         self.max_items = max_items
         self._queue: deque[Request] = deque()  # waiting or being decided, in order
@@ -139,13 +137,9 @@ class GroupCommit:
     def _decide(self, turn: list[Request]) -> None:
         started = time.perf_counter()
         answers: list = []
-
-        def run() -> None:
-            answers[:] = self.decide_turn([r.payload for r in turn])
-
         failure = None
         try:
-            self.run_blocking(run)
+            answers = self.decide_turn([r.payload for r in turn])
         except Exception as exc:  # the store failed: nothing of this turn was stored
             log.warning("a commit of %d %s failed, nothing of it is stored: %s: %s",
                         len(turn), self.name, type(exc).__name__,

@@ -30,6 +30,7 @@ from ..services.odds import ODDS_INTERVAL_S, OddsBoard
 from .message_queue import CatchingUpRedisManager
 from .socket_packets import GuardedPacket
 from ..store import Store, open_store
+from .blocking import offload_blocking_calls
 
 log = logging.getLogger("guichet.server")
 
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     if settings.db == default_server_db():
         ensure_parent(settings.db)
     store = open_store(settings.db)
+    offload_blocking_calls(store)  # SQLite's fsync off the event loop (server/web/blocking.py)
     app.extensions["guichet.store"] = store
     app.extensions["guichet.rates"] = load_rates(settings.rates)
 

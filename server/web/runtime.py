@@ -2,7 +2,7 @@
 
 Two things stop every greenlet of a server process at once: the garbage
 collector, and any call that holds the event loop (a SQLite fsync was one; the
-bet writer now runs it in a native thread, server/web/blocking.py). Both are
+store now runs it in a native thread, server/web/blocking.py). Both are
 measured here, into /metrics:
 
 - `guichet_gc_pause_seconds{generation}`: each collection, timed through

@@ -38,7 +38,6 @@ from ..services.bet_writer import BetWriter
 from ..services.connections import ConnectionWriter
 from ..services.ledger import OfflineRule
 from ..services.odds import OddsBoard
-from .blocking import runner_for
 from ..services.throttle import FailureThrottle
 from . import metrics
 
@@ -112,13 +111,10 @@ class TerminalNamespace(Namespace):
         self.store = store
         self.policy = policy  # offline selling rules, pushed to every terminal
         self.offline_rule = OfflineRule.from_policy(policy)  # what a late provisional bet is worth
-        # Bets, and connects and disconnects, are written in turns (group commit),
-        # each turn's commit off the event loop where the store would block it
-        # (SQLite's fsync).
-        run_blocking = runner_for(store)
-        self.writer = BetWriter(store, self.offline_rule, run_blocking=run_blocking,
-                                on_turn=self._turn_done)
-        self.connections = ConnectionWriter(store, run_blocking=run_blocking)
+        # Bets, and connects and disconnects, are written in turns (group commit);
+        # the store keeps its fsync off the event loop (server/web/blocking.py).
+        self.writer = BetWriter(store, self.offline_rule, on_turn=self._turn_done)
+        self.connections = ConnectionWriter(store)
         self.sessions: dict[str, str] = {}  # sid -> terminal_id
         self.by_terminal: dict[str, str] = {}  # terminal_id -> its live sid on this process
         self.lookups = FailureThrottle(ticket_failures_per_minute, 60)

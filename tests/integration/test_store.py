@@ -82,6 +82,32 @@ def test_an_error_inside_a_unit_of_work_rolls_it_back(store):
         assert uow.meta.programme_version() == 0
 
 
+def test_a_read_sees_the_last_commit_and_not_a_write_still_open(store):
+    """Reads do not wait for a writer's turn (on SQLite a connection of their own):
+    a read opened while a write transaction is open sees what was committed before."""
+    with committed(store) as uow:
+        uow.meta.bump_programme_version()
+    with store.unit_of_work() as writer:
+        writer.meta.bump_programme_version()
+        with store.unit_of_work(read_only=True) as reader:
+            assert reader.meta.programme_version() == 1
+        writer.commit()
+    with store.unit_of_work(read_only=True) as reader:
+        assert reader.meta.programme_version() == 2
+
+
+def test_a_bet_stored_comes_back_as_it_was_given(store):
+    """The insert's fast path (no read back) returns the bet as a later read gives it."""
+    with committed(store) as uow:
+        given = NewBet(**{**vars(_new_bet(7)), "selections": [3, 12], "bases": [5],
+                          "partners": [1, 2, 4], "offline": True, "complement": 9})
+        stored, new = uow.bets.add_or_get(given)
+    with store.unit_of_work(read_only=True) as uow:
+        read = uow.bets.by_uuid(given.uuid)
+    assert new and read == stored
+    assert (read.selections, read.bases, read.partners, read.offline) == ([3, 12], [5], [1, 2, 4], True)
+
+
 # -- exactly once on unique keys -----------------------------------------------------
 
 def test_add_or_get_stores_a_bet_once_and_returns_the_first(store):
