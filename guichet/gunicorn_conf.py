@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import os
 
-from guichet.web_security import SERVER_HEADER
-
 # gunicorn ≥ 25.1 opens a management socket (reload, scale, stop) at one per-user path,
 # $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl, shared by every server the
 # account runs. Guichet does not use it: one control surface fewer, and two servers on
@@ -32,8 +30,27 @@ def hide_server_software() -> None:
     import gunicorn
     import gunicorn.http.wsgi
 
+    # imported here, in the worker: guichet.web_security brings Flask, which the
+    # master (it only forks and watches the workers) need not hold in memory
+    from guichet.web_security import SERVER_HEADER
+
     gunicorn.SERVER = SERVER_HEADER
     gunicorn.http.wsgi.SERVER = SERVER_HEADER
+
+
+def post_fork(server, worker) -> None:  # gunicorn server hook, runs in each new worker
+    """Greenlets stop recording who spawned them and from which stack.
+
+    gevent keeps, for every greenlet, the spawning greenlet, its stack (up to
+    10 frames) and a tree-wide locals dict, only for `gevent.util`'s debugging
+    dumps. A terminal's connection holds several greenlets for its whole life,
+    so that record cost about 4 kB per held connection (about 90 MB for
+    20,000 terminals). GEVENT_TRACK_GREENLET_TREE=1 in the environment keeps it.
+    """
+    if "GEVENT_TRACK_GREENLET_TREE" not in os.environ:
+        import gevent
+
+        gevent.config.track_greenlet_tree = False
 
 
 def post_worker_init(worker) -> None:  # gunicorn server hook, runs in each worker

@@ -14,6 +14,7 @@ from guichet import log_format
 from .app import create_app
 from ..config import ConfigError
 from .runtime import measure_gc, tune_gc, watch_loop_lag
+from .socket_input import share_socket_input
 from .tls_log import quiet_failed_handshakes
 
 try:  # plain lines by default, JSON lines with GUICHET_LOG_FORMAT=json (guichet/log_format.py)
@@ -28,6 +29,9 @@ except ConfigError as exc:
     # gunicorn prints this one line and stops, where any other error is a
     # traceback and a worker restarted in a loop
     raise AppImportError(f"configuration: {exc}") from None
+# gunicorn's socket handed to the websocket layer without a class per request
+# (about 3 kB less per connected terminal: server/web/socket_input.py)
+share_socket_input(app)
 
 # Pauses out of the path of an ack, and the ones left measured (server/web/runtime.py).
 measure_gc(app.extensions["guichet.metrics"])
