@@ -1,10 +1,12 @@
 """The SQLite store: one database file, the embedded default (demo, small sites).
 
-One connection per process (WAL, synchronous=FULL), used by one unit of work
-at a time; SQLite also serialises writers across processes (`BEGIN
-IMMEDIATE`), which is how SQLite works, not what correctness relies on (see
-server/adapters/sql.py, where every statement lives). What is SQLite's own
-stays here: the connection, PRAGMAs, transactions, savepoints, migrations.
+Two connections per process (WAL, synchronous=FULL): one for writing units of
+work and one, query-only, for reading ones, each used by one unit of work at a
+time; in WAL mode a read sees the last commit without waiting for a write. SQLite
+also serialises writers across processes (`BEGIN IMMEDIATE`), which is how
+SQLite works, not what correctness relies on (see server/adapters/sql.py, where
+every statement lives). What is SQLite's own stays here: the connections,
+PRAGMAs, transactions, savepoints, migrations.
 """
 from __future__ import annotations
 
