@@ -124,11 +124,16 @@ def claim_connection(uow: UnitOfWork, terminal_id: str, ts: int, sid: str,
 
     The signature's `ts` must be greater than every one accepted before for this
     terminal (a conditional update, so every process sharing the store agrees):
-    a captured `{ts, sig}` cannot be replayed. Returns (accepted, previous live sid)."""
+    a captured `{ts, sig}` cannot be replayed. Returns (accepted, previous live sid).
+
+    The previous socket counts only while the terminal was heard from lately
+    (`is_connected`): one left recorded by a process that died, or on a line gone
+    silent, no longer exists, and after a restart 20,000 reconnecting terminals would
+    otherwise each have every process told to drop a socket nobody holds."""
     before = uow.terminals.get(terminal_id)
     if not uow.terminals.claim(terminal_id, ts, sid, now):
         return False, None
-    return True, (before.live_sid if before else None)
+    return True, (before.live_sid if before and is_connected(before, now) else None)
 
 
 def mark_disconnected(uow: UnitOfWork, terminal_id: str, sid: str, now: datetime) -> None:

@@ -211,6 +211,21 @@ def test_starting_a_server_process_leaves_other_processes_terminals_connected(db
     client.disconnect(NAMESPACE)
 
 
+def test_a_previous_socket_is_named_only_while_its_terminal_was_heard_from(store):
+    """The socket to cut off when a terminal connects again: the one it holds now,
+    not one left recorded by a process that died (or a line gone silent)."""
+    terminal_id, _ = _terminal(store)
+    start = utcnow()
+    with committed(store) as uow:
+        assert fleet.claim_connection(uow, terminal_id, 1, "sid-1", start) == (True, None)
+    with committed(store) as uow:  # 5 s later the first socket is live: cut it off
+        assert fleet.claim_connection(uow, terminal_id, 2, "sid-2",
+                                      start + timedelta(seconds=5)) == (True, "sid-1")
+    with committed(store) as uow:  # then nothing heard for 20 s: its process is gone
+        assert fleet.claim_connection(uow, terminal_id, 3, "sid-3",
+                                      start + timedelta(seconds=25)) == (True, None)
+
+
 # -- one owner for the periodic work ------------------------------------------------------
 
 def test_a_lease_has_one_holder_until_it_runs_out(store):
