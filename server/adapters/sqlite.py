@@ -63,9 +63,11 @@ class SqliteUnitOfWork(Repositories):
 
     def __exit__(self, *exc_info) -> None:
         try:
-            if self._open:
+            # `in_transaction`: a COMMIT run in the native thread may have ended the
+            # transaction even though its waiter was stopped before hearing so.
+            if self._open and self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-                self._open = False
+            self._open = False
         finally:
             self._lock.release()
 

@@ -102,3 +102,30 @@ def test_commit_and_a_waiting_begin_run_off_the_loop_and_reads_do_not_wait(tmp_p
     # a read during an open write transaction (held 0.3 s): the last commit, at once
     assert seen["seen"]["version"] == 2 and seen["seen"]["waited_s"] < 0.15
     assert seen["read_only_wrote"] is False
+
+
+def test_a_commit_whose_waiter_is_interrupted_after_it_ran_stays_committed(tmp_path):
+    """The greenlet waiting for the native thread's COMMIT can be killed (a worker
+    stopping) after the COMMIT ran: leaving the unit of work must not then try a
+    ROLLBACK, whose error would hide why the greenlet stopped."""
+    import pytest
+
+    from server.adapters.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path / "s.db")
+
+    def commit_then_interrupted(call):
+        call()
+        raise TimeoutError("the waiting greenlet was stopped")
+
+    with pytest.raises(TimeoutError):
+        with store.unit_of_work() as uow:
+            uow.meta.bump_programme_version()
+            store.run_blocking = commit_then_interrupted
+            uow.commit()
+    del store.run_blocking
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.meta.programme_version() == 1
+    with store.unit_of_work() as uow:  # the connection is usable again
+        uow.meta.bump_programme_version()
+        uow.commit()
